@@ -1,0 +1,30 @@
+use thiserror::Error;
+
+/// Why an origin could not serve an object. Messages are safe to show a
+/// client: they never carry credentials, signed URLs or upstream addresses.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum OriginError {
+    #[error("The specified key does not exist.")]
+    NoSuchKey,
+    #[error("The upstream bucket does not exist.")]
+    NoSuchBucket,
+    #[error("The upstream storage denied access to the object.")]
+    AccessDenied,
+    #[error("The object key is not allowed: {0}.")]
+    InvalidKey(&'static str),
+    #[error("The object key resolves outside the bucket's directory.")]
+    OutsideRoot,
+    #[error("The requested range is not satisfiable.")]
+    RangeNotSatisfiable {
+        /// The object's size, for `Content-Range: bytes */size`.
+        size: Option<u64>,
+    },
+    #[error("The upstream storage is unreachable ({0}).")]
+    Unreachable(String),
+    #[error("The upstream storage did not answer in time.")]
+    Timeout,
+    #[error("The upstream storage answered with an unexpected status {status}{}.", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    UpstreamStatus { status: u16, code: Option<String> },
+    #[error("The object could not be read ({0}).")]
+    Io(String),
+}

@@ -1,0 +1,92 @@
+//! Where source objects come from. Every origin answers the same question —
+//! "give me this key's bytes (or part of them) and their metadata" — behind the
+//! [`Origin`] trait, so the server never knows whether it reads S3 or a disk.
+
+mod error;
+mod fs;
+mod key;
+mod range;
+mod s3;
+pub mod sigv4;
+
+use std::fmt::Debug;
+use std::io;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use futures_util::future::BoxFuture;
+
+pub use error::OriginError;
+pub use fs::LocalDir;
+pub use key::{encode_path, validate_key};
+pub use range::{ByteRange, RangeError, parse_range};
+pub use s3::{S3Credentials, S3Origin, S3Settings};
+
+/// A body streamed from an origin, chunk by chunk; never the whole object in memory.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// What the client asked for, in HTTP terms the origin can honour or forward.
+/// Header values are passed raw: S3 interprets them itself, the local
+/// directory with [`parse_range`].
+#[derive(Debug, Clone, Default)]
+pub struct ObjectRequest {
+    pub key: String,
+    /// HEAD: metadata only, no body is opened.
+    pub head: bool,
+    pub range: Option<String>,
+    pub if_range: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+}
+
+/// How the origin answered a successful fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetched {
+    /// 200: the whole object.
+    Full,
+    /// 206: the requested range; `ObjectMeta::content_range` says which.
+    Partial,
+    /// 304: the upstream itself found the client's copy current.
+    NotModified,
+}
+
+/// Metadata as the origin gives it; the strings are passed through verbatim.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// Length of the body that follows (of the range for a 206).
+    pub content_length: Option<u64>,
+    pub content_type: Option<String>,
+    /// Quoted entity tag, e.g. `"9b2cf535f27731c974343645a3985328"`.
+    pub etag: Option<String>,
+    /// An HTTP date.
+    pub last_modified: Option<String>,
+    /// `bytes a-b/total` for a 206.
+    pub content_range: Option<String>,
+}
+
+pub struct Object {
+    pub fetched: Fetched,
+    pub meta: ObjectMeta,
+    /// `None` for HEAD and 304.
+    pub body: Option<ByteStream>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("fetched", &self.fetched)
+            .field("meta", &self.meta)
+            .field("body", &self.body.as_ref().map(|_| "stream"))
+            .finish()
+    }
+}
+
+/// One source of objects: an S3 bucket or a local directory.
+pub trait Origin: Send + Sync + Debug {
+    /// Fetches the object (or its metadata for HEAD).
+    fn fetch<'a>(&'a self, req: &'a ObjectRequest) -> BoxFuture<'a, Result<Object, OriginError>>;
+
+    /// Whether the origin can serve at all right now (for `/readyz`).
+    fn check(&self) -> BoxFuture<'_, Result<(), OriginError>>;
+}

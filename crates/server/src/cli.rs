@@ -1,0 +1,128 @@
+//! The command line (SPEC §9).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::server::Server;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pixgate",
+    version,
+    about = "An OSS-compatible image-processing proxy for S3-compatible storage"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP: `--root DIR` for a local directory, or `--config FILE`.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve this directory as the public-read bucket `local` (no S3 needed).
+    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    pub root: Option<PathBuf>,
+    /// A TOML configuration file; `PIXGATE__SECTION__KEY` variables override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Listen address, overriding the configuration (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PIXGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if std::env::var("PIXGATE_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let loaded = match (&args.root, &args.config) {
+        (Some(root), _) => Config::embedded(root),
+        (None, Some(path)) => Config::load(path, std::env::vars()),
+        (None, None) => unreachable!("clap requires --root or --config"),
+    };
+    let mut config = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pixgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pixgate: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let server = match Server::bind(&config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("pixgate: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match server.local_addr() {
+            Ok(addr) => tracing::info!(%addr, buckets = config.buckets.len(), "pixgate listening"),
+            Err(e) => tracing::warn!(error = %e, "listening on an unknown address"),
+        }
+        server.run(shutdown_signal()).await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

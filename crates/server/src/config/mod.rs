@@ -1,0 +1,267 @@
+//! Configuration: one struct per component, each with its defaults and its
+//! `validate()`, layered defaults -> TOML file -> `PIXGATE__…` environment.
+
+mod env;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use validate::ConfigError;
+
+/// The whole configuration (`deploy/pixgate.example.toml` documents every key).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub upstream: UpstreamConfig,
+    pub buckets: Vec<BucketConfig>,
+    pub keys: Vec<KeyConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Virtual-host addressing: `<bucket>.<domain>`.
+    pub domain: Option<String>,
+    /// Single-bucket mode: `GET /<key>` reads this bucket.
+    pub default_bucket: Option<String>,
+    /// How long in-flight requests may finish after SIGTERM.
+    pub shutdown_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            domain: None,
+            default_bucket: None,
+            shutdown_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// How the proxy talks to S3 upstreams (shared by every S3 bucket).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    pub connect_timeout_ms: u64,
+    /// Longest silence while waiting for response headers or body bytes.
+    pub read_timeout_ms: u64,
+    /// Idle keep-alive connections kept per upstream host.
+    pub pool_max_idle_per_host: usize,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            connect_timeout_ms: 3_000,
+            read_timeout_ms: 30_000,
+            pool_max_idle_per_host: 64,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Acl {
+    #[default]
+    PublicRead,
+    Private,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtectConfig {
+    pub enabled: bool,
+    /// Lower-case suffixes without the dot.
+    pub suffixes: Vec<String>,
+}
+
+impl Default for ProtectConfig {
+    fn default() -> Self {
+        ProtectConfig {
+            enabled: false,
+            suffixes: [
+                "jpg", "jpeg", "png", "webp", "gif", "bmp", "tiff", "heic", "avif",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketConfig {
+    /// The name clients use (path style, virtual host, default bucket).
+    pub name: String,
+    /// `s3://<upstream bucket>` or `file:///absolute/dir`.
+    pub origin: String,
+    /// S3 endpoint `http(s)://host[:port]`; AWS's regional endpoint when absent.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default = "yes")]
+    pub path_style: bool,
+    /// Both or neither; when neither, `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
+    /// (and `AWS_SESSION_TOKEN`) are used if set, else requests go unsigned.
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+    #[serde(default)]
+    pub session_token: Option<String>,
+    /// Connect to this address instead of resolving the endpoint's host.
+    #[serde(default)]
+    pub resolve: Option<SocketAddr>,
+    #[serde(default)]
+    pub acl: Acl,
+    #[serde(default = "yes")]
+    pub auto_orient: bool,
+    #[serde(default = "default_separators")]
+    pub separators: Vec<String>,
+    #[serde(default)]
+    pub protect: ProtectConfig,
+    #[serde(default)]
+    pub styles: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for BucketConfig {
+    // Secrets never reach a log line, even at debug level.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BucketConfig")
+            .field("name", &self.name)
+            .field("origin", &self.origin)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("access_key_id", &self.access_key_id)
+            .field("acl", &self.acl)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyConfig")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_separators() -> Vec<String> {
+    vec!["@!".to_owned()]
+}
+
+/// Where a bucket's objects live, parsed from `origin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginSpec {
+    S3 { bucket: String },
+    Dir { path: PathBuf },
+}
+
+impl BucketConfig {
+    /// The embedded default's bucket: a public-read local directory.
+    pub fn local_dir(name: &str, root: &Path) -> BucketConfig {
+        BucketConfig {
+            name: name.to_owned(),
+            origin: format!("file://{}", root.display()),
+            endpoint: None,
+            region: default_region(),
+            path_style: true,
+            access_key_id: None,
+            secret_access_key: None,
+            session_token: None,
+            resolve: None,
+            acl: Acl::PublicRead,
+            auto_orient: true,
+            separators: default_separators(),
+            protect: ProtectConfig::default(),
+            styles: BTreeMap::new(),
+        }
+    }
+
+    pub fn origin_spec(&self) -> Option<OriginSpec> {
+        if let Some(bucket) = self.origin.strip_prefix("s3://") {
+            return Some(OriginSpec::S3 {
+                bucket: bucket.trim_end_matches('/').to_owned(),
+            });
+        }
+        self.origin
+            .strip_prefix("file://")
+            .map(|path| OriginSpec::Dir {
+                path: PathBuf::from(path),
+            })
+    }
+}
+
+impl Config {
+    /// `serve --root DIR`: DIR is the public-read bucket `local`, served in
+    /// single-bucket mode and path style (SPEC §9).
+    pub fn embedded(root: &Path) -> Result<Config, ConfigError> {
+        let root = std::fs::canonicalize(root).map_err(|e| ConfigError {
+            key: "--root".to_owned(),
+            message: format!("{}: {e}", root.display()),
+        })?;
+        let config = Config {
+            server: ServerConfig {
+                default_bucket: Some("local".to_owned()),
+                ..ServerConfig::default()
+            },
+            buckets: vec![BucketConfig::local_dir("local", &root)],
+            ..Config::default()
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads a TOML file, applies `PIXGATE__…` overrides from `vars`, validates.
+    pub fn load(
+        path: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            key: path.display().to_string(),
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        Config::from_toml(&text, vars)
+    }
+
+    pub fn from_toml(
+        text: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError {
+            key: "(file)".to_owned(),
+            message: format!("not valid TOML: {}", e.message()),
+        })?;
+        env::apply_overrides(&mut value, vars)?;
+        let config: Config = serde_path_to_error::deserialize(value).map_err(|e| ConfigError {
+            key: e.path().to_string(),
+            message: e.inner().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,367 @@
+//! Start-up validation: a configuration that would misbehave later is refused
+//! now, with the offending key named.
+
+use std::collections::HashSet;
+
+use super::{BucketConfig, Config, OriginSpec};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration at `{key}`: {message}")]
+pub struct ConfigError {
+    /// The key as written in the file (`buckets[0].styles.thumb`) or the
+    /// environment variable that set it.
+    pub key: String,
+    pub message: String,
+}
+
+/// Paths the proxy answers itself; a bucket of that name would be unreachable
+/// in path style.
+pub const RESERVED_NAMES: &[&str] = &["healthz", "readyz", "metrics"];
+/// Style separators OSS lets a bucket enable.
+pub const SEPARATORS: &[&str] = &["@!", "-", "_", "/", "!"];
+pub const MAX_STYLES: usize = 50;
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.buckets.is_empty() {
+            return Err(err("buckets", "at least one [[buckets]] entry is needed"));
+        }
+        let mut names = HashSet::new();
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            bucket.validate(&format!("buckets[{i}]"))?;
+            if !names.insert(bucket.name.as_str()) {
+                return Err(err(
+                    format!("buckets[{i}].name"),
+                    format!("bucket '{}' is defined twice", bucket.name),
+                ));
+            }
+        }
+        if let Some(default) = &self.server.default_bucket
+            && !names.contains(default.as_str())
+        {
+            return Err(err(
+                "server.default_bucket",
+                format!("'{default}' is not the name of a configured bucket"),
+            ));
+        }
+        if let Some(domain) = &self.server.domain
+            && !is_host_name(domain)
+        {
+            return Err(err(
+                "server.domain",
+                format!("'{domain}' is not a host name (no scheme, port or path)"),
+            ));
+        }
+        if self.server.shutdown_timeout_ms == 0 {
+            return Err(err("server.shutdown_timeout_ms", "must be at least 1"));
+        }
+        if self.upstream.connect_timeout_ms == 0 {
+            return Err(err("upstream.connect_timeout_ms", "must be at least 1"));
+        }
+        if self.upstream.read_timeout_ms == 0 {
+            return Err(err("upstream.read_timeout_ms", "must be at least 1"));
+        }
+        let mut key_ids = HashSet::new();
+        for (i, key) in self.keys.iter().enumerate() {
+            if key.access_key_id.is_empty() {
+                return Err(err(format!("keys[{i}].access_key_id"), "must not be empty"));
+            }
+            if key.secret_access_key.is_empty() {
+                return Err(err(
+                    format!("keys[{i}].secret_access_key"),
+                    "must not be empty",
+                ));
+            }
+            if !key_ids.insert(key.access_key_id.as_str()) {
+                return Err(err(
+                    format!("keys[{i}].access_key_id"),
+                    "this access key id is listed twice",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl BucketConfig {
+    fn validate(&self, at: &str) -> Result<(), ConfigError> {
+        if !is_bucket_name(&self.name) {
+            return Err(err(
+                format!("{at}.name"),
+                format!(
+                    "'{}' is not a bucket name: 3-63 characters of a-z, 0-9, '-' and '.', starting and ending with a letter or digit",
+                    self.name
+                ),
+            ));
+        }
+        if RESERVED_NAMES.contains(&self.name.as_str()) {
+            return Err(err(
+                format!("{at}.name"),
+                format!("'{}' is reserved for the proxy's own endpoints", self.name),
+            ));
+        }
+        match self.origin_spec() {
+            Some(OriginSpec::S3 { bucket }) => {
+                if bucket.is_empty() || bucket.contains('/') {
+                    return Err(err(
+                        format!("{at}.origin"),
+                        "an S3 origin is written s3://<bucket-name>",
+                    ));
+                }
+                if let Some(endpoint) = &self.endpoint {
+                    check_endpoint(endpoint).map_err(|m| err(format!("{at}.endpoint"), m))?;
+                }
+            }
+            Some(OriginSpec::Dir { path }) => {
+                if !path.is_absolute() {
+                    return Err(err(
+                        format!("{at}.origin"),
+                        "a directory origin is written file:///absolute/path",
+                    ));
+                }
+                if !path.is_dir() {
+                    return Err(err(
+                        format!("{at}.origin"),
+                        format!("{} is not an existing directory", path.display()),
+                    ));
+                }
+                if self.endpoint.is_some() {
+                    return Err(err(
+                        format!("{at}.endpoint"),
+                        "only S3 origins have an endpoint",
+                    ));
+                }
+            }
+            None => {
+                return Err(err(
+                    format!("{at}.origin"),
+                    format!(
+                        "'{}' is neither s3://<bucket> nor file:///<dir>",
+                        self.origin
+                    ),
+                ));
+            }
+        }
+        if self.region.is_empty() {
+            return Err(err(format!("{at}.region"), "must not be empty"));
+        }
+        match (&self.access_key_id, &self.secret_access_key) {
+            (Some(_), None) => {
+                return Err(err(
+                    format!("{at}.secret_access_key"),
+                    "access_key_id is set, so secret_access_key is needed too",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    format!("{at}.access_key_id"),
+                    "secret_access_key is set, so access_key_id is needed too",
+                ));
+            }
+            _ => {}
+        }
+        for (i, sep) in self.separators.iter().enumerate() {
+            if !SEPARATORS.contains(&sep.as_str()) {
+                return Err(err(
+                    format!("{at}.separators[{i}]"),
+                    format!("'{sep}' is not one of {SEPARATORS:?}"),
+                ));
+            }
+        }
+        for (i, suffix) in self.protect.suffixes.iter().enumerate() {
+            if suffix.is_empty() || suffix.contains('.') || suffix.contains('/') {
+                return Err(err(
+                    format!("{at}.protect.suffixes[{i}]"),
+                    format!("'{suffix}' is not a file suffix (write 'jpg', not '.jpg')"),
+                ));
+            }
+        }
+        if self.styles.len() > MAX_STYLES {
+            return Err(err(
+                format!("{at}.styles"),
+                format!(
+                    "{} styles are defined; a bucket may have at most {MAX_STYLES}",
+                    self.styles.len()
+                ),
+            ));
+        }
+        for (name, content) in &self.styles {
+            check_style(name, content).map_err(|m| err(format!("{at}.styles.{name}"), m))?;
+        }
+        Ok(())
+    }
+}
+
+fn is_bucket_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'.')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        })
+}
+
+fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let uri: http::Uri = endpoint
+        .parse()
+        .map_err(|_| format!("'{endpoint}' is not an URL"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err(format!("'{endpoint}' must start with http:// or https://")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("'{endpoint}' has no host"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(format!("'{endpoint}' must not have a path or query"));
+    }
+    Ok(())
+}
+
+/// Style rules of OSS: names 1-63 of `[A-Za-z0-9_.-]`; content an `image/…`
+/// chain free of `; ( ) ' * ?` (EC 0040-00000602).
+fn check_style(name: &str, content: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 63
+        || !name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+    {
+        return Err(format!(
+            "style name '{name}' must be 1-63 characters of A-Z, a-z, 0-9, '_', '.' and '-'"
+        ));
+    }
+    if !content.starts_with("image/") {
+        return Err("style content must be an image/… process string".to_owned());
+    }
+    if let Some(c) = content.chars().find(|c| ";()'*?".contains(*c)) {
+        return Err(format!("style content must not contain '{c}'"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Vec::new())
+    }
+
+    const BASE: &str = "[[buckets]]\nname = \"photos\"\norigin = \"s3://photos\"\n";
+
+    #[test]
+    fn a_minimal_s3_config_is_valid() {
+        let c = parse(BASE).unwrap();
+        assert_eq!(c.buckets[0].region, "us-east-1");
+        assert!(c.buckets[0].path_style);
+        assert_eq!(c.server.listen.port(), 8080);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("[server]\nlisten = \"nope\"\n", "server.listen"),
+            ("[server]\nlisten2 = 1\n", "server.listen2"),
+            (
+                "[[buckets]]\nname = \"Photos\"\norigin = \"s3://p\"\n",
+                "buckets[0].name",
+            ),
+            (
+                "[[buckets]]\nname = \"metrics\"\norigin = \"s3://p\"\n",
+                "buckets[0].name",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"ftp://p\"\n",
+                "buckets[0].origin",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"file://rel\"\n",
+                "buckets[0].origin",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nendpoint = \"127.0.0.1:9000\"\n",
+                "buckets[0].endpoint",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nacl = \"public\"\n",
+                "buckets[0].acl",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\naccess_key_id = \"a\"\n",
+                "buckets[0].secret_access_key",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nseparators = [\"#\"]\n",
+                "buckets[0].separators[0]",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { \"bad name\" = \"image/resize,w_1\" }\n",
+                "buckets[0].styles.bad name",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { t = \"image/resize,w_1;\" }\n",
+                "buckets[0].styles.t",
+            ),
+            (
+                "[server]\ndefault_bucket = \"x\"\n[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\n",
+                "server.default_bucket",
+            ),
+            ("", "buckets"),
+        ];
+        for (text, key) in cases {
+            let e = parse(text).expect_err(text);
+            assert_eq!(e.key, key, "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn more_than_fifty_styles_are_refused() {
+        let mut text = BASE.to_owned();
+        text.push_str("[buckets.styles]\n");
+        for i in 0..51 {
+            text.push_str(&format!("s{i} = \"image/resize,w_{}\"\n", i + 1));
+        }
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.key, "buckets[0].styles");
+        assert!(e.message.contains("at most 50"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_are_validated_too() {
+        let e = Config::from_toml(
+            BASE,
+            [("PIXGATE__BUCKETS__0__ACL".to_owned(), "everyone".to_owned())],
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "buckets[0].acl");
+        let c = Config::from_toml(
+            BASE,
+            [(
+                "PIXGATE__SERVER__LISTEN".to_owned(),
+                "127.0.0.1:9999".to_owned(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(c.server.listen.port(), 9999);
+    }
+}

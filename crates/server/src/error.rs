@@ -1,0 +1,251 @@
+//! Every failure a client can see, and the one place it is mapped to the wire:
+//! status, code, and body in the dialect's format (SPEC §7).
+
+use pixgate_api::{Dialect, DialectError};
+use pixgate_origin::OriginError;
+
+/// The codes the proxy answers with; [`Code::status`] is the only status table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    InvalidArgument,
+    BadRequest,
+    InvalidObjectName,
+    AccessDenied,
+    NoSuchKey,
+    NoSuchBucket,
+    MethodNotAllowed,
+    InvalidRange,
+    InternalError,
+    NotImplemented,
+    /// Upstream storage could not be reached or answered unexpectedly.
+    UpstreamUnreachable,
+    UpstreamError,
+    UpstreamTimeout,
+    ServiceUnavailable,
+}
+
+impl Code {
+    pub fn status(self) -> u16 {
+        match self {
+            Code::InvalidArgument | Code::BadRequest | Code::InvalidObjectName => 400,
+            Code::AccessDenied => 403,
+            Code::NoSuchKey | Code::NoSuchBucket => 404,
+            Code::MethodNotAllowed => 405,
+            Code::InvalidRange => 416,
+            Code::InternalError => 500,
+            Code::NotImplemented => 501,
+            Code::UpstreamUnreachable | Code::UpstreamError => 502,
+            Code::ServiceUnavailable => 503,
+            Code::UpstreamTimeout => 504,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidArgument => "InvalidArgument",
+            Code::BadRequest => "BadRequest",
+            Code::InvalidObjectName => "InvalidObjectName",
+            Code::AccessDenied => "AccessDenied",
+            Code::NoSuchKey => "NoSuchKey",
+            Code::NoSuchBucket => "NoSuchBucket",
+            Code::MethodNotAllowed => "MethodNotAllowed",
+            Code::InvalidRange => "InvalidRange",
+            Code::InternalError => "InternalError",
+            Code::NotImplemented => "NotImplemented",
+            Code::UpstreamUnreachable => "UpstreamUnreachable",
+            Code::UpstreamError => "UpstreamError",
+            Code::UpstreamTimeout => "UpstreamTimeout",
+            Code::ServiceUnavailable => "ServiceUnavailable",
+        }
+    }
+
+    /// QingStor's snake-case codes (its error_code page).
+    fn qingstor(self) -> &'static str {
+        match self {
+            Code::InvalidArgument | Code::BadRequest | Code::InvalidObjectName => {
+                "invalid_argument"
+            }
+            Code::AccessDenied => "permission_denied",
+            Code::NoSuchKey => "object_not_exists",
+            Code::NoSuchBucket => "bucket_not_exists",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::InvalidRange => "invalid_range",
+            Code::NotImplemented => "not_implemented",
+            Code::InternalError => "internal_error",
+            Code::UpstreamUnreachable
+            | Code::UpstreamError
+            | Code::UpstreamTimeout
+            | Code::ServiceUnavailable => "service_unavailable",
+        }
+    }
+}
+
+/// A failure with a message written for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    /// Object size for `Content-Range: bytes */size` on a 416.
+    pub range_size: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            range_size: None,
+        }
+    }
+}
+
+impl ApiError {
+    /// A response that could not be assembled: a bug, reported without detail.
+    pub fn internal(e: http::Error) -> ApiError {
+        tracing::error!(error = %e, "could not build a response");
+        ApiError::new(Code::InternalError, "The response could not be built.")
+    }
+}
+
+impl From<OriginError> for ApiError {
+    fn from(e: OriginError) -> ApiError {
+        let code = match &e {
+            OriginError::NoSuchKey => Code::NoSuchKey,
+            OriginError::NoSuchBucket => Code::NoSuchBucket,
+            OriginError::AccessDenied | OriginError::OutsideRoot => Code::AccessDenied,
+            OriginError::InvalidKey(_) => Code::InvalidObjectName,
+            OriginError::RangeNotSatisfiable { .. } => Code::InvalidRange,
+            OriginError::Unreachable(_) => Code::UpstreamUnreachable,
+            OriginError::Timeout => Code::UpstreamTimeout,
+            OriginError::UpstreamStatus { .. } => Code::UpstreamError,
+            OriginError::Io(_) => Code::InternalError,
+        };
+        let mut api = ApiError::new(code, e.to_string());
+        if let OriginError::RangeNotSatisfiable { size } = e {
+            api.range_size = size;
+        }
+        api
+    }
+}
+
+impl From<DialectError> for ApiError {
+    fn from(e: DialectError) -> ApiError {
+        ApiError::new(Code::InvalidArgument, e.to_string())
+    }
+}
+
+/// The error body in the dialect's shape, with its content type.
+pub fn render(
+    dialect: Dialect,
+    e: &ApiError,
+    request_id: &str,
+    host: &str,
+) -> (String, &'static str) {
+    match dialect {
+        // OSS and COS share the S3 XML envelope; COS names the host slot TraceId.
+        Dialect::Oss | Dialect::Cos => {
+            let host_tag = if dialect == Dialect::Oss {
+                "HostId"
+            } else {
+                "TraceId"
+            };
+            let body = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{}</Code>\n  <Message>{}</Message>\n  <RequestId>{}</RequestId>\n  <{host_tag}>{}</{host_tag}>\n</Error>\n",
+                e.code.as_str(),
+                xml_escape(&e.message),
+                xml_escape(request_id),
+                xml_escape(host),
+            );
+            (body, "application/xml")
+        }
+        Dialect::QingStor => {
+            let body = format!(
+                "{{\"code\":{},\"message\":{},\"request_id\":{},\"url\":\"https://docs.qingcloud.com/qingstor/api/common/error_code\"}}",
+                json_string(e.code.qingstor()),
+                json_string(&e.message),
+                json_string(request_id),
+            );
+            (body, "application/json")
+        }
+    }
+}
+
+/// Escapes element text: `&`, `<`, `>` (quotes need no escaping there).
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // Control characters are not allowed in XML 1.0 at all.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oss_envelope_escapes_everything_it_echoes() {
+        let e = ApiError::new(Code::InvalidArgument, "bad <w> & \"h\"");
+        let (body, ct) = render(Dialect::Oss, &e, "ABC", "h<o>st");
+        assert_eq!(ct, "application/xml");
+        assert!(body.contains("<Code>InvalidArgument</Code>"));
+        assert!(body.contains("<Message>bad &lt;w&gt; &amp; \"h\"</Message>"));
+        assert!(body.contains("<RequestId>ABC</RequestId>"));
+        assert!(body.contains("<HostId>h&lt;o&gt;st</HostId>"));
+    }
+
+    #[test]
+    fn qingstor_is_json_with_its_codes() {
+        let e = ApiError::new(Code::NoSuchKey, "gone \"x\"");
+        let (body, ct) = render(Dialect::QingStor, &e, "ID", "h");
+        assert_eq!(ct, "application/json");
+        assert!(body.starts_with("{\"code\":\"object_not_exists\",\"message\":\"gone \\\"x\\\"\""));
+    }
+
+    #[test]
+    fn every_origin_error_gets_a_sensible_status() {
+        let cases = [
+            (OriginError::NoSuchKey, 404),
+            (OriginError::NoSuchBucket, 404),
+            (OriginError::AccessDenied, 403),
+            (OriginError::OutsideRoot, 403),
+            (OriginError::InvalidKey("x"), 400),
+            (OriginError::RangeNotSatisfiable { size: Some(3) }, 416),
+            (OriginError::Unreachable("refused".into()), 502),
+            (OriginError::Timeout, 504),
+            (
+                OriginError::UpstreamStatus {
+                    status: 500,
+                    code: None,
+                },
+                502,
+            ),
+            (OriginError::Io("x".into()), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(ApiError::from(e.clone()).code.status(), status, "{e:?}");
+        }
+    }
+}

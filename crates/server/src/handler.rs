@@ -1,0 +1,159 @@
+//! The request path, in order: reserved endpoints -> dialect -> method ->
+//! addressing -> access -> operation; every failure leaves through
+//! [`error_response`] in the dialect's format.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use pixgate_api::{Dialect, Operation, Query, classify};
+
+use crate::body::{self, Body};
+use crate::error::{ApiError, Code, render};
+use crate::route::{self, Endpoint};
+use crate::state::AppState;
+use crate::{access, health, original, request_id};
+
+/// Header carrying the request id, as OSS names it.
+pub const REQUEST_ID: &str = "x-oss-request-id";
+
+/// What the log line tells about a request besides method and status.
+#[derive(Debug, Default)]
+struct Outcome {
+    bucket: Option<String>,
+    key: Option<String>,
+    error: Option<&'static str>,
+}
+
+pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> {
+    let started = Instant::now();
+    let id = request_id::next();
+    let (parts, _body) = req.into_parts();
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or("")
+        .to_owned();
+    let head = parts.method == Method::HEAD;
+    let mut outcome = Outcome::default();
+
+    let query = Query::parse(parts.uri.query().unwrap_or(""));
+    let process_header = parts
+        .headers
+        .get("x-oss-process")
+        .and_then(|v| v.to_str().ok());
+    let operation = classify(&query, process_header);
+    let dialect = match &operation {
+        Ok(op) => op.dialect(),
+        Err(e) => e.dialect(),
+    };
+
+    let result = dispatch(&state, &parts, &query, operation, &mut outcome).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            outcome.error = Some(e.code.as_str());
+            error_response(dialect, &e, &id, &host, head)
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    // The path only: query strings may carry signatures.
+    tracing::info!(
+        request_id = %id,
+        method = %parts.method,
+        path = parts.uri.path(),
+        bucket = outcome.bucket.as_deref().unwrap_or("-"),
+        key = outcome.key.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        error = outcome.error.unwrap_or("-"),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+async fn dispatch(
+    state: &AppState,
+    parts: &http::request::Parts,
+    query: &Query,
+    operation: Result<Operation, pixgate_api::DialectError>,
+    outcome: &mut Outcome,
+) -> Result<Response<Body>, ApiError> {
+    let method = &parts.method;
+    if method != Method::GET && method != Method::HEAD {
+        return Err(ApiError::new(
+            Code::MethodNotAllowed,
+            format!("The method {method} is not allowed; this proxy serves GET and HEAD."),
+        ));
+    }
+    if let Some(endpoint) = route::endpoint(parts.uri.path()) {
+        return match endpoint {
+            Endpoint::Health => Ok(health::healthz()),
+            Endpoint::Ready => Ok(health::readyz(state).await),
+            Endpoint::Metrics => Err(ApiError::new(
+                Code::NotImplemented,
+                "Metrics are not available in this build yet.",
+            )),
+        };
+    }
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let target = state.addressing.resolve(host, parts.uri.path())?;
+    outcome.bucket = Some(target.bucket.clone());
+    outcome.key = Some(target.key.clone());
+    let operation = operation?;
+    let bucket = state
+        .buckets
+        .get(&target.bucket)
+        .ok_or_else(|| ApiError::new(Code::NoSuchBucket, "The bucket is not served here."))?;
+    access::check(
+        bucket,
+        &target.key,
+        &operation,
+        access::is_signed(&parts.headers, query),
+    )?;
+    match operation {
+        Operation::Original => original::serve(bucket, target.key, method, &parts.headers).await,
+        _ => Err(ApiError::new(
+            Code::NotImplemented,
+            "Image processing is not available in this build yet; only originals are served.",
+        )),
+    }
+}
+
+/// The single place an [`ApiError`] becomes a response.
+pub fn error_response(
+    dialect: Dialect,
+    e: &ApiError,
+    request_id: &str,
+    host: &str,
+    head: bool,
+) -> Response<Body> {
+    let (text, content_type) = render(dialect, e, request_id, host);
+    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = Response::new(body::empty());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
+    if e.code == Code::MethodNotAllowed {
+        headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    if let Some(size) = e.range_size
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))
+    {
+        headers.insert(CONTENT_RANGE, v);
+    }
+    if !head {
+        *response.body_mut() = body::full(text);
+    }
+    response
+}

@@ -1,0 +1,16 @@
+//! pixgate's server: configuration, the HTTP service and the request path.
+//! `main.rs` only calls [`cli::main`]; tests drive [`server::Server`] directly.
+
+pub mod access;
+pub mod body;
+pub mod cli;
+pub mod conditional;
+pub mod config;
+pub mod error;
+pub mod handler;
+pub mod health;
+pub mod original;
+pub mod request_id;
+pub mod route;
+pub mod server;
+pub mod state;

@@ -1,0 +1,111 @@
+//! Everything a request needs, built once from the configuration at start.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pixgate_origin::{LocalDir, Origin, S3Credentials, S3Origin, S3Settings};
+
+use crate::config::{Acl, BucketConfig, Config, ConfigError, OriginSpec, ProtectConfig};
+use crate::route::Addressing;
+
+#[derive(Debug)]
+pub struct Bucket {
+    pub name: String,
+    pub origin: Arc<dyn Origin>,
+    pub acl: Acl,
+    pub protect: ProtectConfig,
+}
+
+#[derive(Debug)]
+pub struct AppState {
+    pub addressing: Addressing,
+    pub buckets: HashMap<String, Bucket>,
+}
+
+impl AppState {
+    /// `env` looks up process environment variables (the `AWS_*` credentials);
+    /// passed in so tests never depend on the caller's environment.
+    pub fn build(
+        config: &Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<AppState, ConfigError> {
+        let mut buckets = HashMap::new();
+        for (i, b) in config.buckets.iter().enumerate() {
+            let origin = build_origin(config, b, &env).map_err(|message| ConfigError {
+                key: format!("buckets[{i}]"),
+                message,
+            })?;
+            buckets.insert(
+                b.name.clone(),
+                Bucket {
+                    name: b.name.clone(),
+                    origin,
+                    acl: b.acl,
+                    protect: b.protect.clone(),
+                },
+            );
+        }
+        Ok(AppState {
+            addressing: Addressing {
+                domain: config
+                    .server
+                    .domain
+                    .as_ref()
+                    .map(|d| d.to_ascii_lowercase()),
+                default_bucket: config.server.default_bucket.clone(),
+                buckets: buckets.keys().cloned().collect(),
+            },
+            buckets,
+        })
+    }
+}
+
+fn build_origin(
+    config: &Config,
+    b: &BucketConfig,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn Origin>, String> {
+    match b.origin_spec() {
+        Some(OriginSpec::Dir { path }) => LocalDir::new(&path)
+            .map(|d| Arc::new(d) as Arc<dyn Origin>)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Some(OriginSpec::S3 { bucket }) => {
+            let endpoint = b
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://s3.{}.amazonaws.com", b.region));
+            let credentials = match (&b.access_key_id, &b.secret_access_key) {
+                (Some(id), Some(secret)) => Some(S3Credentials {
+                    access_key_id: id.clone(),
+                    secret_access_key: secret.clone(),
+                    session_token: b.session_token.clone(),
+                }),
+                _ => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+                    (Some(id), Some(secret)) => Some(S3Credentials {
+                        access_key_id: id,
+                        secret_access_key: secret,
+                        session_token: env("AWS_SESSION_TOKEN"),
+                    }),
+                    _ => None,
+                },
+            };
+            let up = &config.upstream;
+            let settings = S3Settings {
+                endpoint: endpoint
+                    .parse()
+                    .map_err(|_| format!("endpoint '{endpoint}' is not an URL"))?,
+                region: b.region.clone(),
+                bucket,
+                path_style: b.path_style,
+                credentials,
+                connect_timeout: Duration::from_millis(up.connect_timeout_ms),
+                read_timeout: Duration::from_millis(up.read_timeout_ms),
+                pool_max_idle_per_host: up.pool_max_idle_per_host,
+                resolve: b.resolve,
+            };
+            S3Origin::new(settings).map(|o| Arc::new(o) as Arc<dyn Origin>)
+        }
+        None => Err(format!("origin '{}' is not understood", b.origin)),
+    }
+}

@@ -1,0 +1,198 @@
+//! The `pixgate` binary as a user runs it: the README's command, config
+//! refusal, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+
+use crate::support::{client, corpus, xml_tag};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pixgate");
+
+/// Starts the binary and waits for its "listening" log line.
+fn spawn(args: &[&str]) -> (Child, SocketAddr) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("PIXGATE_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("pixgate exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    // Keep draining the log so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+#[tokio::test]
+async fn the_readme_run_command_serves_a_directory() {
+    let photos = corpus().join("photos");
+    let (child, addr) = spawn(&[
+        "serve",
+        "--root",
+        photos.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let http = client();
+    let mut served = 0;
+    for entry in std::fs::read_dir(&photos).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let expected = std::fs::read(&path).unwrap();
+        for url in [
+            format!("http://{addr}/{name}"),
+            format!("http://{addr}/local/{name}"),
+        ] {
+            let res = http.get(&url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{url}");
+            assert_eq!(res.headers()["content-type"], "image/jpeg");
+            assert!(
+                res.bytes().await.unwrap() == expected,
+                "{url}: bytes differ"
+            );
+        }
+        served += 1;
+    }
+    assert!(served >= 10, "only {served} photos in the corpus");
+
+    let url = format!("http://{addr}/phone-4032x3024.jpg");
+    let res = http
+        .get(&url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(res.bytes().await.unwrap().len(), 100);
+    let res = http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let res = http.head(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["etag"], etag.as_str());
+
+    let res = http
+        .get(format!("http://{addr}/missing.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let id = res.headers()["x-oss-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = res.text().await.unwrap();
+    assert_eq!(xml_tag(&body, "Code").as_deref(), Some("NoSuchKey"));
+    assert_eq!(xml_tag(&body, "RequestId"), Some(id));
+
+    let res = http.delete(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        xml_tag(&res.text().await.unwrap(), "Code").as_deref(),
+        Some("MethodNotAllowed")
+    );
+    for (path, body) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
+        let res = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+
+    assert!(terminate(child).success(), "SIGTERM must exit 0");
+}
+
+fn refused(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn an_invalid_config_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pixgate.toml");
+    std::fs::write(
+        &file,
+        "[[buckets]]\nname = \"photos\"\norigin = \"s3://p\"\nacl = \"world-writable\"\n",
+    )
+    .unwrap();
+    let stderr = refused(&["serve", "--config", file.to_str().unwrap()], &[]);
+    assert!(stderr.contains("buckets[0].acl"), "{stderr}");
+
+    std::fs::write(
+        &file,
+        "[[buckets]]\nname = \"photos\"\norigin = \"s3://p\"\n",
+    )
+    .unwrap();
+    let stderr = refused(
+        &["serve", "--config", file.to_str().unwrap()],
+        &[("PIXGATE__SERVER__DEFAULT_BUCKET", "nope")],
+    );
+    assert!(stderr.contains("server.default_bucket"), "{stderr}");
+
+    let stderr = refused(&["serve", "--root", "/definitely/not/here"], &[]);
+    assert!(stderr.contains("--root"), "{stderr}");
+}
+
+#[test]
+fn the_example_config_is_valid_and_lists_the_defaults() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/pixgate.example.toml");
+    let config = pixgate::config::Config::load(&example, Vec::new()).unwrap();
+    let defaults = pixgate::config::Config::default();
+    assert_eq!(config.server.listen, defaults.server.listen);
+    assert_eq!(
+        config.server.shutdown_timeout_ms,
+        defaults.server.shutdown_timeout_ms
+    );
+    assert_eq!(
+        config.upstream.connect_timeout_ms,
+        defaults.upstream.connect_timeout_ms
+    );
+    assert_eq!(
+        config.upstream.read_timeout_ms,
+        defaults.upstream.read_timeout_ms
+    );
+    assert_eq!(
+        config.upstream.pool_max_idle_per_host,
+        defaults.upstream.pool_max_idle_per_host
+    );
+    assert_eq!(
+        config.buckets[0].protect,
+        pixgate::config::ProtectConfig::default()
+    );
+}

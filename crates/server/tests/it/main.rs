@@ -1,0 +1,11 @@
+//! Integration tests: real HTTP against pixgate, in front of a real S3 server
+//! or a local directory, with images from the shared corpus.
+
+// Test code: a panic with the failed call is the clearest report.
+#![allow(clippy::unwrap_used)]
+
+mod binary;
+mod dialects;
+mod s3_failures;
+mod s3_originals;
+mod support;

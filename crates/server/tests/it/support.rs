@@ -1,0 +1,261 @@
+//! Real parts for the integration tests: an S3 server (s3s + s3s-fs, real
+//! SigV4 verification) and pixgate itself, both on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use pixgate::config::Config;
+use pixgate::server::Server;
+use pixgate_origin::S3Credentials;
+use pixgate_origin::sigv4::sign_headers_with;
+use s3s::S3Result;
+use s3s::auth::SimpleAuth;
+use s3s::host::{S3Host, SingleDomain, VirtualHost};
+use s3s::service::S3ServiceBuilder;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const AK: &str = "AKPIXGATETEST";
+pub const SK: &str = "secret/key+for=tests";
+pub const REGION: &str = "us-east-1";
+/// The S3 server's virtual-host base domain; resolved by config, not DNS.
+pub const S3_DOMAIN: &str = "s3.pixgate.test";
+
+/// `../shared/corpus`, or `$PIXGATE_CORPUS`. Never copied into the repo.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("PIXGATE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
+    assert!(
+        dir.join("photos").is_dir(),
+        "the shared corpus is missing at {} (set PIXGATE_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn corpus_file(rel: &str) -> Vec<u8> {
+    std::fs::read(corpus().join(rel)).expect("corpus file")
+}
+
+/// s3s matches the whole Host header, port included; strip the port, and
+/// treat hosts outside the domain (127.0.0.1) as path style.
+struct LoopbackHost(SingleDomain);
+
+impl S3Host for LoopbackHost {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
+        let bare = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+        if bare == S3_DOMAIN || bare.ends_with(&format!(".{S3_DOMAIN}")) {
+            self.0.parse_host_header(bare)
+        } else {
+            Ok(VirtualHost::new(bare))
+        }
+    }
+}
+
+/// A running S3 server; dropped, it stops accepting.
+pub struct S3Server {
+    pub addr: SocketAddr,
+    _root: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+impl S3Server {
+    pub async fn start() -> S3Server {
+        let root = tempfile::tempdir().unwrap();
+        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
+        let mut builder = S3ServiceBuilder::new(fs);
+        builder.set_auth(SimpleAuth::from_single(AK, SK));
+        builder.set_host(LoopbackHost(SingleDomain::new(S3_DOMAIN).unwrap()));
+        let service = builder.build();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let http = ConnBuilder::new(TokioExecutor::new());
+            loop {
+                let (socket, _) = tokio::select! {
+                    a = listener.accept() => a.unwrap(),
+                    _ = &mut stopped => break,
+                };
+                socket.set_nodelay(true).unwrap();
+                let conn = http
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
+                tokio::spawn(conn);
+            }
+        });
+        S3Server {
+            addr,
+            _root: root,
+            _stop: stop,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// A request signed with the server's key, sent straight to S3.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let url = format!("{}{}", self.endpoint(), path);
+        let creds = S3Credentials {
+            access_key_id: AK.into(),
+            secret_access_key: SK.into(),
+            session_token: None,
+        };
+        let headers = sign_headers_with(method.as_str(), &url, &body, &creds, REGION).unwrap();
+        let mut req = reqwest::Client::new().request(method, &url).body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        if path.ends_with(".jpg") {
+            req = req.header("content-type", "image/jpeg");
+        }
+        let res = req.send().await.unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res
+    }
+
+    /// CreateBucket through the S3 API.
+    pub async fn create_bucket(&self, bucket: &str) {
+        self.send(reqwest::Method::PUT, &format!("/{bucket}"), Vec::new())
+            .await;
+    }
+
+    /// GetObject straight from S3: what pixgate must pass through.
+    pub async fn get(&self, bucket: &str, key: &str) -> reqwest::Response {
+        let path = format!("/{bucket}/{}", pixgate_origin::encode_path(key));
+        self.send(reqwest::Method::GET, &path, Vec::new()).await
+    }
+
+    /// PutObject through the S3 API, signed like any SDK would.
+    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        let path = format!("/{bucket}/{}", pixgate_origin::encode_path(key));
+        self.send(reqwest::Method::PUT, &path, body).await;
+    }
+}
+
+/// pixgate served in-process on an ephemeral port.
+pub struct Pixgate {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Pixgate {
+    pub async fn start(toml: &str) -> Pixgate {
+        let mut config = Config::from_toml(toml, Vec::new()).expect("valid test config");
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        Pixgate::start_config(config).await
+    }
+
+    pub async fn start_config(config: Config) -> Pixgate {
+        let server = Server::bind(&config).await.expect("pixgate binds");
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        Pixgate {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap();
+        }
+    }
+}
+
+/// Keep-alive client; every test talks real HTTP to pixgate.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// A client that reaches `host` (any port) at `addr`, for virtual-host names.
+pub fn client_resolving(host: &str, addr: SocketAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .resolve(host, addr)
+        .build()
+        .unwrap()
+}
+
+/// A port nothing listens on (bound, then released).
+pub async fn dead_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// An "upstream" that accepts connections and never answers.
+pub async fn silent_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        while let Ok((s, _)) = l.accept().await {
+            held.lock().await.push(s);
+        }
+    });
+    (addr, task)
+}
+
+/// The text of `<tag>` in an XML error body.
+pub fn xml_tag(body: &str, tag: &str) -> Option<String> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = body[start..].find(&format!("</{tag}>"))? + start;
+    Some(body[start..end].to_owned())
+}
+
+/// A raw HTTP/1.1 GET with the path sent byte for byte (URL libraries resolve
+/// `%2e%2e` and `..` before sending, which would hide traversal attempts).
+/// Returns the status, the lower-cased headers and the body.
+pub async fn raw_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
