@@ -36,7 +36,15 @@ pub enum StartError {
 impl Server {
     /// Builds every origin and binds the listener; nothing is served until [`Server::run`].
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
-        let state = AppState::build(config, |name| std::env::var(name).ok())?;
+        Server::bind_with_env(config, |name| std::env::var(name).ok()).await
+    }
+
+    /// [`Server::bind`] with the `AWS_*` environment looked up through `env`.
+    pub async fn bind_with_env(
+        config: &Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Server, StartError> {
+        let state = AppState::build(config, env)?;
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await

@@ -2,6 +2,7 @@
 //! server, a silent one, a missing bucket. Never a credential or an upstream
 //! address in the answer.
 
+use pixgate::config::Config;
 use reqwest::StatusCode;
 
 use crate::s3_originals::s3_config;
@@ -107,5 +108,38 @@ async fn ready_when_the_upstream_answers() {
     let res = client().get(px.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.text().await.unwrap(), "ready\n");
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn credentials_come_from_aws_environment_variables() {
+    let s3 = S3Server::start().await;
+    s3.create_bucket("bkt").await;
+    s3.put("bkt", "a.jpg", corpus_file("photos/320x240.jpg"))
+        .await;
+    let toml = format!(
+        "[[buckets]]\nname = \"photos\"\norigin = \"s3://bkt\"\nendpoint = \"{}\"\n",
+        s3.endpoint()
+    );
+    let mut config = Config::from_toml(&toml, Vec::new()).unwrap();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+
+    let env = |name: &str| match name {
+        "AWS_ACCESS_KEY_ID" => Some(AK.to_owned()),
+        "AWS_SECRET_ACCESS_KEY" => Some(SK.to_owned()),
+        _ => None,
+    };
+    let px = Pixgate::start_with_env(config.clone(), env).await;
+    let res = client().get(px.url("/photos/a.jpg")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    px.stop().await;
+
+    // No credentials anywhere: requests go unsigned and this S3 refuses them.
+    let px = Pixgate::start_with_env(config, |_| None).await;
+    let (status, code) = get_code(&px.url("/photos/a.jpg"), s3.addr.port()).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "AccessDenied")
+    );
     px.stop().await;
 }

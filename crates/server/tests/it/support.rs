@@ -162,7 +162,14 @@ impl Pixgate {
     }
 
     pub async fn start_config(config: Config) -> Pixgate {
-        let server = Server::bind(&config).await.expect("pixgate binds");
+        Pixgate::start_with_env(config, |_| None).await
+    }
+
+    /// Starts with `env` standing in for the process environment (`AWS_*`).
+    pub async fn start_with_env(config: Config, env: impl Fn(&str) -> Option<String>) -> Pixgate {
+        let server = Server::bind_with_env(&config, env)
+            .await
+            .expect("pixgate binds");
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
