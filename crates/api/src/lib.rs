@@ -1,8 +1,17 @@
 //! The pure half of pixgate: everything that turns a request's text into a
 //! decision, with no I/O. The server calls into it; it never calls back.
 
+pub mod action;
 pub mod dialect;
+pub mod error;
+pub mod geometry;
+pub mod params;
+pub mod plan;
 pub mod query;
+pub mod style;
 
+pub use action::format::Format;
 pub use dialect::{Dialect, DialectError, Operation, ProcessSource, classify};
+pub use error::{PlanError, PlanErrorKind};
+pub use plan::{Deliver, Output, Plan, Step};
 pub use query::Query;

@@ -1,0 +1,351 @@
+//! Phase two of parsing: the steps of an `image/…` string, typed, range-checked
+//! and with defaults filled; and the canonical string written back from them.
+
+use crate::action::blur::Blur;
+use crate::action::circle::Circle;
+use crate::action::crop::Crop;
+use crate::action::format::Format;
+use crate::action::indexcrop::IndexCrop;
+use crate::action::quality::Quality;
+use crate::action::resize::Resize;
+use crate::action::rotate::Rotate;
+use crate::action::rounded_corners::RoundedCorners;
+use crate::error::PlanError;
+use crate::params::Params;
+
+/// Longest process string accepted (the service refuses over-long ones, 0017-00000288).
+pub const MAX_PROCESS_LEN: usize = 4096;
+/// Most steps in one process string.
+pub const MAX_STEPS: usize = 32;
+
+/// One pixel step, run left to right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Resize(Resize),
+    Crop(Crop),
+    IndexCrop(IndexCrop),
+    Circle(Circle),
+    RoundedCorners(RoundedCorners),
+    Rotate(Rotate),
+    Blur(Blur),
+    /// −100..=100.
+    Bright(i32),
+    /// −100..=100.
+    Contrast(i32),
+    /// 50..=399.
+    Sharpen(u32),
+}
+
+/// Encode-time settings: they apply wherever they stand in the string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Output {
+    /// `None`: the source's format (`format,src` is the same).
+    pub format: Option<Format>,
+    pub quality: Option<Quality>,
+    /// Progressive JPEG.
+    pub interlace: Option<bool>,
+}
+
+/// What the response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deliver {
+    #[default]
+    Image,
+    /// `info`: metadata JSON; alone, never combined with other steps.
+    Info,
+    /// `average-hue`: `{"RGB": "0xRRGGBB"}` of the image after the steps.
+    AverageHue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// `auto-orient,N`; `None`: the bucket's default.
+    pub auto_orient: Option<bool>,
+    pub steps: Vec<Step>,
+    pub output: Output,
+    pub deliver: Deliver,
+}
+
+impl Plan {
+    /// Parses the text after `image/` (e.g. `resize,w_100/rotate,90`).
+    pub fn parse(steps: &str) -> Result<Plan, PlanError> {
+        if steps.len() > MAX_PROCESS_LEN {
+            return Err(PlanError::invalid(format!(
+                "The process string is longer than {MAX_PROCESS_LEN} characters."
+            )));
+        }
+        let mut plan = Plan::default();
+        let mut count = 0;
+        // A trailing or doubled '/' is an empty step: skipped.
+        for raw in steps.split('/').filter(|s| !s.is_empty()) {
+            count += 1;
+            if count > MAX_STEPS {
+                return Err(PlanError::invalid(format!(
+                    "The process string has more than {MAX_STEPS} steps."
+                )));
+            }
+            if plan.deliver == Deliver::AverageHue {
+                return Err(PlanError::invalid(
+                    "'average-hue' must be the last step of the process string.",
+                ));
+            }
+            let mut parts = raw.split(',');
+            let action = parts.next().unwrap_or_default();
+            let rest: Vec<&str> = parts.collect();
+            let p = Params::parse(action, &rest);
+            plan.add(&p)?;
+        }
+        if count == 0 {
+            return Err(PlanError::invalid(
+                "The process string names no action after 'image/'.",
+            ));
+        }
+        if plan.deliver == Deliver::Info && count > 1 {
+            return Err(PlanError::invalid(
+                "'info' cannot be combined with other actions.",
+            ));
+        }
+        Ok(plan)
+    }
+
+    fn add(&mut self, p: &Params) -> Result<(), PlanError> {
+        let step = match p.action() {
+            "resize" => Step::Resize(Resize::parse(p)?),
+            "crop" => Step::Crop(Crop::parse(p)?),
+            "indexcrop" => Step::IndexCrop(IndexCrop::parse(p)?),
+            "circle" => Step::Circle(Circle::parse(p)?),
+            "rounded-corners" => Step::RoundedCorners(RoundedCorners::parse(p)?),
+            "rotate" => Step::Rotate(Rotate::parse(p)?),
+            "blur" => Step::Blur(Blur::parse(p)?),
+            "bright" => Step::Bright(p.single_int(-100..=100)? as i32),
+            "contrast" => Step::Contrast(p.single_int(-100..=100)? as i32),
+            "sharpen" => Step::Sharpen(p.single_int(50..=399)? as u32),
+            "auto-orient" => {
+                self.auto_orient = Some(p.single_int(0..=1)? == 1);
+                return Ok(());
+            }
+            "format" => {
+                let v = p.single()?;
+                self.output.format = if v == "src" {
+                    None
+                } else {
+                    Some(Format::parse(v).ok_or_else(|| {
+                        PlanError::invalid(format!(
+                            "The format '{v}' is not supported; use one of {} or src.",
+                            Format::NAMES.join(", ")
+                        ))
+                    })?)
+                };
+                return Ok(());
+            }
+            "quality" => {
+                self.output.quality = Some(Quality::parse(p)?);
+                return Ok(());
+            }
+            "interlace" => {
+                self.output.interlace = Some(p.single_int(0..=1)? == 1);
+                return Ok(());
+            }
+            "info" | "average-hue" => {
+                if !p.is_empty() {
+                    return Err(PlanError::invalid(format!(
+                        "'{}' takes no parameters.",
+                        p.action()
+                    )));
+                }
+                self.deliver = if p.action() == "info" {
+                    Deliver::Info
+                } else {
+                    Deliver::AverageHue
+                };
+                return Ok(());
+            }
+            "watermark" => {
+                return Err(PlanError::not_implemented(
+                    "The 'watermark' action is not available in this build yet.",
+                ));
+            }
+            "" => {
+                return Err(PlanError::invalid("A step has no action name."));
+            }
+            other => {
+                return Err(PlanError::invalid(format!(
+                    "The action '{other}' is not supported."
+                )));
+            }
+        };
+        self.steps.push(step);
+        Ok(())
+    }
+
+    /// The plan written back in one normal form: parameters in a fixed
+    /// order with defaults filled, encode settings last. Two strings that do
+    /// the same work give the same canonical string (the cache key).
+    pub fn canonical(&self) -> String {
+        let mut out = String::from("image");
+        if self.deliver == Deliver::Info {
+            out.push_str("/info");
+            return out;
+        }
+        if let Some(a) = self.auto_orient {
+            out.push_str(&format!("/auto-orient,{}", u8::from(a)));
+        }
+        for step in &self.steps {
+            out.push('/');
+            match step {
+                Step::Resize(s) => s.canonical(&mut out),
+                Step::Crop(s) => s.canonical(&mut out),
+                Step::IndexCrop(s) => s.canonical(&mut out),
+                Step::Circle(s) => s.canonical(&mut out),
+                Step::RoundedCorners(s) => s.canonical(&mut out),
+                Step::Rotate(s) => s.canonical(&mut out),
+                Step::Blur(s) => s.canonical(&mut out),
+                Step::Bright(v) => out.push_str(&format!("bright,{v}")),
+                Step::Contrast(v) => out.push_str(&format!("contrast,{v}")),
+                Step::Sharpen(v) => out.push_str(&format!("sharpen,{v}")),
+            }
+        }
+        if let Some(f) = self.output.format {
+            out.push_str(&format!("/format,{}", f.as_str()));
+        }
+        if let Some(q) = self.output.quality {
+            out.push('/');
+            q.canonical(&mut out);
+        }
+        if let Some(i) = self.output.interlace {
+            out.push_str(&format!("/interlace,{}", u8::from(i)));
+        }
+        if self.deliver == Deliver::AverageHue {
+            out.push_str("/average-hue");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::PlanErrorKind;
+
+    fn canon(s: &str) -> String {
+        Plan::parse(s).unwrap().canonical()
+    }
+
+    #[test]
+    fn equivalent_strings_share_a_canonical_form() {
+        assert_eq!(canon("resize,w_100"), canon("resize,m_lfit,limit_1,w_100"));
+        assert_eq!(canon("resize,h_50,w_100/"), canon("resize,w_100,h_50"));
+        assert_eq!(
+            canon("format,png/resize,w_1"),
+            canon("resize,w_1/format,png")
+        );
+        assert_eq!(
+            canon("interlace,1/format,jpg"),
+            canon("format,jpg/interlace,1")
+        );
+        assert_eq!(canon("crop,w_0,x_0"), canon("crop"));
+        assert_eq!(canon("rotate,360"), canon("rotate,0"));
+        assert_eq!(canon("format,src/resize,w_5"), canon("resize,w_5"));
+        assert_eq!(canon("resize,w_100,,"), "image/resize,m_lfit,w_100,limit_1");
+        assert_ne!(
+            canon("resize,w_100/rotate,90"),
+            canon("rotate,90/resize,w_100")
+        );
+        assert_eq!(canon("info"), "image/info");
+        // The canonical form parses back to the same plan.
+        for s in [
+            "resize,m_pad,w_10,h_20,color_00FF00/crop,g_se,w_5/format,webp/quality,q_80",
+            "auto-orient,0/rotate,45/blur,r_3,s_2/average-hue",
+        ] {
+            let c = canon(s);
+            assert_eq!(canon(c.strip_prefix("image/").unwrap()), c);
+        }
+    }
+
+    #[test]
+    fn documented_error_vectors() {
+        for s in [
+            "",
+            "slim,1",
+            "resize",
+            "resize,w_0,h_0",
+            "resize,limit_3,w_1",
+            "resize,w_100,m_abc",
+            "format,dng",
+            "format",
+            "rotate",
+            "rotate,abc",
+            "rotate,400",
+            "rotate,90,200,300",
+            "resize,w_100/auto-orient",
+            "auto-orient,abc",
+            "auto-orient,10",
+            "crop,w_500,h_500,g_fac",
+            "crop,x_100,y_50,w_abc,h_100",
+            "crop,x_100,y_50,w_100,h_-1",
+            "indexcrop,y_abc,i_0",
+            "indexcrop,x_100,i_abc",
+            "indexcrop,x_0,i_0",
+            "circle,r_abc",
+            "circle,r_5000",
+            "rounded-corners,r_abc",
+            "rounded-corners,r_5000",
+            "blur,r_abc,s_25",
+            "blur,r_200,s_25",
+            "bright",
+            "bright,abc",
+            "bright,200",
+            "sharpen",
+            "sharpen,10",
+            "interlace,2",
+            "quality,Q_200",
+            "quality,q_200",
+            "quality,200",
+            "resize,s_700,limit_0/info",
+            "info/resize,w_1",
+            "average-hue/resize,w_1",
+        ] {
+            let e = Plan::parse(s).expect_err(s);
+            assert!(
+                matches!(
+                    e.kind,
+                    PlanErrorKind::InvalidArgument | PlanErrorKind::MissingArgument
+                ),
+                "{s}: {e:?}"
+            );
+        }
+        assert_eq!(
+            Plan::parse("watermark,text_SGVsbG8").unwrap_err().kind,
+            PlanErrorKind::NotImplemented
+        );
+        assert_eq!(
+            Plan::parse("blur,g_face,p_10,r_25,s_50").unwrap_err().kind,
+            PlanErrorKind::NotImplemented
+        );
+    }
+
+    #[test]
+    fn messages_name_step_and_parameter() {
+        let e = Plan::parse("resize,w_100/rotate,400").unwrap_err();
+        assert!(
+            e.message.contains("rotate") && e.message.contains("0 to 360"),
+            "{}",
+            e.message
+        );
+        let e = Plan::parse("crop,g_fac").unwrap_err();
+        assert!(
+            e.message.contains("'g'") && e.message.contains("crop"),
+            "{}",
+            e.message
+        );
+        let e = Plan::parse("slim,1").unwrap_err();
+        assert!(e.message.contains("'slim'"), "{}", e.message);
+    }
+
+    #[test]
+    fn limits_on_length_and_steps() {
+        assert!(Plan::parse(&"rotate,90/".repeat(33)).is_err());
+        assert!(Plan::parse(&"rotate,90/".repeat(32)).is_ok());
+        assert!(Plan::parse(&"x".repeat(5000)).is_err());
+    }
+}

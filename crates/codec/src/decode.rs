@@ -1,0 +1,150 @@
+//! Pixels from bytes. JPEG goes through libjpeg-turbo so a downscaling plan
+//! can decode at 1/2, 1/4 or 1/8 in the DCT domain (shrink-on-load); the
+//! other formats through the `image` crate with its allocation limits set.
+
+use std::io::Cursor;
+
+use pixgate_api::Format;
+use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
+
+use crate::error::CodecError;
+use crate::frame::Frame;
+use crate::limits::Limits;
+use crate::probe::{Probe, image_format};
+
+/// The largest DCT scale-down (1, 2, 4 or 8) that still leaves the decoded
+/// image at least `need` in both directions (sizes in stored orientation).
+pub fn shrink_factor(width: u32, height: u32, need: (u32, u32)) -> u32 {
+    let mut factor = 1;
+    for d in [2u32, 4, 8] {
+        if width.div_ceil(d) >= need.0.max(1) && height.div_ceil(d) >= need.1.max(1) {
+            factor = d;
+        }
+    }
+    factor
+}
+
+/// Decodes the first frame. `shrink` is only honoured for JPEG.
+pub fn decode(
+    bytes: &[u8],
+    probe: &Probe,
+    shrink: u32,
+    limits: &Limits,
+) -> Result<Frame, CodecError> {
+    limits.check_source(probe.width, probe.height, probe.frames)?;
+    match probe.format {
+        Format::Jpg => decode_jpeg(bytes, probe, shrink),
+        Format::Avif | Format::Heic => Err(CodecError::UnsupportedInput {
+            format: probe.format.as_str(),
+        }),
+        f => decode_with_image(bytes, f, limits),
+    }
+}
+
+fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
+    let corrupt = |e: turbojpeg::Error| CodecError::Corrupt(e.to_string());
+    let mut d = Decompressor::new().map_err(|e| CodecError::Internal(e.to_string()))?;
+    let header = d.read_header(bytes).map_err(corrupt)?;
+    // The header libjpeg reads must be the one the limits were checked on.
+    if header.width != probe.width as usize || header.height != probe.height as usize {
+        return Err(CodecError::Corrupt("inconsistent frame headers".into()));
+    }
+    let factor = ScalingFactor::new(1, shrink.clamp(1, 8) as usize);
+    d.set_scaling_factor(factor).map_err(corrupt)?;
+    let scaled = header.scaled(factor);
+    let (w, h) = (scaled.width, scaled.height);
+    let cmyk = matches!(
+        header.colorspace,
+        turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
+    );
+    let format = if cmyk {
+        PixelFormat::CMYK
+    } else {
+        PixelFormat::RGB
+    };
+    let mut pixels = vec![0u8; w * h * format.size()];
+    let image = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width: w,
+        pitch: w * format.size(),
+        height: h,
+        format,
+    };
+    d.decompress(bytes, image).map_err(corrupt)?;
+    let data = if cmyk {
+        let adobe = probe.jpeg.as_ref().is_some_and(|j| j.adobe);
+        cmyk_to_rgb(&pixels, adobe)
+    } else {
+        pixels
+    };
+    Ok(Frame::new(w as u32, h as u32, 3, data))
+}
+
+/// Naive CMYK → RGB. Adobe writers store CMYK inverted (0 = full ink), which
+/// libjpeg returns as stored; undo that before mixing.
+fn cmyk_to_rgb(cmyk: &[u8], adobe_inverted: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
+    for px in cmyk.chunks_exact(4) {
+        let ink = |v: u8| {
+            if adobe_inverted {
+                255 - u32::from(v)
+            } else {
+                u32::from(v)
+            }
+        };
+        let k = ink(px[3]);
+        for &c in &px[..3] {
+            out.push(((255 - ink(c)) * (255 - k) / 255) as u8);
+        }
+    }
+    out
+}
+
+fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Frame, CodecError> {
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format));
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(limits.max_source_side);
+    l.max_image_height = Some(limits.max_source_side);
+    // Decoded bytes at up to 16-bit RGBA, bounded by the pixel limit.
+    l.max_alloc = Some(limits.max_source_pixels.saturating_mul(8));
+    reader.limits(l);
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(l) => {
+            CodecError::TooLarge(format!("The image exceeds the decoding limits ({l})."))
+        }
+        other => CodecError::Corrupt(other.to_string()),
+    })?;
+    let (w, h) = (img.width(), img.height());
+    Ok(if img.color().has_alpha() {
+        Frame::new(w, h, 4, img.into_rgba8().into_raw()).drop_opaque_alpha()
+    } else {
+        Frame::new(w, h, 3, img.into_rgb8().into_raw())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrink_keeps_at_least_the_needed_size() {
+        assert_eq!(shrink_factor(4032, 3024, (400, 300)), 8);
+        assert_eq!(shrink_factor(4032, 3024, (600, 450)), 4);
+        assert_eq!(shrink_factor(4032, 3024, (4032, 3024)), 1);
+        assert_eq!(shrink_factor(4032, 3024, (2016, 1)), 2);
+        assert_eq!(shrink_factor(400, 267, (100, 67)), 4);
+        assert_eq!(shrink_factor(400, 267, (101, 67)), 2);
+    }
+
+    #[test]
+    fn adobe_cmyk_is_inverted_back() {
+        // White paper: no ink. Adobe stores it as 255s.
+        assert_eq!(
+            cmyk_to_rgb(&[255, 255, 255, 255], true),
+            vec![255, 255, 255]
+        );
+        assert_eq!(cmyk_to_rgb(&[0, 0, 0, 0], false), vec![255, 255, 255]);
+        // Full black ink.
+        assert_eq!(cmyk_to_rgb(&[255, 255, 255, 0], true), vec![0, 0, 0]);
+    }
+}

@@ -1,0 +1,110 @@
+//! Bytes from pixels, in the requested format.
+
+use std::io::Cursor;
+
+use image::ImageEncoder;
+use pixgate_api::Format;
+use turbojpeg::{Compressor, PixelFormat, Subsamp};
+
+use crate::error::CodecError;
+use crate::frame::Frame;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// 1–100, for JPEG and lossy WebP.
+    pub quality: u8,
+    /// Progressive JPEG.
+    pub progressive: bool,
+    /// Background for formats without alpha.
+    pub background: [u8; 3],
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            quality: 85,
+            progressive: false,
+            background: [255, 255, 255],
+        }
+    }
+}
+
+pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<u8>, CodecError> {
+    let internal = |e: &dyn std::fmt::Display| CodecError::Internal(e.to_string());
+    match format {
+        Format::Jpg => {
+            let rgb = frame.flatten(opts.background);
+            let mut c = Compressor::new().map_err(|e| internal(&e))?;
+            c.set_quality(i32::from(opts.quality.clamp(1, 100)))
+                .map_err(|e| internal(&e))?;
+            c.set_subsamp(Subsamp::Sub2x2).map_err(|e| internal(&e))?;
+            c.set_progressive(opts.progressive)
+                .map_err(|e| internal(&e))?;
+            let image = turbojpeg::Image {
+                pixels: rgb.data.as_slice(),
+                width: rgb.width as usize,
+                pitch: rgb.stride(),
+                height: rgb.height as usize,
+                format: PixelFormat::RGB,
+            };
+            c.compress_to_vec(image).map_err(|e| internal(&e))
+        }
+        Format::Webp => {
+            let enc = if frame.has_alpha() {
+                webp::Encoder::from_rgba(&frame.data, frame.width, frame.height)
+            } else {
+                webp::Encoder::from_rgb(&frame.data, frame.width, frame.height)
+            };
+            let out = enc
+                .encode_simple(false, f32::from(opts.quality))
+                .map_err(|e| CodecError::Internal(format!("WebP: {e:?}")))?;
+            Ok(out.to_vec())
+        }
+        Format::Png => {
+            let mut out = Vec::new();
+            let enc = image::codecs::png::PngEncoder::new_with_quality(
+                &mut out,
+                image::codecs::png::CompressionType::Fast,
+                image::codecs::png::FilterType::Adaptive,
+            );
+            write_with(enc, &frame)?;
+            Ok(out)
+        }
+        Format::Bmp => {
+            let mut out = Vec::new();
+            write_with(image::codecs::bmp::BmpEncoder::new(&mut out), &frame)?;
+            Ok(out)
+        }
+        Format::Tiff => {
+            let mut out = Cursor::new(Vec::new());
+            write_with(image::codecs::tiff::TiffEncoder::new(&mut out), &frame)?;
+            Ok(out.into_inner())
+        }
+        Format::Gif => {
+            let mut out = Vec::new();
+            {
+                // Speed 10 of 30: a usable palette in tens of milliseconds.
+                let mut enc = image::codecs::gif::GifEncoder::new_with_speed(&mut out, 10);
+                let rgba = frame.into_rgba();
+                let buf = image::RgbaImage::from_raw(rgba.width, rgba.height, rgba.data)
+                    .ok_or_else(|| CodecError::Internal("frame size mismatch".into()))?;
+                enc.encode_frame(image::Frame::new(buf))
+                    .map_err(|e| internal(&e))?;
+            }
+            Ok(out)
+        }
+        Format::Avif | Format::Heic => Err(CodecError::UnsupportedOutput {
+            format: format.as_str(),
+        }),
+    }
+}
+
+fn write_with(enc: impl ImageEncoder, frame: &Frame) -> Result<(), CodecError> {
+    let color = if frame.has_alpha() {
+        image::ExtendedColorType::Rgba8
+    } else {
+        image::ExtendedColorType::Rgb8
+    };
+    enc.write_image(&frame.data, frame.width, frame.height, color)
+        .map_err(|e| CodecError::Internal(e.to_string()))
+}

@@ -1,0 +1,158 @@
+//! A JPEG header walk: the segments before the first scan tell the size,
+//! colour model, Adobe transform, EXIF block and quantisation tables —
+//! everything needed before (or instead of) decoding.
+
+/// What the header says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JpegHeader {
+    pub width: u32,
+    pub height: u32,
+    pub components: u8,
+    pub progressive: bool,
+    /// An APP14 "Adobe" segment: CMYK samples are stored inverted.
+    pub adobe: bool,
+    /// The TIFF payload of the APP1 "Exif" segment.
+    pub exif: Option<(usize, usize)>,
+    /// The first (luminance) quantisation table, in zigzag order.
+    pub luma_table: Option<[u16; 64]>,
+}
+
+impl JpegHeader {
+    pub fn exif<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        self.exif.map(|(start, end)| &bytes[start..end])
+    }
+}
+
+/// Walks the markers up to the first SOS. `None` when the stream is not a
+/// JPEG or ends before a frame header.
+pub fn read_header(b: &[u8]) -> Option<JpegHeader> {
+    if !b.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut h = JpegHeader::default();
+    let mut i = 2;
+    let mut found_frame = false;
+    // Bounded by the input length: every iteration advances by at least 2 bytes.
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0xD8 || (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += 2;
+            continue;
+        }
+        if marker == 0xD9 || marker == 0xDA {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        if len < 2 || i + 2 + len > b.len() {
+            return None;
+        }
+        let seg = &b[i + 4..i + 2 + len];
+        match marker {
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                if seg.len() < 6 {
+                    return None;
+                }
+                h.height = u32::from(u16::from_be_bytes([seg[1], seg[2]]));
+                h.width = u32::from(u16::from_be_bytes([seg[3], seg[4]]));
+                h.components = seg[5];
+                h.progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+                found_frame = true;
+            }
+            0xE1 if seg.starts_with(b"Exif\0\0") && h.exif.is_none() => {
+                h.exif = Some((i + 4 + 6, i + 2 + len));
+            }
+            0xEE if seg.starts_with(b"Adobe") => h.adobe = true,
+            0xDB => read_dqt(seg, &mut h),
+            _ => {}
+        }
+        i += 2 + len;
+    }
+    found_frame.then_some(h)
+}
+
+fn read_dqt(mut seg: &[u8], h: &mut JpegHeader) {
+    while let Some((&pq_tq, rest)) = seg.split_first() {
+        let sixteen = pq_tq >> 4 == 1;
+        let id = pq_tq & 0x0F;
+        let size = if sixteen { 128 } else { 64 };
+        if rest.len() < size {
+            return;
+        }
+        if id == 0 && h.luma_table.is_none() {
+            let mut t = [0u16; 64];
+            for (k, v) in t.iter_mut().enumerate() {
+                *v = if sixteen {
+                    u16::from_be_bytes([rest[2 * k], rest[2 * k + 1]])
+                } else {
+                    u16::from(rest[k])
+                };
+            }
+            h.luma_table = Some(t);
+        }
+        seg = &rest[size..];
+    }
+}
+
+/// The IJG (libjpeg) standard luminance table, quality 50, zigzag order.
+const IJG_LUMA: [u16; 64] = [
+    16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35, 37,
+    29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81,
+    87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
+];
+
+/// The libjpeg quality (1–100) whose scaled standard table is closest to the
+/// stored luminance table. Encoders using other tables get the nearest match.
+pub fn estimate_quality(luma: &[u16; 64]) -> u8 {
+    let mut best = (u64::MAX, 75u8);
+    for q in 1..=100u32 {
+        let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
+        let err: u64 = IJG_LUMA
+            .iter()
+            .zip(luma)
+            .map(|(&base, &actual)| {
+                let expected = ((u32::from(base) * scale + 50) / 100).clamp(1, 255);
+                let d = i64::from(expected) - i64::from(actual);
+                (d * d) as u64
+            })
+            .sum();
+        if err < best.0 {
+            best = (err, q as u8);
+        }
+    }
+    best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_for(q: u32) -> [u16; 64] {
+        let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
+        let mut t = [0u16; 64];
+        for (k, v) in t.iter_mut().enumerate() {
+            *v = ((u32::from(IJG_LUMA[k]) * scale + 50) / 100).clamp(1, 255) as u16;
+        }
+        t
+    }
+
+    #[test]
+    fn quality_round_trips_through_the_standard_tables() {
+        for q in [10, 50, 72, 80, 85, 90, 95] {
+            assert_eq!(u32::from(estimate_quality(&table_for(q))), q);
+        }
+    }
+
+    #[test]
+    fn garbage_is_not_a_header() {
+        assert_eq!(read_header(b"\xFF\xD8\xFF\xE0\x00"), None);
+        assert_eq!(read_header(b"nope"), None);
+        assert_eq!(read_header(b"\xFF\xD8\xFF\xC0\x00\x02"), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! Image formats: recognise them, read their headers, check limits before any
+//! pixel is decoded, decode (with JPEG shrink-on-load) and encode.
+//! Everything here is synchronous pixel work; callers run it off the async runtime.
+
+mod decode;
+mod encode;
+mod error;
+mod frame;
+mod jpeg;
+mod limits;
+mod probe;
+mod sniff;
+
+pub use decode::{decode, shrink_factor};
+pub use encode::{EncodeOptions, encode};
+pub use error::CodecError;
+pub use frame::Frame;
+pub use jpeg::estimate_quality;
+pub use limits::Limits;
+pub use pixgate_api::Format;
+pub use probe::{Probe, probe};
+pub use sniff::sniff;

@@ -1,0 +1,108 @@
+//! Header-only facts about a source: format, size, orientation, quality.
+//! Nothing here allocates in proportion to the pixel count.
+
+use std::io::Cursor;
+
+use pixgate_api::Format;
+
+use crate::error::CodecError;
+use crate::jpeg::{JpegHeader, estimate_quality, read_header};
+use crate::sniff::sniff;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub format: Format,
+    /// Stored (not orientation-corrected) size.
+    pub width: u32,
+    pub height: u32,
+    /// Frames decoded for processing (the first frame only, for now).
+    pub frames: u32,
+    /// EXIF Orientation 1–8 (1 when absent or unreadable).
+    pub orientation: u8,
+    /// Estimated libjpeg quality of a JPEG source.
+    pub quality: Option<u8>,
+    pub(crate) jpeg: Option<JpegHeader>,
+}
+
+impl Probe {
+    /// The displayed size once the orientation is applied.
+    pub fn oriented_size(&self) -> (u32, u32) {
+        if self.orientation >= 5 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
+    let format = sniff(bytes).ok_or(CodecError::UnknownFormat)?;
+    match format {
+        Format::Jpg => {
+            let h = read_header(bytes)
+                .ok_or_else(|| CodecError::Corrupt("the JPEG header is unreadable".into()))?;
+            let orientation = h.exif(bytes).map_or(1, exif_orientation);
+            Ok(Probe {
+                format,
+                width: h.width,
+                height: h.height,
+                frames: 1,
+                orientation,
+                quality: h.luma_table.as_ref().map(estimate_quality),
+                jpeg: Some(h),
+            })
+        }
+        Format::Avif | Format::Heic => Err(CodecError::UnsupportedInput {
+            format: format.as_str(),
+        }),
+        _ => {
+            let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format));
+            let (width, height) = reader
+                .into_dimensions()
+                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+            let orientation = exif::Reader::new()
+                .read_from_container(&mut Cursor::new(bytes))
+                .ok()
+                .and_then(|e| orientation_of(&e))
+                .unwrap_or(1);
+            Ok(Probe {
+                format,
+                width,
+                height,
+                frames: 1,
+                orientation,
+                quality: None,
+                jpeg: None,
+            })
+        }
+    }
+}
+
+pub(crate) fn image_format(f: Format) -> image::ImageFormat {
+    match f {
+        Format::Jpg => image::ImageFormat::Jpeg,
+        Format::Png => image::ImageFormat::Png,
+        Format::Gif => image::ImageFormat::Gif,
+        Format::Webp => image::ImageFormat::WebP,
+        Format::Bmp => image::ImageFormat::Bmp,
+        Format::Tiff => image::ImageFormat::Tiff,
+        Format::Avif => image::ImageFormat::Avif,
+        Format::Heic => image::ImageFormat::Avif,
+    }
+}
+
+fn exif_orientation(tiff: &[u8]) -> u8 {
+    exif::Reader::new()
+        .read_raw(tiff.to_vec())
+        .ok()
+        .and_then(|e| orientation_of(&e))
+        .unwrap_or(1)
+}
+
+fn orientation_of(e: &exif::Exif) -> Option<u8> {
+    let v = e
+        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)?
+        .value
+        .get_uint(0)?;
+    (1..=8).contains(&v).then_some(v as u8)
+}

@@ -1,0 +1,53 @@
+//! Formats recognised by their first bytes, never by name or Content-Type.
+
+use pixgate_api::Format;
+
+pub fn sniff(b: &[u8]) -> Option<Format> {
+    if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some(Format::Jpg);
+    }
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some(Format::Png);
+    }
+    if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        return Some(Format::Gif);
+    }
+    if b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        return Some(Format::Webp);
+    }
+    if b.starts_with(b"BM") && b.len() >= 26 {
+        return Some(Format::Bmp);
+    }
+    if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
+        return Some(Format::Tiff);
+    }
+    // ISO-BMFF: `....ftyp<brand>`.
+    if b.len() >= 12 && &b[4..8] == b"ftyp" {
+        return match &b[8..12] {
+            b"avif" | b"avis" => Some(Format::Avif),
+            b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                Some(Format::Heic)
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Format::Jpg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nxxxx"), Some(Format::Png));
+        assert_eq!(sniff(b"GIF89a...."), Some(Format::Gif));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(sniff(b"II*\0"), Some(Format::Tiff));
+        assert_eq!(sniff(b"\0\0\0\x18ftypavif"), Some(Format::Avif));
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic"), Some(Format::Heic));
+        assert_eq!(sniff(b"<html>"), None);
+        assert_eq!(sniff(b""), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! One module per action: the pixel work. Parameters and layout maths live in
+//! `pixgate_api::action`, so each file here only moves pixels.
+
+pub mod adjust;
+pub mod average_hue;
+pub mod blur;
+pub mod crop;
+pub mod mask;
+pub mod orient;
+pub mod resize;
+pub mod rotate;
+pub mod sharpen;

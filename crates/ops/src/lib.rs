@@ -1,0 +1,9 @@
+//! Pixel work: one module per action under `action/`, and the pipeline that
+//! runs a [`pixgate_api::Plan`] over a source image.
+
+pub mod action;
+mod error;
+mod pipeline;
+
+pub use error::OpsError;
+pub use pipeline::{DEFAULT_QUALITY, Product, Settings, output_format, process};

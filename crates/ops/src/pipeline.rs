@@ -1,0 +1,229 @@
+//! The whole offline pipeline for one request: probe -> limits -> decode
+//! (shrinking on load when the plan allows) -> orient -> steps, each checked
+//! against the output limits before it allocates -> encode.
+
+use pixgate_api::action::resize::ResizeLayout;
+use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
+use pixgate_codec::{EncodeOptions, Frame, Limits, Probe, decode, encode, probe, shrink_factor};
+
+use crate::action::{adjust, average_hue, blur, crop, mask, orient, resize, rotate, sharpen};
+use crate::error::OpsError;
+
+/// Encoder quality when the plan names none (JPEG and WebP); the service's
+/// own default is undocumented ("85-ish").
+pub const DEFAULT_QUALITY: u8 = 85;
+const WHITE: [u8; 3] = [255, 255, 255];
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub limits: Limits,
+    /// The bucket's default for plans without `auto-orient`.
+    pub auto_orient: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Product {
+    Image {
+        bytes: Vec<u8>,
+        format: Format,
+    },
+    /// `average-hue`.
+    Json(String),
+}
+
+/// The output format: the plan's, else the source's; `gif` on a non-GIF
+/// source keeps the source format (as the service documents).
+pub fn output_format(plan: &Plan, source: Format) -> Format {
+    match plan.output.format {
+        Some(Format::Gif) if source != Format::Gif => source,
+        Some(f) => f,
+        None => source,
+    }
+}
+
+pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
+    if plan.deliver == Deliver::Info {
+        return Err(OpsError::NotImplemented(
+            "'info' is not available in this build yet.".into(),
+        ));
+    }
+    let limits = &settings.limits;
+    let p = probe(bytes)?;
+    limits.check_source(p.width, p.height, p.frames)?;
+    let format = output_format(plan, p.format);
+    let alpha_ok = format.keeps_alpha();
+    let orientation = if plan.auto_orient.unwrap_or(settings.auto_orient) {
+        p.orientation
+    } else {
+        1
+    };
+
+    let shrink = decode_shrink(plan, &p, orientation);
+    let mut frame = decode(bytes, &p, shrink, limits)?;
+    if orientation != 1 {
+        check_rotatable(&frame, limits)?;
+        frame = orient::apply_orientation(&frame, orientation);
+    }
+    // Layout maths speak in the source's (oriented) size, even when the
+    // frame was decoded smaller.
+    let (mut w, mut h) = if orientation >= 5 {
+        (p.height, p.width)
+    } else {
+        (p.width, p.height)
+    };
+    for step in &plan.steps {
+        let (nw, nh) = step_output(step, w, h)?;
+        check_output(nw, nh, limits)?;
+        frame = run_step(step, &frame, w, h, alpha_ok, limits)?;
+        (w, h) = (frame.width, frame.height);
+    }
+
+    if plan.deliver == Deliver::AverageHue {
+        return Ok(Product::Json(format!(
+            "{{\"RGB\": \"{}\"}}",
+            average_hue::average_hue(&frame)
+        )));
+    }
+    let source_quality = if p.format == Format::Jpg {
+        p.quality
+    } else {
+        None
+    };
+    let quality = plan
+        .output
+        .quality
+        .map_or(DEFAULT_QUALITY.min(source_quality.unwrap_or(100)), |q| {
+            q.resolve(source_quality)
+        });
+    let opts = EncodeOptions {
+        quality,
+        progressive: plan.output.interlace.unwrap_or(false),
+        background: WHITE,
+    };
+    let bytes = encode(frame, format, &opts)?;
+    Ok(Product::Image { bytes, format })
+}
+
+/// How far a JPEG may be shrunk on load: only when the first step is a
+/// resize that downsizes, and never below the size that resize needs.
+fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
+    if p.format != Format::Jpg {
+        return 1;
+    }
+    let (ow, oh) = if orientation >= 5 {
+        (p.height, p.width)
+    } else {
+        (p.width, p.height)
+    };
+    let need = match plan.steps.first() {
+        Some(Step::Resize(r)) => match r.layout(ow, oh) {
+            ResizeLayout::Unchanged => return 1,
+            l => l.scaled(ow, oh),
+        },
+        // The colour mean needs no detail.
+        None if plan.deliver == Deliver::AverageHue => (1, 1),
+        _ => return 1,
+    };
+    let need = if orientation >= 5 {
+        (need.1, need.0)
+    } else {
+        need
+    };
+    shrink_factor(p.width, p.height, need)
+}
+
+fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsError> {
+    if w > limits.max_output_side
+        || h > limits.max_output_side
+        || u64::from(w) * u64::from(h) > limits.max_output_pixels
+    {
+        return Err(OpsError::OutputTooLarge(format!(
+            "The output would be {w}x{h}; each side must be at most {} and the area at most {} pixels.",
+            limits.max_output_side, limits.max_output_pixels
+        )));
+    }
+    Ok(())
+}
+
+fn check_rotatable(f: &Frame, limits: &Limits) -> Result<(), OpsError> {
+    if f.width > limits.max_rotate_side || f.height > limits.max_rotate_side {
+        return Err(OpsError::InputTooLarge(
+            "Picture exceed the maximum allowable rotation range".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The size a step produces from a `w`×`h` image, without touching pixels.
+fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
+    Ok(match step {
+        Step::Resize(r) => r.layout(w, h).output(w, h),
+        Step::Crop(c) => {
+            let r = c.rect(w, h)?;
+            (r.w, r.h)
+        }
+        Step::IndexCrop(c) => c.rect(w, h).map_or((w, h), |r| (r.w, r.h)),
+        Step::Circle(c) => {
+            let side = 2 * c.radius(w, h) + 1;
+            (side.min(w), side.min(h))
+        }
+        Step::Rotate(r) => r.output(w, h),
+        Step::RoundedCorners(_)
+        | Step::Blur(_)
+        | Step::Bright(_)
+        | Step::Contrast(_)
+        | Step::Sharpen(_) => (w, h),
+    })
+}
+
+/// Runs one step. `w`×`h` is the size the layout maths use (the source's
+/// size for a first resize after shrink-on-load).
+fn run_step(
+    step: &Step,
+    f: &Frame,
+    w: u32,
+    h: u32,
+    alpha_ok: bool,
+    limits: &Limits,
+) -> Result<Frame, OpsError> {
+    Ok(match step {
+        Step::Resize(r) => match r.layout(w, h) {
+            ResizeLayout::Unchanged if (f.width, f.height) == (w, h) => f.clone(),
+            ResizeLayout::Unchanged => resize::scale(f, w, h)?,
+            ResizeLayout::Scale { w, h } => resize::scale(f, w, h)?,
+            ResizeLayout::ScaleCrop { w, h, crop: rect } => {
+                crop::crop(&resize::scale(f, w, h)?, rect)
+            }
+            ResizeLayout::ScalePad {
+                w,
+                h,
+                canvas_w,
+                canvas_h,
+                x,
+                y,
+            } => crop::pad(&resize::scale(f, w, h)?, canvas_w, canvas_h, x, y, r.color),
+        },
+        Step::Crop(c) => crop::crop(f, c.rect(f.width, f.height)?),
+        Step::IndexCrop(c) => match c.rect(f.width, f.height) {
+            Some(r) => crop::crop(f, r),
+            None => f.clone(),
+        },
+        Step::Circle(c) => mask::circle(f, c.radius(f.width, f.height), alpha_ok, WHITE),
+        Step::RoundedCorners(c) => {
+            mask::rounded_corners(f, c.radius(f.width, f.height), alpha_ok, WHITE)
+        }
+        Step::Rotate(r) => {
+            if r.degrees == 0 {
+                f.clone()
+            } else {
+                check_rotatable(f, limits)?;
+                let (ow, oh) = r.output(f.width, f.height);
+                rotate::rotate(f, r.degrees, ow, oh, alpha_ok, WHITE)
+            }
+        }
+        Step::Blur(b) => blur::blur(f, b.r, b.s),
+        Step::Bright(v) => adjust::bright(f, *v),
+        Step::Contrast(v) => adjust::contrast(f, *v),
+        Step::Sharpen(v) => sharpen::sharpen(f, *v),
+    })
+}
