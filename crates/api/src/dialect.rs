@@ -19,6 +19,8 @@ pub enum Dialect {
 pub enum ProcessSource {
     Query,
     Header,
+    /// A style separator in the key (`a.jpg@!thumb`).
+    Path,
 }
 
 /// What the request asks the proxy to do with the object.

@@ -31,7 +31,7 @@ pub fn decode(
     shrink: u32,
     limits: &Limits,
 ) -> Result<Frame, CodecError> {
-    limits.check_source(probe.width, probe.height, probe.frames)?;
+    limits.check_probe(probe)?;
     match probe.format {
         Format::Jpg => decode_jpeg(bytes, probe, shrink),
         Format::Avif | Format::Heic => Err(CodecError::UnsupportedInput {

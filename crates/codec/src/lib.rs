@@ -2,6 +2,7 @@
 //! pixel is decoded, decode (with JPEG shrink-on-load) and encode.
 //! Everything here is synchronous pixel work; callers run it off the async runtime.
 
+mod container;
 mod decode;
 mod encode;
 mod error;

@@ -32,6 +32,11 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Everything the header promises, checked before decoding.
+    pub fn check_probe(&self, p: &crate::Probe) -> Result<(), CodecError> {
+        self.check_source(p.extent.0.max(p.width), p.extent.1.max(p.height), p.frames)
+    }
+
     pub fn check_source(&self, width: u32, height: u32, frames: u32) -> Result<(), CodecError> {
         if width == 0 || height == 0 {
             return Err(CodecError::Corrupt(format!(

@@ -5,6 +5,7 @@ use std::io::Cursor;
 
 use pixgate_api::Format;
 
+use crate::container::{check_png_text, gif_layout};
 use crate::error::CodecError;
 use crate::jpeg::{JpegHeader, estimate_quality, read_header};
 use crate::sniff::sniff;
@@ -15,7 +16,11 @@ pub struct Probe {
     /// Stored (not orientation-corrected) size.
     pub width: u32,
     pub height: u32,
-    /// Frames decoded for processing (the first frame only, for now).
+    /// The canvas every frame needs (larger than width × height when an
+    /// animation frame is placed outside the logical screen).
+    pub extent: (u32, u32),
+    /// Frames in the file (GIF counts them; others report 1). Only the
+    /// first is decoded for now, but limits count them all.
     pub frames: u32,
     /// EXIF Orientation 1–8 (1 when absent or unreadable).
     pub orientation: u8,
@@ -46,6 +51,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
                 format,
                 width: h.width,
                 height: h.height,
+                extent: (h.width, h.height),
                 frames: 1,
                 orientation,
                 quality: h.luma_table.as_ref().map(estimate_quality),
@@ -56,6 +62,17 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
             format: format.as_str(),
         }),
         _ => {
+            let (frames, extent) = match format {
+                Format::Gif => {
+                    let l = gif_layout(bytes)?;
+                    (l.frames, Some((l.right, l.bottom)))
+                }
+                Format::Png => {
+                    check_png_text(bytes)?;
+                    (1, None)
+                }
+                _ => (1, None),
+            };
             let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format));
             let (width, height) = reader
                 .into_dimensions()
@@ -69,7 +86,8 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
                 format,
                 width,
                 height,
-                frames: 1,
+                extent: extent.unwrap_or((width, height)),
+                frames,
                 orientation,
                 quality: None,
                 jpeg: None,

@@ -49,7 +49,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     }
     let limits = &settings.limits;
     let p = probe(bytes)?;
-    limits.check_source(p.width, p.height, p.frames)?;
+    limits.check_probe(&p)?;
     let format = output_format(plan, p.format);
     let alpha_ok = format.keeps_alpha();
     let orientation = if plan.auto_orient.unwrap_or(settings.auto_orient) {
@@ -72,6 +72,11 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         (p.width, p.height)
     };
     for step in &plan.steps {
+        if let Step::Resize(r) = step
+            && let Some((bw, bh)) = r.requested_box()
+        {
+            check_output(bw, bh, limits)?;
+        }
         let (nw, nh) = step_output(step, w, h)?;
         check_output(nw, nh, limits)?;
         frame = run_step(step, &frame, w, h, alpha_ok, limits)?;

@@ -74,6 +74,9 @@ mod tests {
                 enabled: protect,
                 ..ProtectConfig::default()
             },
+            auto_orient: true,
+            separators: Vec::new(),
+            styles: Default::default(),
         }
     }
 

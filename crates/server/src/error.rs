@@ -1,18 +1,23 @@
 //! Every failure a client can see, and the one place it is mapped to the wire:
 //! status, code, and body in the dialect's format (SPEC §7).
 
-use pixgate_api::{Dialect, DialectError};
+use pixgate_api::{Dialect, DialectError, PlanError, PlanErrorKind};
+use pixgate_codec::CodecError;
+use pixgate_ops::OpsError;
 use pixgate_origin::OriginError;
 
 /// The codes the proxy answers with; [`Code::status`] is the only status table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     InvalidArgument,
+    MissingArgument,
+    ImageTooLarge,
     BadRequest,
     InvalidObjectName,
     AccessDenied,
     NoSuchKey,
     NoSuchBucket,
+    NoSuchStyle,
     MethodNotAllowed,
     InvalidRange,
     InternalError,
@@ -27,9 +32,13 @@ pub enum Code {
 impl Code {
     pub fn status(self) -> u16 {
         match self {
-            Code::InvalidArgument | Code::BadRequest | Code::InvalidObjectName => 400,
+            Code::InvalidArgument
+            | Code::MissingArgument
+            | Code::ImageTooLarge
+            | Code::BadRequest
+            | Code::InvalidObjectName => 400,
             Code::AccessDenied => 403,
-            Code::NoSuchKey | Code::NoSuchBucket => 404,
+            Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle => 404,
             Code::MethodNotAllowed => 405,
             Code::InvalidRange => 416,
             Code::InternalError => 500,
@@ -43,11 +52,14 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::InvalidArgument => "InvalidArgument",
+            Code::MissingArgument => "MissingArgument",
+            Code::ImageTooLarge => "ImageTooLarge",
             Code::BadRequest => "BadRequest",
             Code::InvalidObjectName => "InvalidObjectName",
             Code::AccessDenied => "AccessDenied",
             Code::NoSuchKey => "NoSuchKey",
             Code::NoSuchBucket => "NoSuchBucket",
+            Code::NoSuchStyle => "NoSuchStyle",
             Code::MethodNotAllowed => "MethodNotAllowed",
             Code::InvalidRange => "InvalidRange",
             Code::InternalError => "InternalError",
@@ -62,12 +74,15 @@ impl Code {
     /// QingStor's snake-case codes (its error_code page).
     fn qingstor(self) -> &'static str {
         match self {
-            Code::InvalidArgument | Code::BadRequest | Code::InvalidObjectName => {
-                "invalid_argument"
-            }
+            Code::InvalidArgument
+            | Code::MissingArgument
+            | Code::BadRequest
+            | Code::InvalidObjectName => "invalid_argument",
+            Code::ImageTooLarge => "image_too_large",
             Code::AccessDenied => "permission_denied",
             Code::NoSuchKey => "object_not_exists",
             Code::NoSuchBucket => "bucket_not_exists",
+            Code::NoSuchStyle => "style_not_exists",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::InvalidRange => "invalid_range",
             Code::NotImplemented => "not_implemented",
@@ -125,6 +140,42 @@ impl From<OriginError> for ApiError {
             api.range_size = size;
         }
         api
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> ApiError {
+        let code = match e.kind {
+            PlanErrorKind::InvalidArgument => Code::InvalidArgument,
+            PlanErrorKind::MissingArgument => Code::MissingArgument,
+            PlanErrorKind::BadRequest => Code::BadRequest,
+            PlanErrorKind::NotImplemented => Code::NotImplemented,
+            PlanErrorKind::NoSuchStyle => Code::NoSuchStyle,
+        };
+        ApiError::new(code, e.message)
+    }
+}
+
+impl From<OpsError> for ApiError {
+    fn from(e: OpsError) -> ApiError {
+        let code = match &e {
+            OpsError::Plan(p) => return p.clone().into(),
+            OpsError::Codec(c) => match c {
+                CodecError::UnknownFormat
+                | CodecError::UnsupportedInput { .. }
+                | CodecError::Corrupt(_) => Code::BadRequest,
+                CodecError::TooLarge(_) => Code::ImageTooLarge,
+                CodecError::UnsupportedOutput { .. } => Code::NotImplemented,
+                CodecError::Internal(_) => Code::InternalError,
+            },
+            OpsError::OutputTooLarge(_) => Code::InvalidArgument,
+            OpsError::InputTooLarge(_) => Code::ImageTooLarge,
+            OpsError::NotImplemented(_) => Code::NotImplemented,
+        };
+        if code == Code::InternalError {
+            tracing::error!(error = %e, "image processing failed");
+        }
+        ApiError::new(code, e.to_string())
     }
 }
 

@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use pixgate_api::{Dialect, Operation, Query, classify};
+use pixgate_api::style::split_styled_key;
+use pixgate_api::{Dialect, Operation, Plan, ProcessSource, Query, classify};
 
 use crate::body::{self, Body};
 use crate::error::{ApiError, Code, render};
 use crate::route::{self, Endpoint};
 use crate::state::AppState;
-use crate::{access, health, original, request_id};
+use crate::{access, health, original, process, request_id};
 
 /// Header carrying the request id, as OSS names it.
 pub const REQUEST_ID: &str = "x-oss-request-id";
@@ -109,22 +110,48 @@ async fn dispatch(
     let target = state.addressing.resolve(host, parts.uri.path())?;
     outcome.bucket = Some(target.bucket.clone());
     outcome.key = Some(target.key.clone());
-    let operation = operation?;
+    let mut operation = operation?;
     let bucket = state
         .buckets
         .get(&target.bucket)
         .ok_or_else(|| ApiError::new(Code::NoSuchBucket, "The bucket is not served here."))?;
+    let mut key = target.key;
+    if operation == Operation::Original
+        && let Some(styled) = split_styled_key(&key, &bucket.separators, &bucket.styles)
+    {
+        operation = Operation::OssStyle {
+            name: styled.style.to_owned(),
+            source: ProcessSource::Path,
+        };
+        key = styled.key.to_owned();
+        outcome.key = Some(key.clone());
+    }
     access::check(
         bucket,
-        &target.key,
+        &key,
         &operation,
         access::is_signed(&parts.headers, query),
     )?;
+    let headers = &parts.headers;
     match operation {
-        Operation::Original => original::serve(bucket, target.key, method, &parts.headers).await,
+        Operation::Original => original::serve(bucket, key, method, headers).await,
+        Operation::OssImage { steps, .. } => {
+            let plan = Plan::parse(&steps)?;
+            process::serve(state, bucket, key, plan, method, headers).await
+        }
+        Operation::OssStyle { name, .. } => {
+            let content = bucket.styles.get(&name).ok_or_else(|| {
+                ApiError::new(
+                    Code::NoSuchStyle,
+                    format!("The style '{name}' does not exist."),
+                )
+            })?;
+            let plan = Plan::parse(content.strip_prefix("image/").unwrap_or(content))?;
+            process::serve(state, bucket, key, plan, method, headers).await
+        }
         _ => Err(ApiError::new(
             Code::NotImplemented,
-            "Image processing is not available in this build yet; only originals are served.",
+            "This metadata endpoint is not available in this build yet.",
         )),
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod handler;
 pub mod health;
 pub mod original;
+pub mod process;
 pub mod request_id;
 pub mod route;
 pub mod server;

@@ -1,9 +1,10 @@
 //! Everything a request needs, built once from the configuration at start.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use pixgate_codec::Limits;
 use pixgate_origin::{LocalDir, Origin, S3Credentials, S3Origin, S3Settings};
 
 use crate::config::{Acl, BucketConfig, Config, ConfigError, OriginSpec, ProtectConfig};
@@ -15,12 +16,18 @@ pub struct Bucket {
     pub origin: Arc<dyn Origin>,
     pub acl: Acl,
     pub protect: ProtectConfig,
+    pub auto_orient: bool,
+    pub separators: Vec<String>,
+    /// name -> `image/…` (validated at start).
+    pub styles: BTreeMap<String, String>,
 }
 
 #[derive(Debug)]
 pub struct AppState {
     pub addressing: Addressing,
     pub buckets: HashMap<String, Bucket>,
+    pub limits: Limits,
+    pub cache_control: String,
 }
 
 impl AppState {
@@ -43,6 +50,9 @@ impl AppState {
                     origin,
                     acl: b.acl,
                     protect: b.protect.clone(),
+                    auto_orient: b.auto_orient,
+                    separators: b.separators.clone(),
+                    styles: b.styles.clone(),
                 },
             );
         }
@@ -57,6 +67,8 @@ impl AppState {
                 buckets: buckets.keys().cloned().collect(),
             },
             buckets,
+            limits: config.limits.to_limits(),
+            cache_control: config.server.cache_control.clone(),
         })
     }
 }

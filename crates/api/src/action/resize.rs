@@ -159,6 +159,13 @@ impl Resize {
         }
     }
 
+    /// The box asked for when both sides are given: the service refuses an
+    /// oversized request (`m_fixed,w_5000,h_5000`) even if `limit_1` would
+    /// leave a small source unchanged.
+    pub fn requested_box(&self) -> Option<(u32, u32)> {
+        Some((self.w?, self.h?))
+    }
+
     fn uses_percent(&self) -> bool {
         self.w.is_none() && self.h.is_none() && self.l.is_none() && self.s.is_none()
     }

@@ -18,6 +18,7 @@ pub use validate::ConfigError;
 pub struct Config {
     pub server: ServerConfig,
     pub upstream: UpstreamConfig,
+    pub limits: LimitsConfig,
     pub buckets: Vec<BucketConfig>,
     pub keys: Vec<KeyConfig>,
 }
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub default_bucket: Option<String>,
     /// How long in-flight requests may finish after SIGTERM.
     pub shutdown_timeout_ms: u64,
+    /// `Cache-Control` of processed results.
+    pub cache_control: String,
 }
 
 impl Default for ServerConfig {
@@ -41,6 +44,7 @@ impl Default for ServerConfig {
             domain: None,
             default_bucket: None,
             shutdown_timeout_ms: 10_000,
+            cache_control: "public, max-age=31536000".to_owned(),
         }
     }
 }
@@ -62,6 +66,51 @@ impl Default for UpstreamConfig {
             connect_timeout_ms: 3_000,
             read_timeout_ms: 30_000,
             pool_max_idle_per_host: 64,
+        }
+    }
+}
+
+/// SPEC §6: what one request may make the proxy read and allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Source object bytes; reading stops past it (400 ImageTooLarge).
+    pub max_source_bytes: u64,
+    /// Source width or height, from the header (400 ImageTooLarge).
+    pub max_source_side: u32,
+    /// Source width × height × frames (400 ImageTooLarge).
+    pub max_source_pixels: u64,
+    /// Output width or height (400 InvalidArgument).
+    pub max_output_side: u32,
+    /// Output width × height (400 InvalidArgument).
+    pub max_output_pixels: u64,
+    /// Width or height entering rotate / auto-orient (400 ImageTooLarge).
+    pub max_rotate_side: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let l = pixgate_codec::Limits::default();
+        LimitsConfig {
+            max_source_bytes: l.max_source_bytes,
+            max_source_side: l.max_source_side,
+            max_source_pixels: l.max_source_pixels,
+            max_output_side: l.max_output_side,
+            max_output_pixels: l.max_output_pixels,
+            max_rotate_side: l.max_rotate_side,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn to_limits(self) -> pixgate_codec::Limits {
+        pixgate_codec::Limits {
+            max_source_bytes: self.max_source_bytes,
+            max_source_side: self.max_source_side,
+            max_source_pixels: self.max_source_pixels,
+            max_output_side: self.max_output_side,
+            max_output_pixels: self.max_output_pixels,
+            max_rotate_side: self.max_rotate_side,
         }
     }
 }

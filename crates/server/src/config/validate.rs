@@ -62,6 +62,19 @@ impl Config {
         if self.server.shutdown_timeout_ms == 0 {
             return Err(err("server.shutdown_timeout_ms", "must be at least 1"));
         }
+        let l = &self.limits;
+        for (key, value) in [
+            ("limits.max_source_bytes", l.max_source_bytes),
+            ("limits.max_source_side", u64::from(l.max_source_side)),
+            ("limits.max_source_pixels", l.max_source_pixels),
+            ("limits.max_output_side", u64::from(l.max_output_side)),
+            ("limits.max_output_pixels", l.max_output_pixels),
+            ("limits.max_rotate_side", u64::from(l.max_rotate_side)),
+        ] {
+            if value == 0 {
+                return Err(err(key, "must be at least 1"));
+            }
+        }
         if self.upstream.connect_timeout_ms == 0 {
             return Err(err("upstream.connect_timeout_ms", "must be at least 1"));
         }
@@ -250,13 +263,16 @@ fn check_style(name: &str, content: &str) -> Result<(), String> {
             "style name '{name}' must be 1-63 characters of A-Z, a-z, 0-9, '_', '.' and '-'"
         ));
     }
-    if !content.starts_with("image/") {
+    let Some(steps) = content.strip_prefix("image/") else {
         return Err("style content must be an image/… process string".to_owned());
-    }
+    };
     if let Some(c) = content.chars().find(|c| ";()'*?".contains(*c)) {
         return Err(format!("style content must not contain '{c}'"));
     }
-    Ok(())
+    // A style that could never run is refused now, not on every request.
+    pixgate_api::Plan::parse(steps)
+        .map(|_| ())
+        .map_err(|e| format!("style content is not a valid process string: {e}"))
 }
 
 #[cfg(test)]
@@ -321,6 +337,14 @@ mod tests {
             (
                 "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { t = \"image/resize,w_1;\" }\n",
                 "buckets[0].styles.t",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { t = \"image/resize,w_0\" }\n",
+                "buckets[0].styles.t",
+            ),
+            (
+                "[limits]\nmax_source_bytes = 0\n[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\n",
+                "limits.max_source_bytes",
             ),
             (
                 "[server]\ndefault_bucket = \"x\"\n[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\n",

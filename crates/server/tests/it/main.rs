@@ -5,7 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod binary;
+mod corpus;
 mod dialects;
+mod pixels;
+mod process;
 mod s3_failures;
 mod s3_originals;
 mod support;

@@ -1,0 +1,162 @@
+//! Structure walks over GIF and PNG streams that catch what a header alone
+//! hides: animation frames (counted against the pixel limit), frames placed
+//! far outside the canvas, and compressed text chunks that inflate without
+//! bound. They read block lengths only; no pixel data is decoded.
+
+use crate::error::CodecError;
+
+/// Frames of a GIF and the furthest right/bottom edge any frame reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GifLayout {
+    pub frames: u32,
+    pub right: u32,
+    pub bottom: u32,
+}
+
+pub fn gif_layout(b: &[u8]) -> Result<GifLayout, CodecError> {
+    let corrupt = || CodecError::Corrupt("the GIF block structure is broken".into());
+    let byte = |i: usize| b.get(i).copied().ok_or_else(corrupt);
+    let u16_at = |i: usize| -> Result<u32, CodecError> {
+        Ok(u32::from(u16::from_le_bytes([byte(i)?, byte(i + 1)?])))
+    };
+    let mut layout = GifLayout {
+        frames: 0,
+        right: u16_at(6)?,
+        bottom: u16_at(8)?,
+    };
+    let flags = byte(10)?;
+    let mut i = 13;
+    if flags & 0x80 != 0 {
+        i += 3 * (2usize << (flags & 7));
+    }
+    // Skips data sub-blocks; returns the index after the terminator.
+    let skip_blocks = |mut i: usize| -> Result<usize, CodecError> {
+        loop {
+            let len = usize::from(byte(i)?);
+            i += 1;
+            if len == 0 {
+                return Ok(i);
+            }
+            i += len;
+        }
+    };
+    loop {
+        match byte(i) {
+            Ok(0x2C) => {
+                let (left, top) = (u16_at(i + 1)?, u16_at(i + 3)?);
+                let (w, h) = (u16_at(i + 5)?, u16_at(i + 7)?);
+                layout.frames += 1;
+                layout.right = layout.right.max(left + w);
+                layout.bottom = layout.bottom.max(top + h);
+                let f = byte(i + 9)?;
+                i += 10;
+                if f & 0x80 != 0 {
+                    i += 3 * (2usize << (f & 7));
+                }
+                // +1: LZW minimum code size. A stream cut inside the frame
+                // still declared its extent: stop walking, keep what was seen.
+                match skip_blocks(i + 1) {
+                    Ok(next) => i = next,
+                    Err(_) => break,
+                }
+            }
+            Ok(0x21) => match skip_blocks(i + 2) {
+                Ok(next) => i = next,
+                Err(_) if layout.frames > 0 => break,
+                Err(e) => return Err(e),
+            },
+            Ok(0x3B) => break,
+            // A stream cut after at least one frame still shows that frame.
+            Err(_) if layout.frames > 0 => break,
+            _ => return Err(corrupt()),
+        }
+    }
+    if layout.frames == 0 {
+        return Err(CodecError::Corrupt("the GIF has no image".into()));
+    }
+    Ok(layout)
+}
+
+/// Most bytes one PNG text chunk may inflate to (Pillow's limit too).
+pub const MAX_PNG_TEXT: usize = 1024 * 1024;
+
+/// Inflates each compressed text chunk (zTXt, compressed iTXt) before IDAT
+/// with a cap; one that exceeds it is a decompression bomb.
+pub fn check_png_text(b: &[u8]) -> Result<(), CodecError> {
+    let mut i = 8;
+    while i + 8 <= b.len() {
+        let len = u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as usize;
+        let kind = &b[i + 4..i + 8];
+        let Some(data) = b.get(i + 8..(i + 8).saturating_add(len)) else {
+            return Ok(()); // truncation is the decoder's to report
+        };
+        if kind == b"IDAT" || kind == b"IEND" {
+            return Ok(());
+        }
+        let compressed = match kind {
+            b"zTXt" => data
+                .iter()
+                .position(|&c| c == 0)
+                .and_then(|nul| data.get(nul + 2..)),
+            b"iTXt" => {
+                let nul = data.iter().position(|&c| c == 0);
+                match nul.and_then(|n| data.get(n + 1..n + 3)) {
+                    Some([1, _]) => nul.and_then(|n| {
+                        // keyword\0 flag method language\0 translated\0 text
+                        let rest = &data[n + 3..];
+                        let a = rest.iter().position(|&c| c == 0)?;
+                        let bb = rest[a + 1..].iter().position(|&c| c == 0)?;
+                        rest.get(a + 1 + bb + 1..)
+                    }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(z) = compressed
+            && let Err(e) = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(z, MAX_PNG_TEXT)
+            && e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput
+        {
+            return Err(CodecError::TooLarge(format!(
+                "A PNG text chunk inflates past {MAX_PNG_TEXT} bytes (a decompression bomb)."
+            )));
+        }
+        i += 12 + len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gif(frames: &[(u16, u16, u16, u16)]) -> Vec<u8> {
+        let mut b = b"GIF89a".to_vec();
+        b.extend_from_slice(&[10, 0, 10, 0, 0, 0, 0]);
+        for &(l, t, w, h) in frames {
+            b.push(0x2C);
+            for v in [l, t, w, h] {
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            b.extend_from_slice(&[0, 2, 2, 0x4C, 0x01, 0]);
+        }
+        b.push(0x3B);
+        b
+    }
+
+    #[test]
+    fn gif_frames_and_extents() {
+        let l = gif_layout(&gif(&[(0, 0, 10, 10), (5, 5, 10, 10)])).unwrap();
+        assert_eq!(
+            l,
+            GifLayout {
+                frames: 2,
+                right: 15,
+                bottom: 15
+            }
+        );
+        let far = gif_layout(&gif(&[(0, 0, 10, 10), (65535, 65535, 100, 100)])).unwrap();
+        assert_eq!((far.right, far.bottom), (65635, 65635));
+        assert!(gif_layout(b"GIF89a\x0a\x00").is_err());
+    }
+}

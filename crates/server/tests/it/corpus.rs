@@ -1,0 +1,134 @@
+//! Every file of the shared corpus: formats decode and convert to every
+//! output format (or get a documented clean error); bad files get a 4xx and
+//! never take the server down.
+
+use std::path::{Path, PathBuf};
+
+use image::ImageFormat;
+
+use crate::process::{corpus_proxy, get};
+use crate::support::{client, corpus};
+
+fn files(dir: &str) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p: PathBuf = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_str().unwrap().to_owned());
+            }
+        }
+    }
+    let root = corpus();
+    let mut out = Vec::new();
+    walk(&root, &root.join(dir), &mut out);
+    out.sort();
+    out
+}
+
+/// Inputs with no decoder yet: refused with 400 BadRequest naming the format.
+const NOT_YET_READ: &[&str] = &["IMG_5195.HEIC", "pitm.avif", "samplefilehub.heif"];
+/// TIFF compressions the decoder does not implement (CCITT Group 3 fax).
+const UNSUPPORTED_TIFF: &[&str] = &["G31D.TIF"];
+
+#[tokio::test]
+async fn every_format_converts_to_every_output_format() {
+    let px = corpus_proxy().await;
+    let outputs = [
+        ("jpg", ImageFormat::Jpeg),
+        ("png", ImageFormat::Png),
+        ("webp", ImageFormat::WebP),
+        ("bmp", ImageFormat::Bmp),
+        ("gif", ImageFormat::Gif),
+        ("tiff", ImageFormat::Tiff),
+    ];
+    let mut converted = 0;
+    for key in files("formats") {
+        let name = key.rsplit('/').next().unwrap();
+        let expect_refusal = NOT_YET_READ.contains(&name) || UNSUPPORTED_TIFF.contains(&name);
+        for (fmt, magic) in outputs {
+            let out = get(&px, &key, &format!("image/resize,w_64/format,{fmt}")).await;
+            if expect_refusal {
+                assert_eq!(out.status.as_u16(), 400, "{key}");
+                assert_eq!(out.code(), "BadRequest", "{key}");
+                continue;
+            }
+            let img = out.image();
+            assert!(img.width() <= 64 && img.width() >= 1, "{key} -> {fmt}");
+            // `format,gif` keeps a non-GIF source's own format (as the service does).
+            if fmt == "gif" && !key.ends_with(".gif") {
+                assert_ne!(out.format(), ImageFormat::Gif, "{key}");
+            } else {
+                assert_eq!(out.format(), magic, "{key} -> {fmt}");
+            }
+            converted += 1;
+        }
+    }
+    assert!(converted > 300, "{converted}");
+    // Outputs without an encoder yet are 501 with a clear message.
+    for fmt in ["avif", "heic"] {
+        let out = get(&px, "formats/hopper.png", &format!("image/format,{fmt}")).await;
+        assert_eq!(
+            (out.status.as_u16(), out.code().as_str()),
+            (501, "NotImplemented")
+        );
+    }
+    px.stop().await;
+}
+
+/// Bad files that decode, and why that is right:
+/// - badbitssize, baddens1, baddens2, badfilesize (.bmp): the damage is in
+///   header fields no decoder needs (image size, density, file size);
+///   bmpsuite itself lets a reader either reject or decode them.
+/// - pal8badindex.bmp: out-of-range palette indices are drawn black (as
+///   browsers draw them); nothing is read out of bounds.
+/// - big-height.webp: a valid animation of 13×169 frames; it is "bad" for
+///   libvips, which stacks frames into one strip taller than WebP's 16383
+///   limit. pixgate does not stack frames, and the frames × pixels total is
+///   far under the limit.
+const DECODES_DESPITE_DAMAGE: &[&str] = &[
+    "badbitssize.bmp",
+    "baddens1.bmp",
+    "baddens2.bmp",
+    "badfilesize.bmp",
+    "pal8badindex.bmp",
+    "big-height.webp",
+];
+
+#[tokio::test]
+async fn every_bad_file_is_a_clean_4xx() {
+    let px = corpus_proxy().await;
+    for key in files("bad") {
+        let name = key.rsplit('/').next().unwrap();
+        for process in ["image/resize,w_100", "image/format,png", "image/rotate,90"] {
+            let out = get(&px, &key, process).await;
+            if DECODES_DESPITE_DAMAGE.contains(&name) {
+                assert_eq!(out.status.as_u16(), 200, "{key}");
+                continue;
+            }
+            assert!(
+                out.status.is_client_error(),
+                "{key} {process}: {} {}",
+                out.status,
+                String::from_utf8_lossy(&out.body)
+            );
+            let code = out.code();
+            assert!(
+                ["BadRequest", "ImageTooLarge"].contains(&code.as_str()),
+                "{key}: {code}"
+            );
+            if name.contains("bomb")
+                || name.contains("giant")
+                || name.contains("dos")
+                || name.starts_with("65536")
+            {
+                assert_eq!(code, "ImageTooLarge", "{key}");
+            }
+        }
+        // The server is still up and serving.
+        let res = client().get(px.url("/healthz")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    px.stop().await;
+}
