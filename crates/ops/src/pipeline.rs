@@ -79,7 +79,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         }
         let (nw, nh) = step_output(step, w, h)?;
         check_output(nw, nh, limits)?;
-        frame = run_step(step, &frame, w, h, alpha_ok, limits)?;
+        frame = run_step(step, frame, w, h, alpha_ok, limits)?;
         (w, h) = (frame.width, frame.height);
     }
 
@@ -181,11 +181,12 @@ fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
     })
 }
 
-/// Runs one step. `w`×`h` is the size the layout maths use (the source's
+/// Runs one step, consuming the frame (steps that change nothing return it
+/// without a copy). `w`×`h` is the size the layout maths use (the source's
 /// size for a first resize after shrink-on-load).
 fn run_step(
     step: &Step,
-    f: &Frame,
+    f: Frame,
     w: u32,
     h: u32,
     alpha_ok: bool,
@@ -193,11 +194,11 @@ fn run_step(
 ) -> Result<Frame, OpsError> {
     Ok(match step {
         Step::Resize(r) => match r.layout(w, h) {
-            ResizeLayout::Unchanged if (f.width, f.height) == (w, h) => f.clone(),
-            ResizeLayout::Unchanged => resize::scale(f, w, h)?,
-            ResizeLayout::Scale { w, h } => resize::scale(f, w, h)?,
+            ResizeLayout::Unchanged if (f.width, f.height) == (w, h) => f,
+            ResizeLayout::Unchanged => resize::scale(&f, w, h)?,
+            ResizeLayout::Scale { w, h } => resize::scale(&f, w, h)?,
             ResizeLayout::ScaleCrop { w, h, crop: rect } => {
-                crop::crop(&resize::scale(f, w, h)?, rect)
+                crop::crop(resize::scale(&f, w, h)?, rect)
             }
             ResizeLayout::ScalePad {
                 w,
@@ -206,29 +207,33 @@ fn run_step(
                 canvas_h,
                 x,
                 y,
-            } => crop::pad(&resize::scale(f, w, h)?, canvas_w, canvas_h, x, y, r.color),
+            } => crop::pad(&resize::scale(&f, w, h)?, canvas_w, canvas_h, x, y, r.color),
         },
-        Step::Crop(c) => crop::crop(f, c.rect(f.width, f.height)?),
+        Step::Crop(c) => {
+            let rect = c.rect(f.width, f.height)?;
+            crop::crop(f, rect)
+        }
         Step::IndexCrop(c) => match c.rect(f.width, f.height) {
             Some(r) => crop::crop(f, r),
-            None => f.clone(),
+            None => f,
         },
-        Step::Circle(c) => mask::circle(f, c.radius(f.width, f.height), alpha_ok, WHITE),
+        Step::Circle(c) => {
+            let r = c.radius(f.width, f.height);
+            mask::circle(f, r, alpha_ok, WHITE)
+        }
         Step::RoundedCorners(c) => {
-            mask::rounded_corners(f, c.radius(f.width, f.height), alpha_ok, WHITE)
+            let r = c.radius(f.width, f.height);
+            mask::rounded_corners(f, r, alpha_ok, WHITE)
         }
+        Step::Rotate(r) if r.degrees == 0 => f,
         Step::Rotate(r) => {
-            if r.degrees == 0 {
-                f.clone()
-            } else {
-                check_rotatable(f, limits)?;
-                let (ow, oh) = r.output(f.width, f.height);
-                rotate::rotate(f, r.degrees, ow, oh, alpha_ok, WHITE)
-            }
+            check_rotatable(&f, limits)?;
+            let (ow, oh) = r.output(f.width, f.height);
+            rotate::rotate(&f, r.degrees, ow, oh, alpha_ok, WHITE)
         }
-        Step::Blur(b) => blur::blur(f, b.r, b.s),
-        Step::Bright(v) => adjust::bright(f, *v),
-        Step::Contrast(v) => adjust::contrast(f, *v),
-        Step::Sharpen(v) => sharpen::sharpen(f, *v),
+        Step::Blur(b) => blur::blur(&f, b.r, b.s),
+        Step::Bright(v) => adjust::bright(&f, *v),
+        Step::Contrast(v) => adjust::contrast(&f, *v),
+        Step::Sharpen(v) => sharpen::sharpen(&f, *v),
     })
 }

@@ -1,0 +1,72 @@
+//! The thumbnail path stage by stage: a 12 MP phone JPEG to a 400 px wide
+//! JPEG q80, with and without shrink-on-load, baseline and progressive.
+//!
+//! cargo bench -p pixgate-benches --bench thumbnail
+
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pixgate_api::Plan;
+use pixgate_codec::{EncodeOptions, Format, Limits, decode, encode, probe, shrink_factor};
+use pixgate_ops::action::resize::scale;
+use pixgate_ops::{Settings, process};
+
+fn corpus(rel: &str) -> Vec<u8> {
+    let dir = std::env::var_os("PIXGATE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    std::fs::read(dir.join(rel)).expect("the shared corpus beside the checkout")
+}
+
+fn stages(c: &mut Criterion) {
+    let limits = Limits::default();
+    for (name, file) in [
+        ("baseline", "photos/phone-4032x3024.jpg"),
+        ("progressive", "photos/phone-4032x3024-progressive.jpg"),
+    ] {
+        let bytes = corpus(file);
+        let p = probe(&bytes).expect("probe");
+        let shrink = shrink_factor(p.width, p.height, (400, 300));
+        let mut g = c.benchmark_group(format!("12mp-{name}"));
+        g.sample_size(20);
+        g.bench_function("decode-full", |b| {
+            b.iter(|| decode(&bytes, &p, 1, &limits).expect("decode"))
+        });
+        g.bench_function(format!("decode-1/{shrink}"), |b| {
+            b.iter(|| decode(&bytes, &p, shrink, &limits).expect("decode"))
+        });
+        let full = decode(&bytes, &p, 1, &limits).expect("decode");
+        let small = decode(&bytes, &p, shrink, &limits).expect("decode");
+        g.bench_function("resize-from-full", |b| {
+            b.iter(|| scale(&full, 400, 300).expect("scale"))
+        });
+        g.bench_function(format!("resize-from-1/{shrink}"), |b| {
+            b.iter(|| scale(&small, 400, 300).expect("scale"))
+        });
+        let thumb = scale(&small, 400, 300).expect("scale");
+        let opts = EncodeOptions {
+            quality: 80,
+            ..EncodeOptions::default()
+        };
+        g.bench_function("encode-400x300-q80", |b| {
+            b.iter(|| encode(thumb.clone(), Format::Jpg, &opts).expect("encode"))
+        });
+        let settings = Settings {
+            limits,
+            auto_orient: true,
+        };
+        let shrinking = Plan::parse("resize,w_400/quality,Q_80").expect("plan");
+        // A leading no-op crop makes the pipeline decode at full size.
+        let full_size = Plan::parse("crop,x_0,y_0/resize,w_400/quality,Q_80").expect("plan");
+        g.bench_function("pipeline-shrink-on-load", |b| {
+            b.iter(|| process(&bytes, &shrinking, &settings).expect("process"))
+        });
+        g.bench_function("pipeline-full-decode", |b| {
+            b.iter(|| process(&bytes, &full_size, &settings).expect("process"))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
