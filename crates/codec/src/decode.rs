@@ -34,9 +34,7 @@ pub fn decode(
     limits.check_probe(probe)?;
     match probe.format {
         Format::Jpg => decode_jpeg(bytes, probe, shrink),
-        Format::Avif | Format::Heic => Err(CodecError::UnsupportedInput {
-            format: probe.format.as_str(),
-        }),
+        Format::Avif | Format::Heic => crate::heif::decode(bytes),
         f => decode_with_image(bytes, f, limits),
     }
 }

@@ -93,9 +93,7 @@ pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<
             }
             Ok(out)
         }
-        Format::Avif | Format::Heic => Err(CodecError::UnsupportedOutput {
-            format: format.as_str(),
-        }),
+        Format::Avif | Format::Heic => crate::heif::encode(&frame, format, opts.quality),
     }
 }
 

@@ -7,6 +7,7 @@ mod decode;
 mod encode;
 mod error;
 mod frame;
+mod heif;
 mod jpeg;
 mod limits;
 mod probe;

@@ -58,9 +58,20 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
                 jpeg: Some(h),
             })
         }
-        Format::Avif | Format::Heic => Err(CodecError::UnsupportedInput {
-            format: format.as_str(),
-        }),
+        Format::Avif | Format::Heic => {
+            let (width, height) = crate::heif::dimensions(bytes)?;
+            Ok(Probe {
+                format,
+                width,
+                height,
+                extent: (width, height),
+                frames: 1,
+                // libheif applies irot/imir itself.
+                orientation: 1,
+                quality: None,
+                jpeg: None,
+            })
+        }
         _ => {
             let (frames, extent) = match format {
                 Format::Gif => {

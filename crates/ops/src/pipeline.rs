@@ -89,6 +89,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
             average_hue::average_hue(&frame)
         )));
     }
+    check_format_size(format, frame.width, frame.height)?;
     let source_quality = if p.format == Format::Jpg {
         p.quality
     } else {
@@ -145,6 +146,25 @@ fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsError> {
         return Err(OpsError::OutputTooLarge(format!(
             "The output would be {w}x{h}; each side must be at most {} and the area at most {} pixels.",
             limits.max_output_side, limits.max_output_pixels
+        )));
+    }
+    Ok(())
+}
+
+/// The service's per-format output ceilings (EC 0040-00000011/14, HEIC guide).
+fn check_format_size(format: Format, w: u32, h: u32) -> Result<(), OpsError> {
+    let (max_w, max_h) = match format {
+        Format::Avif => (4096, 2304),
+        Format::Heic => (4096, 4096),
+        Format::Webp => (16383, 16383),
+        _ => return Ok(()),
+    };
+    // Either orientation of the box is accepted (2304×4096 is as large as 4096×2304).
+    let fits = (w <= max_w && h <= max_h) || (w <= max_h && h <= max_w);
+    if !fits {
+        return Err(OpsError::OutputTooLarge(format!(
+            "A {} output can be at most {max_w}x{max_h}; this one would be {w}x{h}.",
+            format.as_str()
         )));
     }
     Ok(())

@@ -195,4 +195,6 @@ fn the_example_config_is_valid_and_lists_the_defaults() {
         config.buckets[0].protect,
         pixgate::config::ProtectConfig::default()
     );
+    assert_eq!(config.server.cache_control, defaults.server.cache_control);
+    assert_eq!(config.limits, defaults.limits);
 }
