@@ -126,6 +126,24 @@ pub fn check_png_text(b: &[u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
+/// Frames of a WebP: the number of ANMF chunks, or 1 for a still image.
+pub fn webp_frames(b: &[u8]) -> u32 {
+    let mut frames = 0u32;
+    let mut i = 12;
+    while i + 8 <= b.len() {
+        let len = u32::from_le_bytes([b[i + 4], b[i + 5], b[i + 6], b[i + 7]]) as usize;
+        if &b[i..i + 4] == b"ANMF" {
+            frames += 1;
+        }
+        // Chunks are padded to even lengths.
+        i = i
+            .saturating_add(8)
+            .saturating_add(len)
+            .saturating_add(len & 1);
+    }
+    frames.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +176,15 @@ mod tests {
         let far = gif_layout(&gif(&[(0, 0, 10, 10), (65535, 65535, 100, 100)])).unwrap();
         assert_eq!((far.right, far.bottom), (65635, 65635));
         assert!(gif_layout(b"GIF89a\x0a\x00").is_err());
+    }
+
+    #[test]
+    fn webp_frames_are_anmf_chunks() {
+        let mut b = b"RIFF\0\0\0\0WEBP".to_vec();
+        for _ in 0..3 {
+            b.extend_from_slice(b"ANMF\x03\0\0\0abc\0");
+        }
+        assert_eq!(webp_frames(&b), 3);
+        assert_eq!(webp_frames(b"RIFF\0\0\0\0WEBPVP8 \x01\0\0\0x\0"), 1);
     }
 }

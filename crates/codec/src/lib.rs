@@ -2,6 +2,7 @@
 //! pixel is decoded, decode (with JPEG shrink-on-load) and encode.
 //! Everything here is synchronous pixel work; callers run it off the async runtime.
 
+mod animation;
 mod container;
 mod decode;
 mod encode;
@@ -13,6 +14,7 @@ mod limits;
 mod probe;
 mod sniff;
 
+pub use animation::{Animation, decode_animation, encode_animation};
 pub use decode::{decode, shrink_factor};
 pub use encode::{EncodeOptions, encode};
 pub use error::CodecError;

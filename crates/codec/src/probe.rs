@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use pixgate_api::Format;
 
-use crate::container::{check_png_text, gif_layout};
+use crate::container::{check_png_text, gif_layout, webp_frames};
 use crate::error::CodecError;
 use crate::jpeg::{JpegHeader, estimate_quality, read_header};
 use crate::sniff::sniff;
@@ -19,8 +19,8 @@ pub struct Probe {
     /// The canvas every frame needs (larger than width × height when an
     /// animation frame is placed outside the logical screen).
     pub extent: (u32, u32),
-    /// Frames in the file (GIF counts them; others report 1). Only the
-    /// first is decoded for now, but limits count them all.
+    /// Frames in the file (GIF and WebP animations; 1 for stills). Limits
+    /// count them all.
     pub frames: u32,
     /// EXIF Orientation 1–8 (1 when absent or unreadable).
     pub orientation: u8,
@@ -82,6 +82,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
                     check_png_text(bytes)?;
                     (1, None)
                 }
+                Format::Webp => (webp_frames(bytes), None),
                 _ => (1, None),
             };
             let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format));

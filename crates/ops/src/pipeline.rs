@@ -4,7 +4,10 @@
 
 use pixgate_api::action::resize::ResizeLayout;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
-use pixgate_codec::{EncodeOptions, Frame, Limits, Probe, decode, encode, probe, shrink_factor};
+use pixgate_codec::{
+    EncodeOptions, Frame, Limits, Probe, decode, decode_animation, encode, encode_animation, probe,
+    shrink_factor,
+};
 
 use crate::action::{adjust, average_hue, blur, crop, mask, orient, resize, rotate, sharpen};
 use crate::error::OpsError;
@@ -51,6 +54,9 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     let p = probe(bytes)?;
     limits.check_probe(&p)?;
     let format = output_format(plan, p.format);
+    if keeps_animation(plan, &p, format) {
+        return process_animation(bytes, plan, &p, format, limits);
+    }
     let alpha_ok = format.keeps_alpha();
     let orientation = if plan.auto_orient.unwrap_or(settings.auto_orient) {
         p.orientation
@@ -107,6 +113,62 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         background: WHITE,
     };
     let bytes = encode(frame, format, &opts)?;
+    Ok(Product::Image { bytes, format })
+}
+
+/// An animated source stays animated when the output can animate (GIF,
+/// WebP) and every step is one the service applies to animations: resize
+/// (not by percent: "with p, the animation becomes a static image"), crop,
+/// indexcrop and rotate. Anything else renders the first frame.
+fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
+    p.frames > 1
+        && matches!(format, Format::Gif | Format::Webp)
+        && plan.deliver == Deliver::Image
+        && plan.steps.iter().all(|s| match s {
+            Step::Resize(r) => !r.uses_percent(),
+            Step::Crop(_) | Step::IndexCrop(_) | Step::Rotate(_) => true,
+            _ => false,
+        })
+}
+
+/// Runs the steps on every frame. Animations are never enlarged, even with
+/// `limit_0` (as the service documents for GIF).
+fn process_animation(
+    bytes: &[u8],
+    plan: &Plan,
+    p: &Probe,
+    format: Format,
+    limits: &Limits,
+) -> Result<Product, OpsError> {
+    let mut anim = decode_animation(bytes, p, limits)?;
+    let (mut w, mut h) = (anim.frames[0].width, anim.frames[0].height);
+    for step in &plan.steps {
+        let step = match step {
+            Step::Resize(r) => {
+                if let Some((bw, bh)) = r.requested_box() {
+                    check_output(bw, bh, limits)?;
+                }
+                let mut r = *r;
+                r.limit = true;
+                Step::Resize(r)
+            }
+            other => *other,
+        };
+        let (nw, nh) = step_output(&step, w, h)?;
+        check_output(nw, nh, limits)?;
+        anim.frames = anim
+            .frames
+            .into_iter()
+            .map(|f| run_step(&step, f, w, h, true, limits))
+            .collect::<Result<_, _>>()?;
+        (w, h) = (anim.frames[0].width, anim.frames[0].height);
+    }
+    check_format_size(format, w, h)?;
+    let quality = plan
+        .output
+        .quality
+        .map_or(DEFAULT_QUALITY, |q| q.resolve(None));
+    let bytes = encode_animation(anim, format, quality)?;
     Ok(Product::Image { bytes, format })
 }
 

@@ -166,7 +166,8 @@ impl Resize {
         Some((self.w?, self.h?))
     }
 
-    fn uses_percent(&self) -> bool {
+    /// True when the size comes from `p` (no w, h, l or s given).
+    pub fn uses_percent(&self) -> bool {
         self.w.is_none() && self.h.is_none() && self.l.is_none() && self.s.is_none()
     }
 

@@ -1,0 +1,123 @@
+//! Animated GIF and WebP: resize, crop and rotate apply to every frame when
+//! the output can animate; other steps render the first frame.
+
+use std::io::Cursor;
+
+use image::AnimationDecoder;
+
+use crate::process::{corpus_proxy, get};
+
+/// Frame count, size and total duration of a GIF or WebP body. libwebp's
+/// animation encoder merges consecutive identical frames (extending the
+/// previous one's duration) and writes a still image when nothing moves, so
+/// WebP is compared by duration, GIF by frame count.
+#[derive(Debug, PartialEq, Eq)]
+struct Anim {
+    frames: usize,
+    width: u32,
+    height: u32,
+    total_ms: u32,
+}
+
+fn frames(body: &[u8]) -> Anim {
+    let decoded = match image::guess_format(body).unwrap() {
+        image::ImageFormat::Gif => image::codecs::gif::GifDecoder::new(Cursor::new(body))
+            .unwrap()
+            .into_frames()
+            .collect_frames()
+            .unwrap(),
+        image::ImageFormat::WebP => image::codecs::webp::WebPDecoder::new(Cursor::new(body))
+            .unwrap()
+            .into_frames()
+            .collect_frames()
+            .unwrap(),
+        other => panic!("not an animation format: {other:?}"),
+    };
+    if decoded.is_empty() {
+        // A still WebP.
+        let img = image::load_from_memory(body).unwrap();
+        return Anim {
+            frames: 1,
+            width: img.width(),
+            height: img.height(),
+            total_ms: 0,
+        };
+    }
+    let (width, height) = decoded[0].buffer().dimensions();
+    assert!(
+        decoded
+            .iter()
+            .all(|f| f.buffer().dimensions() == (width, height))
+    );
+    let total_ms = decoded
+        .iter()
+        .map(|f| {
+            let (n, d) = f.delay().numer_denom_ms();
+            n / d.max(1)
+        })
+        .sum();
+    Anim {
+        frames: decoded.len(),
+        width,
+        height,
+        total_ms,
+    }
+}
+
+/// Same animation, resized: GIF keeps every frame; WebP keeps the timeline.
+fn assert_same_timeline(out: &Anim, src: &Anim, w: u32, h: u32, what: &str) {
+    assert_eq!((out.width, out.height), (w, h), "{what}");
+    if out.frames > 1 {
+        assert_eq!(out.total_ms, src.total_ms, "{what}");
+    }
+}
+
+#[tokio::test]
+async fn every_frame_is_resized_cropped_rotated() {
+    let px = corpus_proxy().await;
+    for key in [
+        "formats/rotating-squares.gif",
+        "formats/animated-loop-3.gif",
+        "formats/animated-loop-3.webp",
+        "formats/rotating-squares.webp",
+    ] {
+        let src = frames(&get(&px, key, "").await.body);
+        assert!(src.frames > 1, "{key} should be animated");
+        let gif = key.ends_with(".gif");
+        let out = frames(&get(&px, key, "image/resize,w_40").await.body);
+        let h = ((f64::from(src.height) * 40.0 / f64::from(src.width)).round() as u32).max(1);
+        assert_same_timeline(&out, &src, 40, h, key);
+        if gif {
+            assert_eq!(out.frames, src.frames, "{key}: every frame kept");
+        } else {
+            assert!(out.frames > 1, "{key}: still animated");
+        }
+        let out = frames(&get(&px, key, "image/crop,w_20,h_10/rotate,90").await.body);
+        assert_same_timeline(&out, &src, 10, 20, key);
+        // Never enlarged, even with limit_0.
+        let big = format!("image/resize,w_{},limit_0", src.width * 2);
+        let out = frames(&get(&px, key, &big).await.body);
+        assert_same_timeline(&out, &src, src.width, src.height, key);
+    }
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn gif_to_webp_stays_animated_other_steps_make_it_still() {
+    let px = corpus_proxy().await;
+    let key = "formats/rotating-squares.gif";
+    let src = frames(&get(&px, key, "").await.body);
+    let webp = get(&px, key, "image/resize,w_30/format,webp").await;
+    assert_eq!(webp.content_type, "image/webp");
+    let out = frames(&webp.body);
+    assert!(out.frames > 1);
+    assert_same_timeline(&out, &src, 30, 30, key);
+    for process in ["image/resize,p_50", "image/blur,r_2,s_2"] {
+        let out = get(&px, key, process).await;
+        assert_eq!(out.format(), image::ImageFormat::Gif, "{process}");
+        assert_eq!(frames(&out.body).frames, 1, "{process}: a still GIF");
+    }
+    let png = get(&px, key, "image/format,png").await.image();
+    assert_eq!((png.width(), png.height()), (src.width, src.height));
+    px.stop().await;
+}
