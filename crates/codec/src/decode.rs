@@ -7,6 +7,7 @@ use std::io::Cursor;
 use pixgate_api::Format;
 use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
 
+use crate::color;
 use crate::error::CodecError;
 use crate::frame::Frame;
 use crate::limits::Limits;
@@ -69,13 +70,20 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
         format,
     };
     d.decompress(bytes, image).map_err(corrupt)?;
-    let data = if cmyk {
+    let icc = probe.jpeg.as_ref().and_then(|j| j.icc(bytes));
+    if cmyk {
         let adobe = probe.jpeg.as_ref().is_some_and(|j| j.adobe);
-        cmyk_to_rgb(&pixels, adobe)
-    } else {
-        pixels
-    };
-    Ok(Frame::new(w as u32, h as u32, 3, data))
+        let data = icc
+            .as_deref()
+            .and_then(|icc| color::cmyk_to_srgb(&pixels, icc, adobe))
+            .unwrap_or_else(|| cmyk_to_rgb(&pixels, adobe));
+        return Ok(Frame::new(w as u32, h as u32, 3, data));
+    }
+    let mut frame = Frame::new(w as u32, h as u32, 3, pixels);
+    if let Some(icc) = icc {
+        color::rgb_to_srgb(&mut frame, &icc);
+    }
+    Ok(frame)
 }
 
 /// Naive CMYK → RGB. Adobe writers store CMYK inverted (0 = full ink), which
@@ -106,18 +114,27 @@ fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Fr
     // Decoded bytes at up to 16-bit RGBA, bounded by the pixel limit.
     l.max_alloc = Some(limits.max_source_pixels.saturating_mul(8));
     reader.limits(l);
-    let img = reader.decode().map_err(|e| match e {
+    let failed = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => {
             CodecError::TooLarge(format!("The image exceeds the decoding limits ({l})."))
         }
         other => CodecError::Corrupt(other.to_string()),
-    })?;
+    };
+    let mut decoder = reader.into_decoder().map_err(failed)?;
+    let icc = image::ImageDecoder::icc_profile(&mut decoder)
+        .ok()
+        .flatten();
+    let img = image::DynamicImage::from_decoder(decoder).map_err(failed)?;
     let (w, h) = (img.width(), img.height());
-    Ok(if img.color().has_alpha() {
+    let mut frame = if img.color().has_alpha() {
         Frame::new(w, h, 4, img.into_rgba8().into_raw()).drop_opaque_alpha()
     } else {
         Frame::new(w, h, 3, img.into_rgb8().into_raw())
-    })
+    };
+    if let Some(icc) = icc {
+        color::rgb_to_srgb(&mut frame, &icc);
+    }
+    Ok(frame)
 }
 
 #[cfg(test)]

@@ -15,11 +15,27 @@ pub struct JpegHeader {
     pub exif: Option<(usize, usize)>,
     /// The first (luminance) quantisation table, in zigzag order.
     pub luma_table: Option<[u16; 64]>,
+    /// APP2 ICC_PROFILE chunks as (sequence number, byte range).
+    pub icc_chunks: Vec<(u8, usize, usize)>,
 }
 
 impl JpegHeader {
     pub fn exif<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
         self.exif.map(|(start, end)| &bytes[start..end])
+    }
+
+    /// The embedded ICC profile, its chunks joined in sequence order.
+    pub fn icc(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if self.icc_chunks.is_empty() {
+            return None;
+        }
+        let mut chunks = self.icc_chunks.clone();
+        chunks.sort_by_key(|c| c.0);
+        let mut out = Vec::new();
+        for (_, start, end) in chunks {
+            out.extend_from_slice(&bytes[start..end]);
+        }
+        Some(out)
     }
 }
 
@@ -69,6 +85,10 @@ pub fn read_header(b: &[u8]) -> Option<JpegHeader> {
                 h.exif = Some((i + 4 + 6, i + 2 + len));
             }
             0xEE if seg.starts_with(b"Adobe") => h.adobe = true,
+            // "ICC_PROFILE\0", sequence number, count, then the data.
+            0xE2 if seg.starts_with(b"ICC_PROFILE\0") && seg.len() > 14 => {
+                h.icc_chunks.push((seg[12], i + 4 + 14, i + 2 + len));
+            }
             0xDB => read_dqt(seg, &mut h),
             _ => {}
         }

@@ -3,6 +3,7 @@
 use image::{DynamicImage, RgbaImage};
 
 use crate::process::{EXAMPLE, corpus_proxy, get};
+use crate::support::corpus;
 
 fn rgba(img: &DynamicImage) -> RgbaImage {
     img.to_rgba8()
@@ -308,6 +309,65 @@ async fn average_hue_is_json_rgb() {
     assert!(
         u32::from(r).abs_diff(mean_r) <= 8,
         "{hex} vs mean red {mean_r}"
+    );
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn cmyk_with_a_profile_matches_little_cms_jpgicc() {
+    // jpgicc (Debian's liblcms2-utils) converts the CMYK JPEG through its
+    // embedded profile to sRGB on its own (its own JPEG reading, its own
+    // handling of Adobe's inverted CMYK): pixgate's output must match it.
+    let px = corpus_proxy().await;
+    let src = corpus().join("photos/cmyk-with-profile.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    let oracle_path = dir.path().join("oracle.jpg");
+    let status = std::process::Command::new("jpgicc")
+        .args([
+            "-q",
+            "98",
+            src.to_str().unwrap(),
+            oracle_path.to_str().unwrap(),
+        ])
+        .output()
+        .expect("jpgicc (liblcms2-utils, installed by scripts/install-deps)");
+    assert!(status.status.success(), "{status:?}");
+    let oracle = image::open(&oracle_path).unwrap().to_rgba8();
+    let ours = rgba(
+        &get(&px, "photos/cmyk-with-profile.jpg", "image/format,png")
+            .await
+            .image(),
+    );
+    let d = mean_abs_diff(&ours, &oracle);
+    assert!(d < 2.5, "mean difference from jpgicc: {d}");
+    // The naive conversion (what a profile-blind decoder does) is visibly off.
+    let naive = rgba(
+        &get(&px, "photos/cmyk-no-profile.jpg", "image/format,png")
+            .await
+            .image(),
+    );
+    if naive.dimensions() == oracle.dimensions() {
+        assert!(
+            mean_abs_diff(&naive, &oracle) > d,
+            "the profile must matter"
+        );
+    }
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn a_display_p3_png_is_converted_to_srgb() {
+    let px = corpus_proxy().await;
+    let raw = image::open(corpus().join("formats/p3.png"))
+        .unwrap()
+        .to_rgba8();
+    let ours = rgba(&get(&px, "formats/p3.png", "image/format,png").await.image());
+    assert_eq!(ours.dimensions(), raw.dimensions());
+    // Alpha is untouched, colour is not: the P3 profile was applied.
+    assert!(ours.pixels().zip(raw.pixels()).all(|(a, b)| a[3] == b[3]));
+    assert!(
+        mean_abs_diff(&ours, &raw) > 1.0,
+        "P3 pixels must be converted"
     );
     px.stop().await;
 }
