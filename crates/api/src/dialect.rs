@@ -106,7 +106,8 @@ pub fn classify(query: &Query, process_header: Option<&str>) -> Result<Operation
     if query.has("exif") {
         return Ok(Operation::CosExif);
     }
-    if query.has("imageInfo") {
+    // Qiniu's older spelling is all lower case.
+    if query.has("imageInfo") || query.has("imageinfo") {
         return Ok(Operation::CosImageInfo);
     }
     if query.has("imageAve") {

@@ -19,6 +19,13 @@ pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), CodecError> {
     Ok((handle.width(), handle.height()))
 }
 
+/// Whether the primary image has an alpha channel (false when unreadable).
+pub fn has_alpha(bytes: &[u8]) -> bool {
+    HeifContext::read_from_bytes(bytes)
+        .and_then(|ctx| ctx.primary_image_handle())
+        .is_ok_and(|h| h.has_alpha_channel())
+}
+
 pub fn decode(bytes: &[u8]) -> Result<Frame, CodecError> {
     let lib = LibHeif::new();
     let ctx = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;

@@ -17,6 +17,8 @@ pub struct JpegHeader {
     pub luma_table: Option<[u16; 64]>,
     /// APP2 ICC_PROFILE chunks as (sequence number, byte range).
     pub icc_chunks: Vec<(u8, usize, usize)>,
+    /// JFIF density: (units 0 none / 1 dpi / 2 dpcm, x, y).
+    pub jfif_density: Option<(u8, u16, u16)>,
 }
 
 impl JpegHeader {
@@ -85,6 +87,13 @@ pub fn read_header(b: &[u8]) -> Option<JpegHeader> {
                 h.exif = Some((i + 4 + 6, i + 2 + len));
             }
             0xEE if seg.starts_with(b"Adobe") => h.adobe = true,
+            0xE0 if seg.starts_with(b"JFIF\0") && seg.len() >= 12 => {
+                h.jfif_density = Some((
+                    seg[7],
+                    u16::from_be_bytes([seg[8], seg[9]]),
+                    u16::from_be_bytes([seg[10], seg[11]]),
+                ));
+            }
             // "ICC_PROFILE\0", sequence number, count, then the data.
             0xE2 if seg.starts_with(b"ICC_PROFILE\0") && seg.len() > 14 => {
                 h.icc_chunks.push((seg[12], i + 4 + 14, i + 2 + len));

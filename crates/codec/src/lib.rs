@@ -10,8 +10,10 @@ mod encode;
 mod error;
 mod frame;
 mod heif;
+pub mod info;
 mod jpeg;
 mod limits;
+mod meta;
 mod probe;
 mod sniff;
 
@@ -22,6 +24,7 @@ pub use error::CodecError;
 pub use frame::Frame;
 pub use jpeg::estimate_quality;
 pub use limits::Limits;
+pub use meta::{Metadata, Space, read_metadata};
 pub use pixgate_api::Format;
 pub use probe::{Probe, probe};
 pub use sniff::sniff;

@@ -40,7 +40,17 @@ impl Probe {
     }
 }
 
+/// Header facts, with the bomb checks of container.rs (every decode path).
 pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
+    read(bytes, true)
+}
+
+/// Header facts without the bomb checks: for metadata, which never decodes.
+pub(crate) fn probe_unchecked(bytes: &[u8]) -> Result<Probe, CodecError> {
+    read(bytes, false)
+}
+
+fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
     let format = sniff(bytes).ok_or(CodecError::UnknownFormat)?;
     match format {
         Format::Jpg => {
@@ -79,7 +89,9 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, CodecError> {
                     (l.frames, Some((l.right, l.bottom)))
                 }
                 Format::Png => {
-                    check_png_text(bytes)?;
+                    if checked {
+                        check_png_text(bytes)?;
+                    }
                     (1, None)
                 }
                 Format::Webp => (webp_frames(bytes), None),

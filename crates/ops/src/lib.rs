@@ -3,7 +3,9 @@
 
 pub mod action;
 mod error;
+mod metadata;
 mod pipeline;
 
 pub use error::OpsError;
+pub use metadata::{MetadataRequest, metadata};
 pub use pipeline::{DEFAULT_QUALITY, Product, Settings, output_format, process};

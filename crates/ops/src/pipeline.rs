@@ -46,9 +46,12 @@ pub fn output_format(plan: &Plan, source: Format) -> Format {
 
 pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
     if plan.deliver == Deliver::Info {
-        return Err(OpsError::NotImplemented(
-            "'info' is not available in this build yet.".into(),
-        ));
+        // Headers only: no limits, since no pixel is decoded.
+        return crate::metadata::metadata(
+            bytes,
+            crate::metadata::MetadataRequest::OssInfo,
+            settings,
+        );
     }
     let limits = &settings.limits;
     let p = probe(bytes)?;

@@ -35,7 +35,9 @@ pub fn check(bucket: &Bucket, key: &str, op: &Operation, signed: bool) -> Result
             "The bucket is private: anonymous access is denied.",
         ));
     }
-    let needs_style = matches!(op, Operation::Original | Operation::OssImage { .. });
+    // Only styles pass protection: originals, image/… and every metadata
+    // endpoint of the other dialects are refused alike.
+    let needs_style = !matches!(op, Operation::OssStyle { .. });
     if bucket.protect.enabled && needs_style && is_protected(key, &bucket.protect.suffixes) {
         if signed {
             return Err(unverifiable());

@@ -9,9 +9,11 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use pixgate_api::style::split_styled_key;
 use pixgate_api::{Dialect, Operation, Plan, ProcessSource, Query, classify};
+use pixgate_ops::MetadataRequest;
 
 use crate::body::{self, Body};
 use crate::error::{ApiError, Code, render};
+use crate::process::Work;
 use crate::route::{self, Endpoint};
 use crate::state::AppState;
 use crate::{access, health, original, process, request_id};
@@ -136,8 +138,8 @@ async fn dispatch(
     match operation {
         Operation::Original => original::serve(bucket, key, method, headers).await,
         Operation::OssImage { steps, .. } => {
-            let plan = Plan::parse(&steps)?;
-            process::serve(state, bucket, key, plan, method, headers).await
+            let work = Work::Plan(Plan::parse(&steps)?);
+            process::serve(state, bucket, key, work, method, headers).await
         }
         Operation::OssStyle { name, .. } => {
             let content = bucket.styles.get(&name).ok_or_else(|| {
@@ -147,12 +149,24 @@ async fn dispatch(
                 )
             })?;
             let plan = Plan::parse(content.strip_prefix("image/").unwrap_or(content))?;
-            process::serve(state, bucket, key, plan, method, headers).await
+            process::serve(state, bucket, key, Work::Plan(plan), method, headers).await
         }
-        _ => Err(ApiError::new(
+        Operation::QingStor { action } if action == "info" => {
+            let work = Work::Metadata(MetadataRequest::QingStorInfo);
+            process::serve(state, bucket, key, work, method, headers).await
+        }
+        Operation::QingStor { action } => Err(ApiError::new(
             Code::NotImplemented,
-            "This metadata endpoint is not available in this build yet.",
+            format!("The QingStor image action '{action}' is not supported; only info is."),
         )),
+        Operation::CosExif | Operation::CosImageInfo | Operation::CosImageAve => {
+            let request = match operation {
+                Operation::CosExif => MetadataRequest::CosExif,
+                Operation::CosImageInfo => MetadataRequest::CosImageInfo,
+                _ => MetadataRequest::CosImageAve,
+            };
+            process::serve(state, bucket, key, Work::Metadata(request), method, headers).await
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::{HeaderMap, Method, Response, StatusCode};
 use pixgate_api::Plan;
-use pixgate_ops::{Product, Settings};
+use pixgate_ops::{MetadataRequest, Product, Settings};
 use pixgate_origin::{Object, ObjectRequest};
 
 use crate::body::{self, Body};
@@ -14,11 +14,28 @@ use crate::conditional;
 use crate::error::{ApiError, Code};
 use crate::state::{AppState, Bucket};
 
+/// What to compute from the source.
+#[derive(Debug)]
+pub enum Work {
+    Plan(Plan),
+    Metadata(MetadataRequest),
+}
+
+impl Work {
+    /// The cache key / ETag input: the canonical process string.
+    fn canonical(&self) -> String {
+        match self {
+            Work::Plan(p) => p.canonical(),
+            Work::Metadata(m) => m.canonical().to_owned(),
+        }
+    }
+}
+
 pub async fn serve(
     state: &AppState,
     bucket: &Bucket,
     key: String,
-    plan: Plan,
+    work: Work,
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
@@ -31,7 +48,7 @@ pub async fn serve(
         .meta
         .etag
         .as_deref()
-        .map(|source| derived_etag(source, &plan.canonical()));
+        .map(|source| derived_etag(source, &work.canonical()));
     let last_modified = object.meta.last_modified.clone();
 
     let mut response = Response::builder().header(CACHE_CONTROL, &state.cache_control);
@@ -55,13 +72,15 @@ pub async fn serve(
         auto_orient: bucket.auto_orient,
     };
     // Pixel work never runs on the async runtime.
-    let product =
-        tokio::task::spawn_blocking(move || pixgate_ops::process(&bytes, &plan, &settings))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "processing task failed");
-                ApiError::new(Code::InternalError, "The image could not be processed.")
-            })??;
+    let product = tokio::task::spawn_blocking(move || match work {
+        Work::Plan(plan) => pixgate_ops::process(&bytes, &plan, &settings),
+        Work::Metadata(request) => pixgate_ops::metadata(&bytes, request, &settings),
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "processing task failed");
+        ApiError::new(Code::InternalError, "The image could not be processed.")
+    })??;
 
     let (content, content_type) = match product {
         Product::Image { bytes, format } => (bytes, format.mime()),

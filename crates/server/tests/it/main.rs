@@ -8,6 +8,7 @@ mod animation;
 mod binary;
 mod corpus;
 mod dialects;
+mod info;
 mod pixels;
 mod process;
 mod s3_failures;
