@@ -2,19 +2,21 @@
 
 use crate::error::CodecError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Also the `[limits]` section of the configuration, as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Source object bytes.
+    /// Source object bytes; reading stops past it (400 ImageTooLarge).
     pub max_source_bytes: u64,
-    /// Source width or height.
+    /// Source width or height, from the header (400 ImageTooLarge).
     pub max_source_side: u32,
-    /// Source width × height × frames.
+    /// Source width × height × frames (400 ImageTooLarge).
     pub max_source_pixels: u64,
-    /// Output width or height.
+    /// Output width or height (400 InvalidArgument).
     pub max_output_side: u32,
-    /// Output width × height.
+    /// Output width × height (400 InvalidArgument).
     pub max_output_pixels: u64,
-    /// Width or height of an image entering rotate / auto-orient.
+    /// Width or height of an image entering rotate / auto-orient (400 ImageTooLarge).
     pub max_rotate_side: u32,
 }
 

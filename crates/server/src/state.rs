@@ -67,7 +67,7 @@ impl AppState {
                 buckets: buckets.keys().cloned().collect(),
             },
             buckets,
-            limits: config.limits.to_limits(),
+            limits: config.limits,
             cache_control: config.server.cache_control.clone(),
         })
     }

@@ -18,7 +18,8 @@ pub use validate::ConfigError;
 pub struct Config {
     pub server: ServerConfig,
     pub upstream: UpstreamConfig,
-    pub limits: LimitsConfig,
+    /// SPEC §6: what one request may make the proxy read and allocate.
+    pub limits: pixgate_codec::Limits,
     pub buckets: Vec<BucketConfig>,
     pub keys: Vec<KeyConfig>,
 }
@@ -66,51 +67,6 @@ impl Default for UpstreamConfig {
             connect_timeout_ms: 3_000,
             read_timeout_ms: 30_000,
             pool_max_idle_per_host: 64,
-        }
-    }
-}
-
-/// SPEC §6: what one request may make the proxy read and allocate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimitsConfig {
-    /// Source object bytes; reading stops past it (400 ImageTooLarge).
-    pub max_source_bytes: u64,
-    /// Source width or height, from the header (400 ImageTooLarge).
-    pub max_source_side: u32,
-    /// Source width × height × frames (400 ImageTooLarge).
-    pub max_source_pixels: u64,
-    /// Output width or height (400 InvalidArgument).
-    pub max_output_side: u32,
-    /// Output width × height (400 InvalidArgument).
-    pub max_output_pixels: u64,
-    /// Width or height entering rotate / auto-orient (400 ImageTooLarge).
-    pub max_rotate_side: u32,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        let l = pixgate_codec::Limits::default();
-        LimitsConfig {
-            max_source_bytes: l.max_source_bytes,
-            max_source_side: l.max_source_side,
-            max_source_pixels: l.max_source_pixels,
-            max_output_side: l.max_output_side,
-            max_output_pixels: l.max_output_pixels,
-            max_rotate_side: l.max_rotate_side,
-        }
-    }
-}
-
-impl LimitsConfig {
-    pub fn to_limits(self) -> pixgate_codec::Limits {
-        pixgate_codec::Limits {
-            max_source_bytes: self.max_source_bytes,
-            max_source_side: self.max_source_side,
-            max_source_pixels: self.max_source_pixels,
-            max_output_side: self.max_output_side,
-            max_output_pixels: self.max_output_pixels,
-            max_rotate_side: self.max_rotate_side,
         }
     }
 }
