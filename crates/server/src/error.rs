@@ -15,6 +15,9 @@ pub enum Code {
     BadRequest,
     InvalidObjectName,
     AccessDenied,
+    SignatureDoesNotMatch,
+    InvalidAccessKeyId,
+    RequestTimeTooSkewed,
     NoSuchKey,
     NoSuchBucket,
     NoSuchStyle,
@@ -37,7 +40,10 @@ impl Code {
             | Code::ImageTooLarge
             | Code::BadRequest
             | Code::InvalidObjectName => 400,
-            Code::AccessDenied => 403,
+            Code::AccessDenied
+            | Code::SignatureDoesNotMatch
+            | Code::InvalidAccessKeyId
+            | Code::RequestTimeTooSkewed => 403,
             Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle => 404,
             Code::MethodNotAllowed => 405,
             Code::InvalidRange => 416,
@@ -57,6 +63,9 @@ impl Code {
             Code::BadRequest => "BadRequest",
             Code::InvalidObjectName => "InvalidObjectName",
             Code::AccessDenied => "AccessDenied",
+            Code::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Code::InvalidAccessKeyId => "InvalidAccessKeyId",
+            Code::RequestTimeTooSkewed => "RequestTimeTooSkewed",
             Code::NoSuchKey => "NoSuchKey",
             Code::NoSuchBucket => "NoSuchBucket",
             Code::NoSuchStyle => "NoSuchStyle",
@@ -79,7 +88,10 @@ impl Code {
             | Code::BadRequest
             | Code::InvalidObjectName => "invalid_argument",
             Code::ImageTooLarge => "image_too_large",
-            Code::AccessDenied => "permission_denied",
+            Code::AccessDenied
+            | Code::SignatureDoesNotMatch
+            | Code::InvalidAccessKeyId
+            | Code::RequestTimeTooSkewed => "permission_denied",
             Code::NoSuchKey => "object_not_exists",
             Code::NoSuchBucket => "bucket_not_exists",
             Code::NoSuchStyle => "style_not_exists",

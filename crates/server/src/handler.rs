@@ -3,7 +3,7 @@
 //! [`error_response`] in the dialect's format.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -54,7 +54,7 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         Err(e) => e.dialect(),
     };
 
-    let result = dispatch(&state, &parts, &query, operation, &mut outcome).await;
+    let result = dispatch(&state, &parts, operation, &mut outcome).await;
     let mut response = match result {
         Ok(response) => response,
         Err(e) => {
@@ -83,7 +83,6 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
 async fn dispatch(
     state: &AppState,
     parts: &http::request::Parts,
-    query: &Query,
     operation: Result<Operation, pixgate_api::DialectError>,
     outcome: &mut Outcome,
 ) -> Result<Response<Body>, ApiError> {
@@ -117,6 +116,19 @@ async fn dispatch(
         .buckets
         .get(&target.bucket)
         .ok_or_else(|| ApiError::new(Code::NoSuchBucket, "The bucket is not served here."))?;
+    // The signature covers the path as the client wrote it (styles included).
+    let principal = access::verify(
+        &access::Signed {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query().unwrap_or(""),
+            headers: &parts.headers,
+            bucket: &target.bucket,
+            key: &target.key,
+        },
+        &state.keys,
+        SystemTime::now(),
+    )?;
     let mut key = target.key;
     if operation == Operation::Original
         && let Some(styled) = split_styled_key(&key, &bucket.separators, &bucket.styles)
@@ -128,12 +140,7 @@ async fn dispatch(
         key = styled.key.to_owned();
         outcome.key = Some(key.clone());
     }
-    access::check(
-        bucket,
-        &key,
-        &operation,
-        access::is_signed(&parts.headers, query),
-    )?;
+    access::check(bucket, &key, &operation, &principal)?;
     let headers = &parts.headers;
     match operation {
         Operation::Original => original::serve(bucket, key, method, headers).await,

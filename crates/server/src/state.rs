@@ -28,6 +28,8 @@ pub struct AppState {
     pub buckets: HashMap<String, Bucket>,
     pub limits: Limits,
     pub cache_control: String,
+    /// Access key id -> secret, for verifying client signatures.
+    pub keys: HashMap<String, String>,
 }
 
 impl AppState {
@@ -69,6 +71,11 @@ impl AppState {
             buckets,
             limits: config.limits,
             cache_control: config.server.cache_control.clone(),
+            keys: config
+                .keys
+                .iter()
+                .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone()))
+                .collect(),
         })
     }
 }

@@ -191,7 +191,7 @@ async fn private_and_protected_buckets() {
         (status, code.as_str()),
         (StatusCode::FORBIDDEN, "AccessDenied")
     );
-    // A signature cannot be verified yet: it does not open the door.
+    // A signature with a key the proxy does not hold does not open the door.
     let res = client()
         .get(px.url("/locked/320x240.jpg"))
         .header("authorization", "OSS AK:c2lnbmF0dXJl")
@@ -217,7 +217,13 @@ async fn private_and_protected_buckets() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    // A style passes protection.
+    // A style passes protection, by query or by separator.
+    let res = client()
+        .get(px.url("/guarded/320x240.jpg@!small"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let res = client()
         .get(px.url("/guarded/320x240.jpg?x-oss-process=style/small"))
         .send()

@@ -13,4 +13,5 @@ mod pixels;
 mod process;
 mod s3_failures;
 mod s3_originals;
+mod sdk;
 mod support;

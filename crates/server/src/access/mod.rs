@@ -1,35 +1,28 @@
-//! Who may read what (SPEC §5): bucket ACL and source-image protection.
-//!
-//! Signature verification is not built yet, so a request that carries a
-//! signature cannot be trusted more than an anonymous one: where access needs
-//! a signature, it is refused, never waved through.
+//! Who may read what (SPEC §5): signatures, bucket ACL and source-image
+//! protection. A proven signature passes both; anonymous requests meet the
+//! ACL and protection rules.
 
-use http::HeaderMap;
-use pixgate_api::{Operation, Query};
+pub mod crypto;
+pub mod signature;
+
+use pixgate_api::Operation;
+
+pub use signature::{Principal, Signed, verify};
 
 use crate::config::Acl;
 use crate::error::{ApiError, Code};
 use crate::state::Bucket;
 
-/// True when the request carries any of the signature forms of SPEC §5.
-pub fn is_signed(headers: &HeaderMap, query: &Query) -> bool {
-    headers.contains_key(http::header::AUTHORIZATION)
-        || ["X-Amz-Signature", "Signature", "x-oss-signature"]
-            .iter()
-            .any(|p| query.has(p))
-}
-
-pub fn check(bucket: &Bucket, key: &str, op: &Operation, signed: bool) -> Result<(), ApiError> {
-    let unverifiable = || {
-        ApiError::new(
-            Code::AccessDenied,
-            "Signed requests cannot be verified by this proxy yet, so access that needs a signature is refused.",
-        )
-    };
+pub fn check(
+    bucket: &Bucket,
+    key: &str,
+    op: &Operation,
+    principal: &Principal,
+) -> Result<(), ApiError> {
+    if let Principal::Key(_) = principal {
+        return Ok(());
+    }
     if bucket.acl == Acl::Private {
-        if signed {
-            return Err(unverifiable());
-        }
         return Err(ApiError::new(
             Code::AccessDenied,
             "The bucket is private: anonymous access is denied.",
@@ -39,9 +32,6 @@ pub fn check(bucket: &Bucket, key: &str, op: &Operation, signed: bool) -> Result
     // endpoint of the other dialects are refused alike.
     let needs_style = !matches!(op, Operation::OssStyle { .. });
     if bucket.protect.enabled && needs_style && is_protected(key, &bucket.protect.suffixes) {
-        if signed {
-            return Err(unverifiable());
-        }
         return Err(ApiError::new(
             Code::AccessDenied,
             "You have no right to access this object because of source image protection: use a style (x-oss-process=style/<name>).",
@@ -66,6 +56,8 @@ mod tests {
 
     use super::*;
     use crate::config::ProtectConfig;
+
+    const ANON: Principal = Principal::Anonymous;
 
     fn bucket(acl: Acl, protect: bool) -> Bucket {
         Bucket {
@@ -103,28 +95,35 @@ mod tests {
                 &bucket(Acl::PublicRead, false),
                 "a.jpg",
                 &Operation::Original,
-                false
+                &ANON
             )
             .is_ok()
         );
     }
 
     #[test]
-    fn private_refuses_everyone_until_signatures_are_verified() {
+    fn private_refuses_anonymous_and_admits_a_proven_key() {
         let b = bucket(Acl::Private, false);
-        for signed in [false, true] {
-            let e = check(&b, "a.jpg", &Operation::Original, signed).unwrap_err();
-            assert_eq!(e.code, Code::AccessDenied);
-        }
+        let e = check(&b, "a.jpg", &Operation::Original, &Principal::Anonymous).unwrap_err();
+        assert_eq!(e.code, Code::AccessDenied);
+        assert!(
+            check(
+                &b,
+                "a.jpg",
+                &Operation::Original,
+                &Principal::Key("AK".into())
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn protection_leaves_only_styles_for_protected_suffixes() {
         let b = bucket(Acl::PublicRead, true);
-        assert!(check(&b, "a.JPG", &Operation::Original, false).is_err());
-        assert!(check(&b, "a.jpg", &image(), false).is_err());
-        assert!(check(&b, "a.jpg", &style(), false).is_ok());
-        assert!(check(&b, "a.txt", &Operation::Original, false).is_ok());
-        assert!(check(&b, "noext", &Operation::Original, false).is_ok());
+        assert!(check(&b, "a.JPG", &Operation::Original, &ANON).is_err());
+        assert!(check(&b, "a.jpg", &image(), &ANON).is_err());
+        assert!(check(&b, "a.jpg", &style(), &ANON).is_ok());
+        assert!(check(&b, "a.txt", &Operation::Original, &ANON).is_ok());
+        assert!(check(&b, "noext", &Operation::Original, &ANON).is_ok());
     }
 }
