@@ -84,6 +84,9 @@ pub fn verify(
         if let Some(rest) = auth.strip_prefix("OSS ") {
             return oss_v1_header(r, rest, &query, keys, now);
         }
+        if let Some(rest) = auth.strip_prefix("OSS4-HMAC-SHA256 ") {
+            return oss_v4_header(r, rest, &query, keys, now);
+        }
         return Err(denied(
             Code::AccessDenied,
             "The Authorization header uses a signing scheme this proxy does not accept.",
@@ -96,10 +99,7 @@ pub fn verify(
         return oss_v1_url(r, &query, keys, now);
     }
     if q("x-oss-signature").is_some() {
-        return Err(denied(
-            Code::AccessDenied,
-            "OSS V4 signatures are not supported yet; sign with V1 or AWS Signature V4.",
-        ));
+        return oss_v4_url(r, &query, keys, now);
     }
     Ok(Principal::Anonymous)
 }
@@ -123,12 +123,27 @@ struct V4<'a> {
     signature: &'a str,
 }
 
-fn parse_credential(c: &str) -> Option<(&str, String, &str)> {
-    // AK/YYYYMMDD/region/service/aws4_request; the key id itself has no '/'.
+/// `AK/YYYYMMDD/region/service/<terminator>`; the key id itself has no '/'.
+fn parse_scoped_credential<'a>(c: &'a str, terminator: &str) -> Option<(&'a str, String, &'a str)> {
     let (key_id, scope) = c.split_once('/')?;
     let day = scope.split('/').next()?;
-    (scope.ends_with("/aws4_request") && scope.split('/').count() == 4)
+    (scope.split('/').count() == 4 && scope.rsplit('/').next() == Some(terminator))
         .then(|| (key_id, scope.to_owned(), day))
+}
+
+fn parse_credential(c: &str) -> Option<(&str, String, &str)> {
+    parse_scoped_credential(c, "aws4_request")
+}
+
+/// The HMAC-SHA256 chain both V4 schemes use: the secret (with its scheme
+/// prefix) signs each part of the scope `date/region/service/terminator` in
+/// turn; the result signs the string.
+fn scoped_signature(prefixed_secret: &str, scope: &str, string_to_sign: &str) -> String {
+    let mut k = prefixed_secret.as_bytes().to_vec();
+    for part in scope.split('/') {
+        k = hmac_sha256(&k, part.as_bytes());
+    }
+    hex(&hmac_sha256(&k, string_to_sign.as_bytes()))
 }
 
 fn amz_time(s: &str) -> Option<SystemTime> {
@@ -221,17 +236,7 @@ fn v4_check(
         v.scope,
         sha256_hex(canonical.as_bytes())
     );
-    let mut parts = v.scope.split('/');
-    let mut k = format!("AWS4{secret}").into_bytes();
-    for part in [
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        Some("aws4_request"),
-    ] {
-        k = hmac_sha256(&k, part.unwrap_or_default().as_bytes());
-    }
-    let expected = hex(&hmac_sha256(&k, string_to_sign.as_bytes()));
+    let expected = scoped_signature(&format!("AWS4{secret}"), &v.scope, &string_to_sign);
     if same(expected.as_bytes(), v.signature.as_bytes()) {
         Ok(Principal::Key(v.key_id.to_owned()))
     } else {
@@ -479,6 +484,163 @@ fn oss_v1_url(
         return Err(denied(Code::AccessDenied, "Request has expired."));
     }
     oss_v1_check(r, key_id, signature, expires, query, keys)
+}
+
+// ---- OSS V4 -----------------------------------------------------------------
+
+/// Headers OSS V4 always signs besides `x-oss-*` ones.
+const OSS_V4_DEFAULT_SIGNED: &[&str] = &["content-type", "content-md5"];
+
+/// The parts of an OSS V4 signature, from the header or the URL.
+struct OssV4<'a> {
+    credential: &'a str,
+    date: &'a str,
+    additional: &'a str,
+    signature: &'a str,
+}
+
+fn oss_v4_check(
+    r: &Signed,
+    v: &OssV4,
+    canonical_query: &str,
+    keys: &HashMap<String, String>,
+) -> Result<Principal, ApiError> {
+    let malformed = || denied(Code::AccessDenied, "The OSS V4 credential is malformed.");
+    let (key_id, scope, day) =
+        parse_scoped_credential(v.credential, "aliyun_v4_request").ok_or_else(malformed)?;
+    if !v.date.starts_with(day) {
+        return Err(malformed());
+    }
+    let secret = secret(keys, key_id)?;
+    let extra: Vec<&str> = v.additional.split(';').filter(|h| !h.is_empty()).collect();
+    let mut headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.as_str();
+            k.starts_with("x-oss-") || OSS_V4_DEFAULT_SIGNED.contains(&k) || extra.contains(&k)
+        })
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    headers.sort();
+    let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+    let payload = header(r.headers, "x-oss-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
+    let canonical = format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        r.method,
+        uri_encode(&format!("/{}/{}", r.bucket, r.key), true),
+        canonical_query,
+        canonical_headers,
+        v.additional,
+        payload
+    );
+    let string_to_sign = format!(
+        "OSS4-HMAC-SHA256\n{}\n{scope}\n{}",
+        v.date,
+        sha256_hex(canonical.as_bytes())
+    );
+    let expected = scoped_signature(&format!("aliyun_v4{secret}"), &scope, &string_to_sign);
+    if same(expected.as_bytes(), v.signature.as_bytes()) {
+        Ok(Principal::Key(key_id.to_owned()))
+    } else {
+        Err(mismatch())
+    }
+}
+
+/// OSS V4 writes a flag parameter as its bare name.
+fn oss_v4_query(query: &[(String, String)], skip: &str) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .iter()
+        .filter(|(k, _)| k != skip)
+        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
+        .collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn oss_v4_header(
+    r: &Signed,
+    rest: &str,
+    query: &[(String, String)],
+    keys: &HashMap<String, String>,
+    now: SystemTime,
+) -> Result<Principal, ApiError> {
+    let malformed = || denied(Code::AccessDenied, "The Authorization header is malformed.");
+    let (mut credential, mut signature, mut additional) = (None, None, "");
+    for part in rest.split(',') {
+        match part.trim().split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            Some(("AdditionalHeaders", v)) => additional = v,
+            _ => {}
+        }
+    }
+    let date = header(r.headers, "x-oss-date").ok_or_else(malformed)?;
+    let t = amz_time(date).ok_or_else(malformed)?;
+    if !within_skew(t, now) {
+        return Err(denied(
+            Code::RequestTimeTooSkewed,
+            "The difference between the request time and the current time is too large.",
+        ));
+    }
+    let v = OssV4 {
+        credential: credential.ok_or_else(malformed)?,
+        date,
+        additional,
+        signature: signature.ok_or_else(malformed)?,
+    };
+    oss_v4_check(r, &v, &oss_v4_query(query, ""), keys)
+}
+
+fn oss_v4_url(
+    r: &Signed,
+    query: &[(String, String)],
+    keys: &HashMap<String, String>,
+    now: SystemTime,
+) -> Result<Principal, ApiError> {
+    let q = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let malformed = || denied(Code::AccessDenied, "The signed URL is malformed.");
+    if q("x-oss-signature-version") != Some("OSS4-HMAC-SHA256") {
+        return Err(malformed());
+    }
+    let date = q("x-oss-date").ok_or_else(malformed)?;
+    let t = amz_time(date).ok_or_else(malformed)?;
+    let expires: u64 = q("x-oss-expires")
+        .and_then(|e| e.parse().ok())
+        .ok_or_else(malformed)?;
+    if t > now + MAX_SKEW {
+        return Err(denied(Code::AccessDenied, "Request is not valid yet."));
+    }
+    if now > t + Duration::from_secs(expires) {
+        return Err(denied(Code::AccessDenied, "Request has expired."));
+    }
+    let v = OssV4 {
+        credential: q("x-oss-credential").ok_or_else(malformed)?,
+        date,
+        additional: q("x-oss-additional-headers").unwrap_or(""),
+        signature: q("x-oss-signature").ok_or_else(malformed)?,
+    };
+    oss_v4_check(r, &v, &oss_v4_query(query, "x-oss-signature"), keys)
 }
 
 #[cfg(test)]

@@ -38,10 +38,17 @@ open(os.path.join(out_dir, "oss2_get_process"), "wb").write(got)
 result["oss2_signed"] = bucket.sign_url("GET", key, 300, params={"x-oss-process": process})
 result["oss2_signed_original"] = bucket.sign_url("GET", key, 300)
 
+# OSS V4 (OSS4-HMAC-SHA256), as the current OSS SDKs sign.
+v4 = oss2.Bucket(oss2.AuthV4(ak, sk), endpoint, bucket_name, region="cn-hangzhou")
+got = v4.get_object(key, process=process).read()
+open(os.path.join(out_dir, "oss2v4_get_process"), "wb").write(got)
+result["oss2v4_signed"] = v4.sign_url("GET", key, 300, params={"x-oss-process": process})
+
 # URLs that expire one second from now, read after they have.
 result["boto3_expired"] = s3.generate_presigned_url(
     "get_object", Params={"Bucket": bucket_name, "Key": key}, ExpiresIn=1
 )
 result["oss2_expired"] = bucket.sign_url("GET", key, 1, params={"x-oss-process": process})
+result["oss2v4_expired"] = v4.sign_url("GET", key, 1, params={"x-oss-process": process})
 time.sleep(2.2)
 print(json.dumps(result))

@@ -1,5 +1,5 @@
 //! The official SDKs against a private bucket: boto3 (AWS Signature V4,
-//! header and presigned) and oss2 (OSS V1, header and signed URL with
+//! header and presigned) and oss2 (OSS V1 and V4, header and signed URL with
 //! x-oss-process), from PyPI, talking to a running pixgate.
 
 use serde_json::Value;
@@ -19,8 +19,7 @@ async fn status_and_code(url: &str) -> (u16, String) {
     )
 }
 
-/// `url` with the character at `at` (counted from the end when negative)
-/// replaced by a different one.
+/// `url` with the byte at `at` replaced by a different one.
 fn tamper(url: &str, at: usize) -> String {
     let mut b = url.as_bytes().to_vec();
     b[at] = if b[at] == b'A' { b'B' } else { b'A' };
@@ -69,6 +68,10 @@ async fn boto3_and_oss2_sign_requests_pixgate_accepts() {
         image::load_from_memory(&std::fs::read(dir.path().join("oss2_get_process")).unwrap())
             .unwrap();
     assert_eq!((processed.width(), processed.height()), (100, 67));
+    let processed =
+        image::load_from_memory(&std::fs::read(dir.path().join("oss2v4_get_process")).unwrap())
+            .unwrap();
+    assert_eq!((processed.width(), processed.height()), (100, 67));
 
     // Their signed URLs work as they are…
     for (k, width) in [
@@ -108,8 +111,20 @@ async fn boto3_and_oss2_sign_requests_pixgate_accepts() {
     let key_at = oss.find(KEY).unwrap();
     assert_eq!(status_and_code(&tamper(&oss, key_at)).await.0, 403);
 
+    let v4 = url("oss2v4_signed");
+    let sig_at = v4.find("x-oss-signature=").unwrap() + "x-oss-signature=".len() + 2;
+    assert_eq!(
+        status_and_code(&tamper(&v4, sig_at)).await,
+        (403, "SignatureDoesNotMatch".into())
+    );
+    let process_changed = v4.replacen("w_100", "w_101", 1);
+    assert_eq!(
+        status_and_code(&process_changed).await,
+        (403, "SignatureDoesNotMatch".into())
+    );
+
     // Expired URLs, and anonymous access to the private bucket.
-    for k in ["boto3_expired", "oss2_expired"] {
+    for k in ["boto3_expired", "oss2_expired", "oss2v4_expired"] {
         assert_eq!(
             status_and_code(&url(k)).await,
             (403, "AccessDenied".into()),
