@@ -54,6 +54,7 @@ fn stages(c: &mut Criterion) {
         let settings = Settings {
             limits,
             auto_orient: true,
+            deadline: None,
         };
         let shrinking = Plan::parse("resize,w_400/quality,Q_80").expect("plan");
         // A leading no-op crop makes the pipeline decode at full size.

@@ -17,4 +17,6 @@ pub enum OpsError {
     InputTooLarge(String),
     #[error("{0}")]
     NotImplemented(String),
+    #[error("The request took longer than the proxy allows and was abandoned.")]
+    DeadlineExceeded,
 }

@@ -2,6 +2,8 @@
 //! (shrinking on load when the plan allows) -> orient -> steps, each checked
 //! against the output limits before it allocates -> encode.
 
+use std::time::Instant;
+
 use pixgate_api::action::resize::ResizeLayout;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
@@ -22,6 +24,17 @@ pub struct Settings {
     pub limits: Limits,
     /// The bucket's default for plans without `auto-orient`.
     pub auto_orient: bool,
+    /// Work past this instant is abandoned between steps.
+    pub deadline: Option<Instant>,
+}
+
+impl Settings {
+    fn check_deadline(&self) -> Result<(), OpsError> {
+        match self.deadline {
+            Some(d) if Instant::now() > d => Err(OpsError::DeadlineExceeded),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +71,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     limits.check_probe(&p)?;
     let format = output_format(plan, p.format);
     if keeps_animation(plan, &p, format) {
-        return process_animation(bytes, plan, &p, format, limits);
+        return process_animation(bytes, plan, &p, format, settings);
     }
     let alpha_ok = format.keeps_alpha();
     let orientation = if plan.auto_orient.unwrap_or(settings.auto_orient) {
@@ -81,6 +94,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         (p.width, p.height)
     };
     for step in &plan.steps {
+        settings.check_deadline()?;
         if let Step::Resize(r) = step
             && let Some((bw, bh)) = r.requested_box()
         {
@@ -98,6 +112,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
             average_hue::average_hue(&frame)
         )));
     }
+    settings.check_deadline()?;
     check_format_size(format, frame.width, frame.height)?;
     let source_quality = if p.format == Format::Jpg {
         p.quality
@@ -141,11 +156,13 @@ fn process_animation(
     plan: &Plan,
     p: &Probe,
     format: Format,
-    limits: &Limits,
+    settings: &Settings,
 ) -> Result<Product, OpsError> {
+    let limits = &settings.limits;
     let mut anim = decode_animation(bytes, p, limits)?;
     let (mut w, mut h) = (anim.frames[0].width, anim.frames[0].height);
     for step in &plan.steps {
+        settings.check_deadline()?;
         let step = match step {
             Step::Resize(r) => {
                 if let Some((bw, bh)) = r.requested_box() {

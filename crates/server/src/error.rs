@@ -183,6 +183,7 @@ impl From<OpsError> for ApiError {
             OpsError::OutputTooLarge(_) => Code::InvalidArgument,
             OpsError::InputTooLarge(_) => Code::ImageTooLarge,
             OpsError::NotImplemented(_) => Code::NotImplemented,
+            OpsError::DeadlineExceeded => Code::ServiceUnavailable,
         };
         if code == Code::InternalError {
             tracing::error!(error = %e, "image processing failed");

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST};
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use pixgate_api::style::split_styled_key;
 use pixgate_api::{Dialect, Operation, Plan, ProcessSource, Query, classify};
@@ -194,6 +194,9 @@ pub fn error_response(
     headers.insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
     if e.code == Code::MethodNotAllowed {
         headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    if e.code == Code::ServiceUnavailable {
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
     }
     if let Some(size) = e.range_size
         && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))

@@ -2,6 +2,7 @@
 //! `main.rs` only calls [`cli::main`]; tests drive [`server::Server`] directly.
 
 pub mod access;
+pub mod admission;
 pub mod body;
 pub mod cli;
 pub mod conditional;

@@ -2,6 +2,8 @@
 //! blocking pool, answer with validators derived from the source and the
 //! canonical plan (SPEC §8).
 
+use std::time::Instant;
+
 use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::{HeaderMap, Method, Response, StatusCode};
@@ -39,6 +41,9 @@ pub async fn serve(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
+    // The slot covers the fetch too: a waiting request holds no source bytes.
+    let _slot = state.admission.enter().await?;
+    let deadline = Instant::now() + state.admission.timeout;
     let request = ObjectRequest {
         key,
         ..ObjectRequest::default()
@@ -70,6 +75,7 @@ pub async fn serve(
     let settings = Settings {
         limits: state.limits,
         auto_orient: bucket.auto_orient,
+        deadline: Some(deadline),
     };
     // Pixel work never runs on the async runtime.
     let product = tokio::task::spawn_blocking(move || match work {

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::config::{Config, ConfigError};
 use crate::handler;
@@ -23,6 +24,9 @@ pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
+    /// One permit per open client connection.
+    connections: Arc<Semaphore>,
+    header_read_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,8 @@ impl Server {
             listener,
             state: Arc::new(state),
             shutdown_timeout: Duration::from_millis(config.server.shutdown_timeout_ms),
+            connections: Arc::new(Semaphore::new(config.server.max_connections)),
+            header_read_timeout: Duration::from_millis(config.server.header_read_timeout_ms),
         })
     }
 
@@ -63,10 +69,23 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting and waits up to
     /// the shutdown timeout for in-flight requests.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let builder = ConnBuilder::new(TokioExecutor::new());
+        let mut builder = ConnBuilder::new(TokioExecutor::new());
+        // Slow or idle clients give their connection back after this long.
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            // At the connection cap, stop accepting until one closes.
+            let slot = tokio::select! {
+                slot = self.connections.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+                () = shutdown.as_mut() => break,
+            };
             let (socket, _) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(conn) => conn,
@@ -92,6 +111,7 @@ impl Server {
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "connection ended with an error");
                 }
+                drop(slot);
             });
         }
         drop(self.listener);

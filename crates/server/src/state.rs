@@ -7,6 +7,7 @@ use std::time::Duration;
 use pixgate_codec::Limits;
 use pixgate_origin::{LocalDir, Origin, S3Credentials, S3Origin, S3Settings};
 
+use crate::admission::Admission;
 use crate::config::{Acl, BucketConfig, Config, ConfigError, OriginSpec, ProtectConfig};
 use crate::route::Addressing;
 
@@ -30,6 +31,7 @@ pub struct AppState {
     pub cache_control: String,
     /// Access key id -> secret, for verifying client signatures.
     pub keys: HashMap<String, String>,
+    pub admission: Admission,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
                 .iter()
                 .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone()))
                 .collect(),
+            admission: Admission::new(&config.admission),
         })
     }
 }

@@ -18,6 +18,7 @@ pub use validate::ConfigError;
 pub struct Config {
     pub server: ServerConfig,
     pub upstream: UpstreamConfig,
+    pub admission: AdmissionConfig,
     /// SPEC §6: what one request may make the proxy read and allocate.
     pub limits: pixgate_codec::Limits,
     pub buckets: Vec<BucketConfig>,
@@ -36,6 +37,10 @@ pub struct ServerConfig {
     pub shutdown_timeout_ms: u64,
     /// `Cache-Control` of processed results.
     pub cache_control: String,
+    /// Open client connections at most; past it, new ones wait to be accepted.
+    pub max_connections: usize,
+    /// Longest wait for a request's headers (slow clients, idle keep-alive).
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +51,32 @@ impl Default for ServerConfig {
             default_bucket: None,
             shutdown_timeout_ms: 10_000,
             cache_control: "public, max-age=31536000".to_owned(),
+            max_connections: 4096,
+            header_read_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Admission control for processed requests: a bounded number run at once
+/// (each holds its source bytes and pixels), a bounded number wait, the rest
+/// get `503` with `Retry-After`. Originals and health checks never wait here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdmissionConfig {
+    /// Processed requests running at once; 0 = the number of CPU cores.
+    pub max_concurrent: usize,
+    /// Processed requests waiting for a slot.
+    pub max_queued: usize,
+    /// A processed request that takes longer is abandoned (503).
+    pub request_timeout_ms: u64,
+}
+
+impl Default for AdmissionConfig {
+    fn default() -> Self {
+        AdmissionConfig {
+            max_concurrent: 0,
+            max_queued: 64,
+            request_timeout_ms: 30_000,
         }
     }
 }

@@ -75,6 +75,15 @@ impl Config {
                 return Err(err(key, "must be at least 1"));
             }
         }
+        if self.server.max_connections == 0 {
+            return Err(err("server.max_connections", "must be at least 1"));
+        }
+        if self.server.header_read_timeout_ms == 0 {
+            return Err(err("server.header_read_timeout_ms", "must be at least 1"));
+        }
+        if self.admission.request_timeout_ms == 0 {
+            return Err(err("admission.request_timeout_ms", "must be at least 1"));
+        }
         if self.upstream.connect_timeout_ms == 0 {
             return Err(err("upstream.connect_timeout_ms", "must be at least 1"));
         }

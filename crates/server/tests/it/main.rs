@@ -4,6 +4,7 @@
 // Test code: a panic with the failed call is the clearest report.
 #![allow(clippy::unwrap_used)]
 
+mod admission;
 mod animation;
 mod binary;
 mod corpus;

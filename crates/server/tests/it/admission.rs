@@ -1,0 +1,154 @@
+//! Admission control and connection hygiene: busy → 503 with Retry-After
+//! while cheap requests still pass; a deadline abandons long work; slow
+//! headers and the connection cap are enforced.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{Pixgate, client, corpus, silent_server, xml_tag};
+
+fn photos() -> String {
+    corpus()
+        .join("photos")
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn busy_means_503_and_cheap_requests_do_not_wait() {
+    let (silent, _s) = silent_server().await;
+    let px = Pixgate::start(&format!(
+        "[admission]\nmax_concurrent = 1\nmax_queued = 0\n[upstream]\nread_timeout_ms = 3000\n\
+         [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{silent}\"\n\
+         [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos()
+    ))
+    .await;
+    // One processed request holds the only slot, waiting on a silent upstream.
+    let held = tokio::spawn({
+        let url = px.url("/slow/a.jpg?x-oss-process=image/resize,w_10");
+        async move { client().get(url).send().await.unwrap().status().as_u16() }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let res = client()
+        .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_eq!(
+        xml_tag(&res.text().await.unwrap(), "Code").as_deref(),
+        Some("ServiceUnavailable")
+    );
+
+    // Originals and health checks are not pixel work: they do not wait.
+    let started = Instant::now();
+    assert_eq!(
+        client()
+            .get(px.url("/local/320x240.jpg"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client()
+            .get(px.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    assert_eq!(held.await.unwrap(), 504);
+    // The slot is free again.
+    let res = client()
+        .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn work_past_the_deadline_is_abandoned() {
+    let px = Pixgate::start(&format!(
+        "[admission]\nrequest_timeout_ms = 5\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos()
+    ))
+    .await;
+    let res = client()
+        .get(px.url(
+            "/local/phone-4032x3024.jpg?x-oss-process=image/crop,x_1/blur,r_50,s_50/blur,r_50,s_50",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("longer than the proxy allows")
+    );
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn slow_headers_are_cut_off() {
+    let px = Pixgate::start(&format!(
+        "[server]\nheader_read_timeout_ms = 300\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos()
+    ))
+    .await;
+    let mut s = tokio::net::TcpStream::connect(px.addr).await.unwrap();
+    s.write_all(b"GET /local/320x240.jpg HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server kept a half-sent request open");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn the_connection_cap_holds_new_clients_back() {
+    let px = Pixgate::start(&format!(
+        "[server]\nmax_connections = 1\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos()
+    ))
+    .await;
+    // One client holds the only connection (an idle keep-alive one).
+    let mut first = tokio::net::TcpStream::connect(px.addr).await.unwrap();
+    first
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let n = first.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    assert!(
+        quick.get(px.url("/healthz")).send().await.is_err(),
+        "a second connection was served"
+    );
+    drop(first);
+    let res = client().get(px.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    px.stop().await;
+}
