@@ -1,0 +1,28 @@
+//! Every decoder entry point, through the same path a request takes: probe,
+//! limits, decode (with shrink-on-load), a small resize and encode, and the
+//! metadata readers. Limits are small so a fuzzed header cannot make the
+//! fuzzer itself run out of memory.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pixgate_api::Plan;
+use pixgate_codec::{Limits, read_metadata};
+use pixgate_ops::{MetadataRequest, Settings, metadata, process};
+
+fuzz_target!(|data: &[u8]| {
+    let settings = Settings {
+        limits: Limits {
+            max_source_side: 4096,
+            max_source_pixels: 4_000_000,
+            ..Limits::default()
+        },
+        auto_orient: true,
+        deadline: None,
+    };
+    for p in ["resize,w_32/format,png", "rotate,90/format,jpg"] {
+        let plan = Plan::parse(p).expect("a valid plan");
+        let _ = process(data, &plan, &settings);
+    }
+    let _ = read_metadata(data);
+    let _ = metadata(data, MetadataRequest::CosExif, &settings);
+});

@@ -1,0 +1,27 @@
+//! The process-string parser: never panics, and whatever it accepts, its
+//! canonical form parses back to the same plan (the cache key is stable).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pixgate_api::{Plan, Query, classify};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(plan) = Plan::parse(text) {
+        let canonical = plan.canonical();
+        let again = Plan::parse(canonical.strip_prefix("image/").unwrap_or(&canonical))
+            .expect("a canonical string parses");
+        assert_eq!(again.canonical(), canonical);
+        // Layout maths on a few sizes must not panic either.
+        for (w, h) in [(1, 1), (400, 267), (30000, 2)] {
+            for step in &plan.steps {
+                if let pixgate_api::Step::Resize(r) = step {
+                    let _ = r.layout(w, h);
+                }
+            }
+        }
+    }
+    let _ = classify(&Query::parse(text), Some(text));
+});

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs one fuzz target for a while, seeded from the shared corpus and the
+# reference's process strings.  Usage: fuzz/run.sh TARGET SECONDS
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); runs on stable with -s none.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=$1
+seconds=${2:-60}
+shared=../../shared/corpus
+mkdir -p "corpus/$target"
+seeds=()
+case "$target" in
+  decode) seeds=("$shared/formats" "$shared/bad" "$shared/exif" "$shared/orientation") ;;
+  process_string)
+    for s in 'resize,m_fixed,w_100,h_100' 'crop,w_100,h_100,x_100,y_100,r_1' 'rotate,90' \
+             'resize,w_200/rotate,90' 'circle,r_100/format,png' 'indexcrop,x_100,i_0' \
+             'watermark,text_SGVsbG8gV29ybGQ' 'quality,q_90' 'format,webp/interlace,1' \
+             'blur,r_3,s_2' 'auto-orient,0/bright,50/contrast,-50/sharpen,100' 'info' 'average-hue'; do
+      printf '%s' "$s" > "corpus/$target/$(printf '%s' "$s" | md5sum | cut -c1-16)"
+    done ;;
+  signature)
+    printf '%s\n%s\n%s\n%s' 'AWS4-HMAC-SHA256 Credential=AK/20261128/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' '' '/b/k' '20261128T000000Z' > corpus/signature/v4
+    printf '%s\n%s\n%s\n%s' 'OSS AK:c2ln' 'x-oss-process=image/resize,w_1' '/b/k' 'Sat, 28 Nov 2026 00:00:00 GMT' > corpus/signature/v1
+    printf '%s\n%s\n%s\n%s' '' 'x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=AK/20261128/cn-hangzhou/oss/aliyun_v4_request&x-oss-date=20261128T000000Z&x-oss-expires=60&x-oss-signature=00' '/b/k' '' > corpus/signature/v4url ;;
+esac
+exec cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- \
+  -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1
