@@ -154,7 +154,9 @@ fn amz_time(s: &str) -> Option<SystemTime> {
     let n = |a: usize, b: usize| s.get(a..b)?.parse::<u64>().ok();
     let (y, mo, d) = (n(0, 4)?, n(4, 6)?, n(6, 8)?);
     let (h, mi, se) = (n(9, 11)?, n(11, 13)?, n(13, 15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    // Before 1970 cannot be a request time (and would underflow below).
+    if y < 1970 || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60
+    {
         return None;
     }
     // Days since the epoch (civil calendar, proleptic Gregorian).
@@ -325,7 +327,9 @@ fn sigv4_presigned(
     if t > now + MAX_SKEW {
         return Err(denied(Code::AccessDenied, "Request is not valid yet."));
     }
-    if now > t + Duration::from_secs(expires) {
+    if t.checked_add(Duration::from_secs(expires))
+        .is_none_or(|end| now > end)
+    {
         return Err(denied(Code::AccessDenied, "Request has expired."));
     }
     let v = V4 {
@@ -631,7 +635,9 @@ fn oss_v4_url(
     if t > now + MAX_SKEW {
         return Err(denied(Code::AccessDenied, "Request is not valid yet."));
     }
-    if now > t + Duration::from_secs(expires) {
+    if t.checked_add(Duration::from_secs(expires))
+        .is_none_or(|end| now > end)
+    {
         return Err(denied(Code::AccessDenied, "Request has expired."));
     }
     let v = OssV4 {
@@ -655,7 +661,41 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs(1_369_353_600))
         );
         assert_eq!(amz_time("2013-05-24"), None);
+        // Found by the signature fuzz target: a year before 1970 underflowed.
+        assert_eq!(amz_time("10261128T080000Z"), None);
         assert_eq!(amz_time("20131324T000000Z"), None);
+    }
+
+    /// The fuzz target's first crash: a SigV4 header dated in the year 1026.
+    #[test]
+    fn regression_year_before_the_epoch_is_refused_not_a_panic() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AK/20261128/us-e-1/s3/aws4_request, Sieadz-tate, Signture=00"
+                .parse()
+                .unwrap(),
+        );
+        h.insert("x-amz-date", "10261128T080000Z".parse().unwrap());
+        let keys: HashMap<String, String> = [("AK".to_owned(), "SK".to_owned())].into();
+        let r = Signed {
+            method: "GET",
+            raw_path: "/b/k",
+            raw_query: "",
+            headers: &h,
+            bucket: "b",
+            key: "k",
+        };
+        assert!(verify(&r, &keys, SystemTime::now()).is_err());
+        // Presigned with an expiry that overflows the clock: refused, no panic.
+        let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F99991231%2Fr%2Fs3%2Faws4_request&X-Amz-Date=99991231T235959Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
+        let empty = HeaderMap::new();
+        let r = Signed {
+            raw_query: q,
+            headers: &empty,
+            ..r
+        };
+        assert!(verify(&r, &keys, SystemTime::now()).is_err());
     }
 
     /// The AWS documentation's GetObject example (examplebucket, test.txt,
