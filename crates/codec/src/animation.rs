@@ -24,6 +24,10 @@ pub fn decode_animation(
     limits: &Limits,
 ) -> Result<Animation, CodecError> {
     limits.check_probe(probe)?;
+    crate::decode::guarded(|| frames_of(bytes, probe))
+}
+
+fn frames_of(bytes: &[u8], probe: &Probe) -> Result<Animation, CodecError> {
     let corrupt = |e: image::ImageError| CodecError::Corrupt(e.to_string());
     let frames: Vec<image::Frame> = match probe.format {
         Format::Gif => image::codecs::gif::GifDecoder::new(Cursor::new(bytes))

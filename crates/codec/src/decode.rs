@@ -36,8 +36,19 @@ pub fn decode(
     match probe.format {
         Format::Jpg => decode_jpeg(bytes, probe, shrink),
         Format::Avif | Format::Heic => crate::heif::decode(bytes),
-        f => decode_with_image(bytes, f, limits),
+        f => guarded(|| decode_with_image(bytes, f, limits)),
     }
+}
+
+/// Runs a pure-Rust decoder so that a panic inside it (a decoder bug on a
+/// hostile file — the fuzzer found one in image-webp's chroma upsampling)
+/// becomes a clean "corrupt image" error instead of a failed request.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CodecError>) -> Result<T, CodecError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(CodecError::Corrupt(
+            "the decoder could not make sense of the data".into(),
+        ))
+    })
 }
 
 fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
