@@ -4,12 +4,20 @@
 //! fuzzer itself run out of memory.
 #![no_main]
 
+use std::sync::Once;
+
 use libfuzzer_sys::fuzz_target;
 use pixgate_api::Plan;
 use pixgate_codec::{Limits, read_metadata};
 use pixgate_ops::{MetadataRequest, Settings, metadata, process};
 
+static RESTORE_HOOK: Once = Once::new();
+
 fuzz_target!(|data: &[u8]| {
+    // libfuzzer-sys aborts on any panic, even one the code under test
+    // catches on purpose (codec's `guarded` turns a decoder bug into a 400).
+    // Restore the default hook: an uncaught panic still aborts the run.
+    RESTORE_HOOK.call_once(|| drop(std::panic::take_hook()));
     let settings = Settings {
         limits: Limits {
             max_source_side: 4096,
