@@ -64,6 +64,41 @@ fn query_pairs(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The first value of a decoded query parameter.
+fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A signed request's own date must be near the proxy's clock.
+fn check_skew(t: SystemTime, now: SystemTime) -> Result<(), ApiError> {
+    if within_skew(t, now) {
+        Ok(())
+    } else {
+        Err(denied(
+            Code::RequestTimeTooSkewed,
+            "The difference between the request time and the current time is too large.",
+        ))
+    }
+}
+
+/// A presigned URL is valid from its signing time (give or take the skew)
+/// for `expires` seconds.
+fn check_window(signed_at: SystemTime, expires: u64, now: SystemTime) -> Result<(), ApiError> {
+    if signed_at > now + MAX_SKEW {
+        return Err(denied(Code::AccessDenied, "Request is not valid yet."));
+    }
+    if signed_at
+        .checked_add(Duration::from_secs(expires))
+        .is_none_or(|end| now > end)
+    {
+        return Err(denied(Code::AccessDenied, "Request has expired."));
+    }
+    Ok(())
+}
+
 /// Checks whatever signature the request carries.
 pub fn verify(
     r: &Signed,
@@ -71,12 +106,7 @@ pub fn verify(
     now: SystemTime,
 ) -> Result<Principal, ApiError> {
     let query = query_pairs(r.raw_query);
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let q = |name: &str| param(&query, name);
     if let Some(auth) = header(r.headers, "authorization") {
         if let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 ") {
             return sigv4_header(r, rest, &query, keys, now);
@@ -273,12 +303,7 @@ fn sigv4_header(
     if !date.starts_with(day) {
         return Err(malformed());
     }
-    if !within_skew(t, now) {
-        return Err(denied(
-            Code::RequestTimeTooSkewed,
-            "The difference between the request time and the current time is too large.",
-        ));
-    }
+    check_skew(t, now)?;
     let v = V4 {
         key_id,
         scope,
@@ -301,12 +326,7 @@ fn sigv4_presigned(
     keys: &HashMap<String, String>,
     now: SystemTime,
 ) -> Result<Principal, ApiError> {
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let q = |name: &str| param(query, name);
     let malformed = || denied(Code::AccessDenied, "The presigned URL is malformed.");
     if q("X-Amz-Algorithm") != Some("AWS4-HMAC-SHA256") {
         return Err(malformed());
@@ -324,14 +344,7 @@ fn sigv4_presigned(
     if expires > MAX_PRESIGN {
         return Err(malformed());
     }
-    if t > now + MAX_SKEW {
-        return Err(denied(Code::AccessDenied, "Request is not valid yet."));
-    }
-    if t.checked_add(Duration::from_secs(expires))
-        .is_none_or(|end| now > end)
-    {
-        return Err(denied(Code::AccessDenied, "Request has expired."));
-    }
+    check_window(t, expires, now)?;
     let v = V4 {
         key_id,
         scope,
@@ -449,21 +462,13 @@ fn oss_v1_header(
         .split_once(':')
         .ok_or_else(|| denied(Code::AccessDenied, "The Authorization header is malformed."))?;
     let date = header(r.headers, "date").unwrap_or("");
-    match httpdate::parse_http_date(date) {
-        Ok(t) if within_skew(t, now) => {}
-        Ok(_) => {
-            return Err(denied(
-                Code::RequestTimeTooSkewed,
-                "The difference between the request time and the current time is too large.",
-            ));
-        }
-        Err(_) => {
-            return Err(denied(
-                Code::AccessDenied,
-                "The Date header is missing or malformed.",
-            ));
-        }
-    }
+    let t = httpdate::parse_http_date(date).map_err(|_| {
+        denied(
+            Code::AccessDenied,
+            "The Date header is missing or malformed.",
+        )
+    })?;
+    check_skew(t, now)?;
     oss_v1_check(r, key_id, signature, date, query, keys)
 }
 
@@ -473,18 +478,17 @@ fn oss_v1_url(
     keys: &HashMap<String, String>,
     now: SystemTime,
 ) -> Result<Principal, ApiError> {
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let q = |name: &str| param(query, name);
     let malformed = || denied(Code::AccessDenied, "The signed URL is malformed.");
     let key_id = q("OSSAccessKeyId").ok_or_else(malformed)?;
     let expires = q("Expires").ok_or_else(malformed)?;
     let signature = q("Signature").ok_or_else(malformed)?;
     let at: u64 = expires.parse().map_err(|_| malformed())?;
-    if now > UNIX_EPOCH + Duration::from_secs(at) {
+    // A time past what the clock can hold is malformed, not "never expires".
+    let end = UNIX_EPOCH
+        .checked_add(Duration::from_secs(at))
+        .ok_or_else(malformed)?;
+    if now > end {
         return Err(denied(Code::AccessDenied, "Request has expired."));
     }
     oss_v1_check(r, key_id, signature, expires, query, keys)
@@ -596,12 +600,7 @@ fn oss_v4_header(
     }
     let date = header(r.headers, "x-oss-date").ok_or_else(malformed)?;
     let t = amz_time(date).ok_or_else(malformed)?;
-    if !within_skew(t, now) {
-        return Err(denied(
-            Code::RequestTimeTooSkewed,
-            "The difference between the request time and the current time is too large.",
-        ));
-    }
+    check_skew(t, now)?;
     let v = OssV4 {
         credential: credential.ok_or_else(malformed)?,
         date,
@@ -617,12 +616,7 @@ fn oss_v4_url(
     keys: &HashMap<String, String>,
     now: SystemTime,
 ) -> Result<Principal, ApiError> {
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let q = |name: &str| param(query, name);
     let malformed = || denied(Code::AccessDenied, "The signed URL is malformed.");
     if q("x-oss-signature-version") != Some("OSS4-HMAC-SHA256") {
         return Err(malformed());
@@ -632,14 +626,7 @@ fn oss_v4_url(
     let expires: u64 = q("x-oss-expires")
         .and_then(|e| e.parse().ok())
         .ok_or_else(malformed)?;
-    if t > now + MAX_SKEW {
-        return Err(denied(Code::AccessDenied, "Request is not valid yet."));
-    }
-    if t.checked_add(Duration::from_secs(expires))
-        .is_none_or(|end| now > end)
-    {
-        return Err(denied(Code::AccessDenied, "Request has expired."));
-    }
+    check_window(t, expires, now)?;
     let v = OssV4 {
         credential: q("x-oss-credential").ok_or_else(malformed)?,
         date,
@@ -696,6 +683,13 @@ mod tests {
             ..r
         };
         assert!(verify(&r, &keys, SystemTime::now()).is_err());
+        // An OSS V1 URL whose Expires is past what SystemTime can hold.
+        let q = "OSSAccessKeyId=AK&Expires=18446744073709551615&Signature=AAAA";
+        let r = Signed { raw_query: q, ..r };
+        assert_eq!(
+            verify(&r, &keys, SystemTime::now()).unwrap_err().code,
+            Code::AccessDenied
+        );
     }
 
     /// The AWS documentation's GetObject example (examplebucket, test.txt,
