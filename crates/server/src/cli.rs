@@ -1,12 +1,18 @@
 //! The command line (SPEC §9).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use pixgate_api::{DialectError, Plan};
+use pixgate_codec::Limits;
+use pixgate_ops::{Product, Settings};
+
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::server::Server;
+use crate::state::AppState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,6 +29,17 @@ pub struct Cli {
 pub enum Command {
     /// Serve HTTP: `--root DIR` for a local directory, or `--config FILE`.
     Serve(ServeArgs),
+    /// Run a process string on a local file, offline: the server's pipeline.
+    Process {
+        /// The source image.
+        input: PathBuf,
+        /// `image/…` (e.g. `image/resize,w_300/format,webp`).
+        process: String,
+        /// Where to write the result (an image, or JSON for info/average-hue).
+        output: PathBuf,
+    },
+    /// Validate a configuration file (and its `PIXGATE__…` overrides).
+    CheckConfig { file: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +60,69 @@ pub fn main() -> ExitCode {
     init_tracing();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Process {
+            input,
+            process,
+            output,
+        } => process_file(&input, &process, &output),
+        Command::CheckConfig { file } => check_config(&file),
+    }
+}
+
+/// The offline pipeline, with the embedded default's settings; a failure
+/// prints the message the server would put in its error body.
+fn process_file(input: &Path, process: &str, output: &Path) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("pixgate: {message}");
+        ExitCode::from(1)
+    };
+    let bytes = match std::fs::read(input) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("{}: {e}", input.display())),
+    };
+    let plan = match process.strip_prefix("image/") {
+        Some(steps) => Plan::parse(steps).map_err(ApiError::from),
+        None => Err(ApiError::from(DialectError::MalformedProcess(
+            process.to_owned(),
+        ))),
+    };
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => return fail(format!("{}: {}", e.code.as_str(), e.message)),
+    };
+    let settings = Settings {
+        limits: Limits::default(),
+        auto_orient: true,
+        deadline: None,
+    };
+    let bytes = match pixgate_ops::process(&bytes, &plan, &settings) {
+        Ok(Product::Image { bytes, .. }) => bytes,
+        Ok(Product::Json(text)) => text.into_bytes(),
+        Err(e) => {
+            let e = ApiError::from(e);
+            return fail(format!("{}: {}", e.code.as_str(), e.message));
+        }
+    };
+    match std::fs::write(output, bytes) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{}: {e}", output.display())),
+    }
+}
+
+/// Loads, validates and builds every origin, as `serve` would, without
+/// listening.
+fn check_config(file: &Path) -> ExitCode {
+    let checked = Config::load(file, std::env::vars())
+        .and_then(|c| AppState::build(&c, |n| std::env::var(n).ok()).map(|_| c));
+    match checked {
+        Ok(c) => {
+            println!("{}: ok ({} buckets)", file.display(), c.buckets.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pixgate: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -207,3 +207,91 @@ fn the_example_config_is_valid_and_lists_the_defaults() {
         defaults.server.header_read_timeout_ms
     );
 }
+
+#[tokio::test]
+async fn sigterm_drains_in_flight_requests_and_refuses_new_ones() {
+    let photos = corpus().join("photos");
+    let (child, addr) = spawn(&[
+        "serve",
+        "--root",
+        photos.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    // A request that takes seconds (a large blur).
+    let slow = tokio::spawn(async move {
+        let url = format!(
+            "http://{addr}/phone-4032x3024.jpg?x-oss-process=image/resize,w_1500/blur,r_10,s_6"
+        );
+        let res = client().get(url).send().await.unwrap();
+        (res.status().as_u16(), res.bytes().await.unwrap().len())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The listener is closed: a new connection is refused.
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "still accepting after SIGTERM"
+    );
+    let (code, len) = slow.await.unwrap();
+    assert_eq!(code, 200, "the in-flight request must complete");
+    assert!(len > 1000);
+    let mut child = child;
+    assert!(child.wait().unwrap().success(), "exit 0 after draining");
+}
+
+#[test]
+fn process_command_matches_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.webp");
+    let photo = corpus().join("photos/phone-4032x3024.jpg");
+    let ok = Command::new(BIN)
+        .args([
+            "process",
+            photo.to_str().unwrap(),
+            "image/resize,w_300/format,webp",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let img = image::open(&out).unwrap();
+    assert_eq!(img.width(), 300);
+    assert_eq!(
+        image::guess_format(&std::fs::read(&out).unwrap()).unwrap(),
+        image::ImageFormat::WebP
+    );
+
+    // A bad process string: non-zero exit, and the message the server sends.
+    let bad = Command::new(BIN)
+        .args([
+            "process",
+            photo.to_str().unwrap(),
+            "image/resize,w_0",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    let server_message = pixgate_api::Plan::parse("resize,w_0").unwrap_err().message;
+    assert!(stderr.contains(&server_message), "{stderr}");
+    assert!(stderr.contains("InvalidArgument"), "{stderr}");
+
+    let check = Command::new(BIN)
+        .args([
+            "check-config",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../deploy/pixgate.example.toml"
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+}
