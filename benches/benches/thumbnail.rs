@@ -32,6 +32,14 @@ fn stages(c: &mut Criterion) {
         g.bench_function("decode-full", |b| {
             b.iter(|| decode(&bytes, &p, 1, &limits).expect("decode"))
         });
+        // zune-jpeg (the image crate's JPEG decoder), full size: the pure-Rust
+        // alternative, which has no scaled decode.
+        g.bench_function("decode-full-zune-jpeg", |b| {
+            b.iter(|| {
+                image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)
+                    .expect("zune-jpeg decode")
+            })
+        });
         g.bench_function(format!("decode-1/{shrink}"), |b| {
             b.iter(|| decode(&bytes, &p, shrink, &limits).expect("decode"))
         });
