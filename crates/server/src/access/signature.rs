@@ -229,7 +229,9 @@ fn canonical_headers(h: &HeaderMap, names: &[String]) -> Option<String> {
     Some(out)
 }
 
-fn canonical_query(query: &[(String, String)], skip: &str) -> String {
+/// The canonical query both V4 schemes sign: every parameter but `skip`,
+/// each side URI-encoded, sorted. AWS writes a flag as `k=`, OSS as `k`.
+fn canonical_query(query: &[(String, String)], skip: &str, bare_flags: bool) -> String {
     let mut pairs: Vec<(String, String)> = query
         .iter()
         .filter(|(k, _)| k != skip)
@@ -238,9 +240,33 @@ fn canonical_query(query: &[(String, String)], skip: &str) -> String {
     pairs.sort();
     pairs
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| {
+            if bare_flags && v.is_empty() {
+                k.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The signature the request should carry against the one it does.
+fn proven(expected: &str, given: &str, key_id: &str) -> Result<Principal, ApiError> {
+    if same(expected.as_bytes(), given.as_bytes()) {
+        Ok(Principal::Key(key_id.to_owned()))
+    } else {
+        Err(mismatch())
+    }
+}
+
+/// One `Name=value` field of a V4 Authorization header (`Credential=…,
+/// SignedHeaders=…, Signature=…`).
+fn auth_field<'a>(rest: &'a str, name: &str) -> Option<&'a str> {
+    rest.split(',')
+        .filter_map(|part| part.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 fn v4_check(
@@ -269,11 +295,7 @@ fn v4_check(
         sha256_hex(canonical.as_bytes())
     );
     let expected = scoped_signature(&format!("AWS4{secret}"), &v.scope, &string_to_sign);
-    if same(expected.as_bytes(), v.signature.as_bytes()) {
-        Ok(Principal::Key(v.key_id.to_owned()))
-    } else {
-        Err(mismatch())
-    }
+    proven(&expected, v.signature, v.key_id)
 }
 
 fn sigv4_header(
@@ -284,17 +306,9 @@ fn sigv4_header(
     now: SystemTime,
 ) -> Result<Principal, ApiError> {
     let malformed = || denied(Code::AccessDenied, "The Authorization header is malformed.");
-    let mut credential = None;
-    let mut signed = None;
-    let mut signature = None;
-    for part in rest.split(',') {
-        match part.trim().split_once('=') {
-            Some(("Credential", v)) => credential = Some(v),
-            Some(("SignedHeaders", v)) => signed = Some(v),
-            Some(("Signature", v)) => signature = Some(v),
-            _ => {}
-        }
-    }
+    let credential = auth_field(rest, "Credential");
+    let signed = auth_field(rest, "SignedHeaders");
+    let signature = auth_field(rest, "Signature");
     let (key_id, scope, day) = credential
         .and_then(parse_credential)
         .ok_or_else(malformed)?;
@@ -317,7 +331,7 @@ fn sigv4_header(
     };
     let payload = header(r.headers, "x-amz-content-sha256")
         .unwrap_or("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    v4_check(r, &v, &canonical_query(query, ""), payload, keys)
+    v4_check(r, &v, &canonical_query(query, "", false), payload, keys)
 }
 
 fn sigv4_presigned(
@@ -359,7 +373,7 @@ fn sigv4_presigned(
     v4_check(
         r,
         &v,
-        &canonical_query(query, "X-Amz-Signature"),
+        &canonical_query(query, "X-Amz-Signature", false),
         "UNSIGNED-PAYLOAD",
         keys,
     )
@@ -443,11 +457,7 @@ fn oss_v1_check(
     );
     let expected = base64::engine::general_purpose::STANDARD
         .encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()));
-    if same(expected.as_bytes(), signature_b64.as_bytes()) {
-        Ok(Principal::Key(key_id.to_owned()))
-    } else {
-        Err(mismatch())
-    }
+    proven(&expected, signature_b64, key_id)
 }
 
 fn oss_v1_header(
@@ -553,32 +563,7 @@ fn oss_v4_check(
         sha256_hex(canonical.as_bytes())
     );
     let expected = scoped_signature(&format!("aliyun_v4{secret}"), &scope, &string_to_sign);
-    if same(expected.as_bytes(), v.signature.as_bytes()) {
-        Ok(Principal::Key(key_id.to_owned()))
-    } else {
-        Err(mismatch())
-    }
-}
-
-/// OSS V4 writes a flag parameter as its bare name.
-fn oss_v4_query(query: &[(String, String)], skip: &str) -> String {
-    let mut pairs: Vec<(String, String)> = query
-        .iter()
-        .filter(|(k, _)| k != skip)
-        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            if v.is_empty() {
-                k.clone()
-            } else {
-                format!("{k}={v}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    proven(&expected, v.signature, key_id)
 }
 
 fn oss_v4_header(
@@ -589,15 +574,9 @@ fn oss_v4_header(
     now: SystemTime,
 ) -> Result<Principal, ApiError> {
     let malformed = || denied(Code::AccessDenied, "The Authorization header is malformed.");
-    let (mut credential, mut signature, mut additional) = (None, None, "");
-    for part in rest.split(',') {
-        match part.trim().split_once('=') {
-            Some(("Credential", v)) => credential = Some(v),
-            Some(("Signature", v)) => signature = Some(v),
-            Some(("AdditionalHeaders", v)) => additional = v,
-            _ => {}
-        }
-    }
+    let credential = auth_field(rest, "Credential");
+    let signature = auth_field(rest, "Signature");
+    let additional = auth_field(rest, "AdditionalHeaders").unwrap_or("");
     let date = header(r.headers, "x-oss-date").ok_or_else(malformed)?;
     let t = amz_time(date).ok_or_else(malformed)?;
     check_skew(t, now)?;
@@ -607,7 +586,7 @@ fn oss_v4_header(
         additional,
         signature: signature.ok_or_else(malformed)?,
     };
-    oss_v4_check(r, &v, &oss_v4_query(query, ""), keys)
+    oss_v4_check(r, &v, &canonical_query(query, "", true), keys)
 }
 
 fn oss_v4_url(
@@ -633,7 +612,12 @@ fn oss_v4_url(
         additional: q("x-oss-additional-headers").unwrap_or(""),
         signature: q("x-oss-signature").ok_or_else(malformed)?,
     };
-    oss_v4_check(r, &v, &oss_v4_query(query, "x-oss-signature"), keys)
+    oss_v4_check(
+        r,
+        &v,
+        &canonical_query(query, "x-oss-signature", true),
+        keys,
+    )
 }
 
 #[cfg(test)]

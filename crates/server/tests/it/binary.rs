@@ -36,6 +36,17 @@ fn spawn(args: &[&str]) -> (Child, SocketAddr) {
     (child, addr)
 }
 
+/// The README's run command on `dir`, on an ephemeral port.
+fn serve_root(dir: &std::path::Path) -> (Child, SocketAddr) {
+    spawn(&[
+        "serve",
+        "--root",
+        dir.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+}
+
 fn terminate(mut child: Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -48,13 +59,7 @@ fn terminate(mut child: Child) -> std::process::ExitStatus {
 #[tokio::test]
 async fn the_readme_run_command_serves_a_directory() {
     let photos = corpus().join("photos");
-    let (child, addr) = spawn(&[
-        "serve",
-        "--root",
-        photos.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let (child, addr) = serve_root(&photos);
     let http = client();
     let mut served = 0;
     for entry in std::fs::read_dir(&photos).unwrap() {
@@ -211,13 +216,7 @@ fn the_example_config_is_valid_and_lists_the_defaults() {
 #[tokio::test]
 async fn sigterm_drains_in_flight_requests_and_refuses_new_ones() {
     let photos = corpus().join("photos");
-    let (child, addr) = spawn(&[
-        "serve",
-        "--root",
-        photos.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let (child, addr) = serve_root(&photos);
     // A request that takes seconds (a large blur).
     let slow = tokio::spawn(async move {
         let url = format!(
