@@ -14,6 +14,17 @@ pub enum Dialect {
     Cos,
 }
 
+impl Dialect {
+    /// Lower-case name, for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Oss => "oss",
+            Dialect::QingStor => "qingstor",
+            Dialect::Cos => "cos",
+        }
+    }
+}
+
 /// Where an OSS process string came from; both are signed the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProcessSource {

@@ -36,6 +36,24 @@ pub enum Step {
     Sharpen(u32),
 }
 
+impl Step {
+    /// The action's name as written in process strings.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Resize(_) => "resize",
+            Step::Crop(_) => "crop",
+            Step::IndexCrop(_) => "indexcrop",
+            Step::Circle(_) => "circle",
+            Step::RoundedCorners(_) => "rounded-corners",
+            Step::Rotate(_) => "rotate",
+            Step::Blur(_) => "blur",
+            Step::Bright(_) => "bright",
+            Step::Contrast(_) => "contrast",
+            Step::Sharpen(_) => "sharpen",
+        }
+    }
+}
+
 /// Encode-time settings: they apply wherever they stand in the string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Output {

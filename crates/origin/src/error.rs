@@ -28,3 +28,20 @@ pub enum OriginError {
     #[error("The object could not be read ({0}).")]
     Io(String),
 }
+
+impl OriginError {
+    /// A short, fixed name for metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OriginError::NoSuchKey => "no_such_key",
+            OriginError::NoSuchBucket => "no_such_bucket",
+            OriginError::AccessDenied => "access_denied",
+            OriginError::InvalidKey(_) | OriginError::OutsideRoot => "invalid_key",
+            OriginError::RangeNotSatisfiable { .. } => "range",
+            OriginError::Unreachable(_) => "unreachable",
+            OriginError::Timeout => "timeout",
+            OriginError::UpstreamStatus { .. } => "status",
+            OriginError::Io(_) => "io",
+        }
+    }
+}

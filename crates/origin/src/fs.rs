@@ -76,6 +76,20 @@ impl Origin for LocalDir {
                 .unwrap_or("application/octet-stream")
                 .to_owned();
 
+            // As S3 does: a current `If-None-Match` is answered without a body.
+            if let (Some(list), Some(tag)) = (&req.if_none_match, &etag)
+                && list.split(',').any(|c| c.trim() == tag || c.trim() == "*")
+            {
+                return Ok(Object {
+                    fetched: Fetched::NotModified,
+                    meta: ObjectMeta {
+                        etag,
+                        last_modified,
+                        ..ObjectMeta::default()
+                    },
+                    body: None,
+                });
+            }
             let honour_range = match &req.if_range {
                 None => true,
                 Some(validator) => {

@@ -14,6 +14,7 @@ use crate::error::{ApiError, Code};
 #[derive(Debug)]
 pub struct Admission {
     slots: Arc<Semaphore>,
+    total: usize,
     waiting: AtomicUsize,
     max_queued: usize,
     pub timeout: Duration,
@@ -28,10 +29,19 @@ impl Admission {
         };
         Admission {
             slots: Arc::new(Semaphore::new(slots)),
+            total: slots,
             waiting: AtomicUsize::new(0),
             max_queued: c.max_queued,
             timeout: Duration::from_millis(c.request_timeout_ms),
         }
+    }
+
+    /// (slots in use, requests waiting), for `/metrics`.
+    pub fn load(&self) -> (usize, usize) {
+        (
+            self.total - self.slots.available_permits(),
+            self.waiting.load(Ordering::Relaxed),
+        )
     }
 
     /// A slot to process one request, waiting in line if there is room.

@@ -31,6 +31,7 @@ struct Outcome {
 
 pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> {
     let started = Instant::now();
+    let _in_flight = state.metrics.enter();
     let id = request_id::next();
     let (parts, _body) = req.into_parts();
     let host = parts
@@ -53,6 +54,10 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         Ok(op) => op.dialect(),
         Err(e) => e.dialect(),
     };
+    let kind = match &operation {
+        Ok(op) => operation_name(op),
+        Err(_) => "invalid",
+    };
 
     let result = dispatch(&state, &parts, operation, &mut outcome).await;
     let mut response = match result {
@@ -62,6 +67,11 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
             error_response(dialect, &e, &id, &host, head)
         }
     };
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    state
+        .metrics
+        .request(dialect.as_str(), kind, status, seconds);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
@@ -72,9 +82,9 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         path = parts.uri.path(),
         bucket = outcome.bucket.as_deref().unwrap_or("-"),
         key = outcome.key.as_deref().unwrap_or("-"),
-        status = response.status().as_u16(),
+        status,
         error = outcome.error.unwrap_or("-"),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        ms = seconds * 1000.0,
         "request"
     );
     response
@@ -97,10 +107,11 @@ async fn dispatch(
         return match endpoint {
             Endpoint::Health => Ok(health::healthz()),
             Endpoint::Ready => Ok(health::readyz(state).await),
-            Endpoint::Metrics => Err(ApiError::new(
-                Code::NotImplemented,
-                "Metrics are not available in this build yet.",
-            )),
+            Endpoint::Metrics => {
+                let (busy, queued) = state.admission.load();
+                let sizes = state.caches.sizes().await;
+                Ok(state.metrics.render(&sizes, busy, queued))
+            }
         };
     }
     let host = parts
@@ -174,6 +185,20 @@ async fn dispatch(
             };
             process::serve(state, bucket, key, Work::Metadata(request), method, headers).await
         }
+    }
+}
+
+/// The operation as a metrics label (styles and path styles count as
+/// `style`; a reserved endpoint is named by its path).
+fn operation_name(op: &Operation) -> &'static str {
+    match op {
+        Operation::Original => "original",
+        Operation::OssImage { .. } => "image",
+        Operation::OssStyle { .. } => "style",
+        Operation::QingStor { .. } => "qingstor-image",
+        Operation::CosExif => "cos-exif",
+        Operation::CosImageInfo => "cos-imageinfo",
+        Operation::CosImageAve => "cos-imageave",
     }
 }
 

@@ -4,12 +4,14 @@
 pub mod access;
 pub mod admission;
 pub mod body;
+pub mod cache;
 pub mod cli;
 pub mod conditional;
 pub mod config;
 pub mod error;
 pub mod handler;
 pub mod health;
+pub mod metrics;
 pub mod original;
 pub mod process;
 pub mod request_id;

@@ -2,16 +2,19 @@
 //! blocking pool, answer with validators derived from the source and the
 //! canonical plan (SPEC §8).
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::{HeaderMap, Method, Response, StatusCode};
-use pixgate_api::Plan;
+use pixgate_api::{Deliver, Plan};
 use pixgate_ops::{MetadataRequest, Product, Settings};
-use pixgate_origin::{Object, ObjectRequest};
+use pixgate_origin::{Fetched, Object, ObjectRequest};
 
 use crate::body::{self, Body};
+use crate::cache::{Known, Rendered, ResultKey, Revalidated, SourceId};
 use crate::conditional;
 use crate::error::{ApiError, Code};
 use crate::state::{AppState, Bucket};
@@ -33,6 +36,27 @@ impl Work {
     }
 }
 
+impl Work {
+    /// Action names, for `/metrics`.
+    fn actions(&self) -> Vec<&'static str> {
+        match self {
+            Work::Plan(p) => {
+                let mut names: Vec<_> = p.steps.iter().map(|s| s.name()).collect();
+                match p.deliver {
+                    Deliver::Info => names.push("info"),
+                    Deliver::AverageHue => names.push("average-hue"),
+                    Deliver::Image => {}
+                }
+                if p.output.format.is_some() {
+                    names.push("format");
+                }
+                names
+            }
+            Work::Metadata(_) => vec!["info"],
+        }
+    }
+}
+
 pub async fn serve(
     state: &AppState,
     bucket: &Bucket,
@@ -41,42 +65,127 @@ pub async fn serve(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    // The slot covers the fetch too: a waiting request holds no source bytes.
-    let _slot = state.admission.enter().await?;
-    let deadline = Instant::now() + state.admission.timeout;
-    let request = ObjectRequest {
+    let canonical = work.canonical();
+    let id = SourceId {
+        bucket: bucket.name.clone(),
         key,
-        ..ObjectRequest::default()
     };
-    let object = bucket.origin.fetch(&request).await?;
-    let etag = object
-        .meta
+    let (known, read) = state
+        .caches
+        .validators(&id, |previous| revalidate(state, bucket, &id, previous))
+        .await?;
+    let etag = known
         .etag
         .as_deref()
-        .map(|source| derived_etag(source, &work.canonical()));
-    let last_modified = object.meta.last_modified.clone();
+        .map(|source| derived_etag(source, &canonical));
 
     let mut response = Response::builder().header(CACHE_CONTROL, &state.cache_control);
     if let Some(etag) = &etag {
         response = response.header(ETAG, etag);
     }
-    if let Some(lm) = &last_modified {
+    if let Some(lm) = &known.last_modified {
         response = response.header(LAST_MODIFIED, lm);
     }
     // The source's validators decide before any byte is read or decoded.
-    if conditional::not_modified(headers, etag.as_deref(), last_modified.as_deref()) {
+    if conditional::not_modified(headers, etag.as_deref(), known.last_modified.as_deref()) {
         return response
             .status(StatusCode::NOT_MODIFIED)
             .body(body::empty())
             .map_err(ApiError::internal);
     }
 
-    let bytes = read_capped(object, state.limits.max_source_bytes).await?;
+    let result_key = known.etag.clone().map(|etag| ResultKey {
+        source: id.clone(),
+        etag,
+        canonical,
+    });
+    let rendered = state
+        .caches
+        .result(result_key, render(state, bucket, &id, &known, read, work))
+        .await?;
+
+    response = response
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, rendered.content_type)
+        .header(CONTENT_LENGTH, rendered.bytes.len());
+    let body = if method == Method::HEAD {
+        body::empty()
+    } else {
+        state.metrics.sent(rendered.bytes.len());
+        body::full(rendered.bytes.clone())
+    };
+    response.body(body).map_err(ApiError::internal)
+}
+
+/// Asks the upstream whether `previous` is still the current version
+/// (`If-None-Match`); reads the body only when it is not, or when the
+/// upstream ignored the condition and the bytes are not held.
+async fn revalidate(
+    state: &AppState,
+    bucket: &Bucket,
+    id: &SourceId,
+    previous: Option<Arc<Known>>,
+) -> Result<Revalidated, ApiError> {
+    let previous_etag = previous.and_then(|k| k.etag.clone());
+    let request = ObjectRequest {
+        key: id.key.clone(),
+        if_none_match: previous_etag.clone(),
+        ..ObjectRequest::default()
+    };
+    let started = Instant::now();
+    let object = fetch(state, bucket, &request).await?;
+    if object.fetched == Fetched::NotModified {
+        return Ok(Revalidated::Same);
+    }
+    let etag = object.meta.etag.clone();
+    if let Some(e) = &etag
+        && previous_etag.as_ref() == Some(e)
+        && state.caches.has_source(id, e).await
+    {
+        // Dropping the body abandons the transfer.
+        return Ok(Revalidated::Same);
+    }
+    let last_modified = object.meta.last_modified.clone();
+    // Source bytes are only held under a slot, so waiting requests hold none.
+    let _slot = state.admission.enter().await?;
+    let bytes = read_capped(state, object, started).await?;
+    Ok(Revalidated::New(
+        Known::new(etag, last_modified),
+        Some(bytes),
+    ))
+}
+
+/// Runs the work on the blocking pool, under a slot.
+async fn render(
+    state: &AppState,
+    bucket: &Bucket,
+    id: &SourceId,
+    known: &Known,
+    read: Option<Bytes>,
+    work: Work,
+) -> Result<Arc<Rendered>, ApiError> {
+    let queued = Instant::now();
+    let _slot = state.admission.enter().await?;
+    state.metrics.stage("queue", queued.elapsed().as_secs_f64());
+    let deadline = Instant::now() + state.admission.timeout;
+    let bytes = match read {
+        Some(bytes) => bytes,
+        None => {
+            state
+                .caches
+                .source(id, known.etag.as_deref(), download(state, bucket, id))
+                .await?
+        }
+    };
+    for action in work.actions() {
+        state.metrics.action(action);
+    }
     let settings = Settings {
         limits: state.limits,
         auto_orient: bucket.auto_orient,
         deadline: Some(deadline),
     };
+    let started = Instant::now();
     // Pixel work never runs on the async runtime.
     let product = tokio::task::spawn_blocking(move || match work {
         Work::Plan(plan) => pixgate_ops::process(&bytes, &plan, &settings),
@@ -87,25 +196,50 @@ pub async fn serve(
         tracing::error!(error = %e, "processing task failed");
         ApiError::new(Code::InternalError, "The image could not be processed.")
     })??;
-
-    let (content, content_type) = match product {
+    state.metrics.rendered();
+    state
+        .metrics
+        .stage("processing", started.elapsed().as_secs_f64());
+    let (bytes, content_type) = match product {
         Product::Image { bytes, format } => (bytes, format.mime()),
         Product::Json(text) => (text.into_bytes(), "application/json"),
     };
-    response = response
-        .status(StatusCode::OK)
-        .header(CONTENT_TYPE, content_type)
-        .header(CONTENT_LENGTH, content.len());
-    let body = if method == Method::HEAD {
-        body::empty()
-    } else {
-        body::full(content)
-    };
-    response.body(body).map_err(ApiError::internal)
+    Ok(Arc::new(Rendered {
+        bytes: Bytes::from(bytes),
+        content_type,
+    }))
 }
 
-/// Reads the whole source, refusing (without reading on) anything past `cap`.
-async fn read_capped(object: Object, cap: u64) -> Result<Vec<u8>, ApiError> {
+/// A plain GET of the whole source.
+async fn download(state: &AppState, bucket: &Bucket, id: &SourceId) -> Result<Bytes, ApiError> {
+    let request = ObjectRequest {
+        key: id.key.clone(),
+        ..ObjectRequest::default()
+    };
+    let started = Instant::now();
+    let object = fetch(state, bucket, &request).await?;
+    read_capped(state, object, started).await
+}
+
+async fn fetch(
+    state: &AppState,
+    bucket: &Bucket,
+    request: &ObjectRequest,
+) -> Result<Object, ApiError> {
+    bucket.origin.fetch(request).await.map_err(|e| {
+        state.metrics.upstream_error(e.kind());
+        ApiError::from(e)
+    })
+}
+
+/// Reads the whole source, refusing (without reading on) anything past the
+/// byte cap.
+async fn read_capped(
+    state: &AppState,
+    object: Object,
+    started: Instant,
+) -> Result<Bytes, ApiError> {
+    let cap = state.limits.max_source_bytes;
     let too_large = || {
         ApiError::new(
             Code::ImageTooLarge,
@@ -116,11 +250,12 @@ async fn read_capped(object: Object, cap: u64) -> Result<Vec<u8>, ApiError> {
         return Err(too_large());
     }
     let Some(mut stream) = object.body else {
-        return Ok(Vec::new());
+        return Ok(Bytes::new());
     };
     let mut out = Vec::with_capacity(object.meta.content_length.unwrap_or(0) as usize);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
+            state.metrics.upstream_error("body");
             ApiError::new(
                 Code::UpstreamError,
                 format!(
@@ -134,7 +269,11 @@ async fn read_capped(object: Object, cap: u64) -> Result<Vec<u8>, ApiError> {
         }
         out.extend_from_slice(&chunk);
     }
-    Ok(out)
+    state.metrics.fetched(out.len());
+    state
+        .metrics
+        .stage("upstream", started.elapsed().as_secs_f64());
+    Ok(Bytes::from(out))
 }
 
 /// A strong ETag for (source version, canonical plan, engine version): it

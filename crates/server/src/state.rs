@@ -8,7 +8,9 @@ use pixgate_codec::Limits;
 use pixgate_origin::{LocalDir, Origin, S3Credentials, S3Origin, S3Settings};
 
 use crate::admission::Admission;
+use crate::cache::Caches;
 use crate::config::{Acl, BucketConfig, Config, ConfigError, OriginSpec, ProtectConfig};
+use crate::metrics::Metrics;
 use crate::route::Addressing;
 
 #[derive(Debug)]
@@ -32,6 +34,8 @@ pub struct AppState {
     /// Access key id -> secret, for verifying client signatures.
     pub keys: HashMap<String, String>,
     pub admission: Admission,
+    pub caches: Caches,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -41,6 +45,7 @@ impl AppState {
         config: &Config,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<AppState, ConfigError> {
+        let metrics = Arc::new(Metrics::new());
         let mut buckets = HashMap::new();
         for (i, b) in config.buckets.iter().enumerate() {
             let origin = build_origin(config, b, &env).map_err(|message| ConfigError {
@@ -79,6 +84,8 @@ impl AppState {
                 .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone()))
                 .collect(),
             admission: Admission::new(&config.admission),
+            caches: Caches::new(&config.cache, metrics.clone()),
+            metrics,
         })
     }
 }

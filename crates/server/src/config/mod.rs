@@ -19,6 +19,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub upstream: UpstreamConfig,
     pub admission: AdmissionConfig,
+    pub cache: CacheConfig,
     /// SPEC §6: what one request may make the proxy read and allocate.
     pub limits: pixgate_codec::Limits,
     pub buckets: Vec<BucketConfig>,
@@ -77,6 +78,33 @@ impl Default for AdmissionConfig {
             max_concurrent: 0,
             max_queued: 64,
             request_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// The result cache (processed bytes) and the source cache (upstream bytes
+/// and validators), both in memory and bounded in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Processed results kept, in bytes; 0 turns the result cache off.
+    pub result_bytes: u64,
+    /// A processed result is recomputed at the latest after this long.
+    pub result_ttl_secs: u64,
+    /// Source objects kept, in bytes; 0 turns the source cache off.
+    pub source_bytes: u64,
+    /// For this long after the upstream confirmed a source's ETag, the proxy
+    /// trusts it without asking again; later it revalidates (`If-None-Match`).
+    pub source_fresh_ms: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            result_bytes: 256 << 20,
+            result_ttl_secs: 86_400,
+            source_bytes: 128 << 20,
+            source_fresh_ms: 5_000,
         }
     }
 }

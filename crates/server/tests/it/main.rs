@@ -7,6 +7,7 @@
 mod admission;
 mod animation;
 mod binary;
+mod cache;
 mod corpus;
 mod dialects;
 mod info;

@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use hyper::service::{Service, service_fn};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use pixgate::config::Config;
@@ -62,6 +64,8 @@ impl S3Host for LoopbackHost {
 /// A running S3 server; dropped, it stops accepting.
 pub struct S3Server {
     pub addr: SocketAddr,
+    /// Object GETs answered so far (a counting upstream).
+    pub object_gets: Arc<AtomicUsize>,
     _root: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -77,6 +81,16 @@ impl S3Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, mut stopped) = oneshot::channel::<()>();
+        let object_gets = Arc::new(AtomicUsize::new(0));
+        let counter = object_gets.clone();
+        let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+            // `/bucket/key`: two non-empty segments.
+            let is_object = req.uri().path().trim_matches('/').contains('/');
+            if req.method() == http::Method::GET && is_object {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            Service::call(&service, req)
+        });
         tokio::spawn(async move {
             let http = ConnBuilder::new(TokioExecutor::new());
             loop {
@@ -93,6 +107,7 @@ impl S3Server {
         });
         S3Server {
             addr,
+            object_gets,
             _root: root,
             _stop: stop,
         }
@@ -196,6 +211,23 @@ impl Pixgate {
     }
 }
 
+/// The value of a sample in a Prometheus text exposition, e.g.
+/// `metric(text, "pixgate_renders_total", &[])`; 0 when absent.
+pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' '))
+        .filter(|(series, _)| {
+            let (n, rest) = series.split_once('{').unwrap_or((series, ""));
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")))
+        })
+        .map(|(_, value)| value.parse::<f64>().unwrap())
+        .sum()
+}
+
 /// Keep-alive client; every test talks real HTTP to pixgate.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -226,6 +258,28 @@ pub async fn silent_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let task = tokio::spawn(async move {
         let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
         while let Ok((s, _)) = l.accept().await {
+            held.lock().await.push(s);
+        }
+    });
+    (addr, task)
+}
+
+/// An "upstream" that answers every request with the headers of a 100 kB
+/// JPEG and then never sends the body.
+pub async fn stalling_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let held = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\nETag: \"stall\"\r\n\r\n",
+                )
+                .await;
             held.lock().await.push(s);
         }
     });

@@ -1,0 +1,268 @@
+//! The result cache and the source cache (SPEC §8, issue "Speed").
+//!
+//! Three maps, all in memory and bounded:
+//! - `known`: per (bucket, key), the source's validators and when the
+//!   upstream last confirmed them. Within `source_fresh` they are trusted
+//!   without asking; later one conditional GET (`If-None-Match`) per key
+//!   revalidates them while concurrent requests for that key wait for it.
+//! - `sources`: source bytes per (bucket, key, ETag), bounded in bytes, so
+//!   several sizes of one image cost one upstream GET.
+//! - `results`: rendered bytes per (bucket, key, source ETag, canonical
+//!   process string), bounded in bytes; identical concurrent misses compute
+//!   once and a failed computation is returned to its waiters, never stored.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use moka::future::Cache;
+use moka::ops::compute::{CompResult, Op};
+
+use crate::config::CacheConfig;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// One object of one bucket.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+pub struct SourceId {
+    pub bucket: String,
+    pub key: String,
+}
+
+/// A source's validators as the upstream last confirmed them.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    checked: Instant,
+}
+
+impl Known {
+    pub fn new(etag: Option<String>, last_modified: Option<String>) -> Known {
+        Known {
+            etag,
+            last_modified,
+            checked: Instant::now(),
+        }
+    }
+}
+
+/// What a revalidation found out.
+#[derive(Debug)]
+pub enum Revalidated {
+    /// The source is the one already known.
+    Same,
+    /// A new (or first) version, with its bytes when they were read.
+    New(Known, Option<Bytes>),
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+pub struct ResultKey {
+    pub source: SourceId,
+    pub etag: String,
+    pub canonical: String,
+}
+
+/// A processed response body and its type.
+#[derive(Debug)]
+pub struct Rendered {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Caches {
+    known: Cache<SourceId, Arc<Known>>,
+    sources: Option<Cache<(SourceId, String), Bytes>>,
+    results: Option<Cache<ResultKey, Arc<Rendered>>>,
+    fresh_for: Duration,
+    metrics: Arc<Metrics>,
+}
+
+/// Keys without ETag validators are never worth more than this many entries.
+const KNOWN_ENTRIES: u64 = 100_000;
+
+fn weight(len: usize, extra: usize) -> u32 {
+    u32::try_from(len + extra).unwrap_or(u32::MAX)
+}
+
+impl Caches {
+    pub fn new(c: &CacheConfig, metrics: Arc<Metrics>) -> Caches {
+        let sources = (c.source_bytes > 0).then(|| {
+            let m = metrics.clone();
+            Cache::builder()
+                .max_capacity(c.source_bytes)
+                .weigher(|(id, _): &(SourceId, String), v: &Bytes| weight(v.len(), id.key.len()))
+                .time_to_idle(Duration::from_secs(600))
+                .eviction_listener(move |_, _, cause| {
+                    if cause.was_evicted() {
+                        m.cache_evicted("source");
+                    }
+                })
+                .build()
+        });
+        let results = (c.result_bytes > 0).then(|| {
+            let m = metrics.clone();
+            Cache::builder()
+                .max_capacity(c.result_bytes)
+                .weigher(|k: &ResultKey, v: &Arc<Rendered>| {
+                    weight(v.bytes.len(), k.canonical.len() + k.source.key.len())
+                })
+                .time_to_live(Duration::from_secs(c.result_ttl_secs.max(1)))
+                .eviction_listener(move |_, _, cause| {
+                    if cause.was_evicted() {
+                        m.cache_evicted("result");
+                    }
+                })
+                .build()
+        });
+        Caches {
+            known: Cache::builder()
+                .max_capacity(KNOWN_ENTRIES)
+                .time_to_idle(Duration::from_secs(3600))
+                .build(),
+            sources,
+            results,
+            fresh_for: Duration::from_millis(c.source_fresh_ms),
+            metrics,
+        }
+    }
+
+    /// The source's current validators, and its bytes if finding them out
+    /// meant reading them. `check(previous)` asks the upstream; it runs at
+    /// most once at a time per key, and not at all while the known
+    /// validators are fresh.
+    pub async fn validators<F, Fut>(
+        &self,
+        id: &SourceId,
+        check: F,
+    ) -> Result<(Arc<Known>, Option<Bytes>), ApiError>
+    where
+        F: FnOnce(Option<Arc<Known>>) -> Fut,
+        Fut: Future<Output = Result<Revalidated, ApiError>>,
+    {
+        if let Some(known) = self.known.get(id).await
+            && known.checked.elapsed() < self.fresh_for
+        {
+            return Ok((known, None));
+        }
+        let mut read = None;
+        let fresh_for = self.fresh_for;
+        let outcome = self
+            .known
+            .entry_by_ref(id)
+            .and_try_compute_with(|current| {
+                let current = current.map(|e| e.into_value());
+                let read = &mut read;
+                async move {
+                    // Another request revalidated while this one waited.
+                    if let Some(k) = &current
+                        && k.checked.elapsed() < fresh_for
+                    {
+                        return Ok::<_, ApiError>(Op::Nop);
+                    }
+                    Ok(match check(current.clone()).await? {
+                        Revalidated::Same => {
+                            let previous = current
+                                .as_deref()
+                                .cloned()
+                                .unwrap_or_else(|| Known::new(None, None));
+                            Op::Put(Arc::new(Known::new(previous.etag, previous.last_modified)))
+                        }
+                        Revalidated::New(known, bytes) => {
+                            *read = bytes;
+                            Op::Put(Arc::new(known))
+                        }
+                    })
+                }
+            })
+            .await?;
+        let known = match outcome {
+            CompResult::Inserted(e) | CompResult::ReplacedWith(e) | CompResult::Unchanged(e) => {
+                e.into_value()
+            }
+            // `check` never asks for removal.
+            CompResult::StillNone(_) | CompResult::Removed(_) => Arc::new(Known::new(None, None)),
+        };
+        if let (Some(bytes), Some(etag), Some(sources)) = (&read, &known.etag, &self.sources) {
+            sources
+                .insert((id.clone(), etag.clone()), bytes.clone())
+                .await;
+        }
+        Ok((known, read))
+    }
+
+    /// Whether the bytes of this version are held.
+    pub async fn has_source(&self, id: &SourceId, etag: &str) -> bool {
+        match &self.sources {
+            Some(s) => s.contains_key(&(id.clone(), etag.to_owned())),
+            None => false,
+        }
+    }
+
+    /// The source's bytes: from the cache, or from `fetch` (once for
+    /// concurrent callers) and kept.
+    pub async fn source<Fut>(
+        &self,
+        id: &SourceId,
+        etag: Option<&str>,
+        fetch: Fut,
+    ) -> Result<Bytes, ApiError>
+    where
+        Fut: Future<Output = Result<Bytes, ApiError>>,
+    {
+        let (Some(sources), Some(etag)) = (&self.sources, etag) else {
+            return fetch.await;
+        };
+        let key = (id.clone(), etag.to_owned());
+        if let Some(bytes) = sources.get(&key).await {
+            self.metrics.cache_lookup("source", true);
+            return Ok(bytes);
+        }
+        self.metrics.cache_lookup("source", false);
+        sources
+            .try_get_with(key, fetch)
+            .await
+            .map_err(|e| ApiError::clone(&e))
+    }
+
+    /// The rendered result: from the cache, or computed by `render` once for
+    /// concurrent identical requests and kept if it succeeded.
+    pub async fn result<Fut>(
+        &self,
+        key: Option<ResultKey>,
+        render: Fut,
+    ) -> Result<Arc<Rendered>, ApiError>
+    where
+        Fut: Future<Output = Result<Arc<Rendered>, ApiError>>,
+    {
+        let (Some(results), Some(key)) = (&self.results, key) else {
+            return render.await;
+        };
+        if let Some(hit) = results.get(&key).await {
+            self.metrics.cache_lookup("result", true);
+            return Ok(hit);
+        }
+        self.metrics.cache_lookup("result", false);
+        results
+            .try_get_with(key, render)
+            .await
+            .map_err(|e| ApiError::clone(&e))
+    }
+
+    /// Bytes held by each cache, for `/metrics` (pending bookkeeping is
+    /// settled first so the figures are current).
+    pub async fn sizes(&self) -> [(&'static str, u64); 2] {
+        let mut out = [("source", 0), ("result", 0)];
+        if let Some(c) = &self.sources {
+            c.run_pending_tasks().await;
+            out[0].1 = c.weighted_size();
+        }
+        if let Some(c) = &self.results {
+            c.run_pending_tasks().await;
+            out[1].1 = c.weighted_size();
+        }
+        out
+    }
+}

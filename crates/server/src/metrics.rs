@@ -1,0 +1,267 @@
+//! Prometheus metrics, one registry per server instance (so tests running
+//! several servers in one process each see their own counts), served as text
+//! on `/metrics`.
+
+use std::sync::atomic::AtomicI64;
+
+use http::{Response, StatusCode};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::body::{self, Body};
+
+type Labels<const N: usize> = [(&'static str, String); N];
+type Timing = Family<Labels<1>, Histogram, fn() -> Histogram>;
+
+fn seconds() -> Histogram {
+    // 1 ms … ~33 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<Labels<3>, Counter>,
+    duration: Timing,
+    stage: Timing,
+    actions: Family<Labels<1>, Counter>,
+    cache_lookups: Family<Labels<2>, Counter>,
+    cache_evictions: Family<Labels<1>, Counter>,
+    cache_bytes: Family<Labels<1>, Gauge>,
+    upstream_errors: Family<Labels<1>, Counter>,
+    renders: Counter,
+    upstream_fetches: Counter,
+    bytes_in: Counter,
+    bytes_out: Counter,
+    in_flight: Gauge,
+    workers_busy: Gauge,
+    workers_queued: Gauge,
+    resident: Gauge,
+}
+
+/// Decrements the in-flight gauge when a request ends, however it ends.
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a Gauge<i64, AtomicI64>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("pixgate");
+        let mut m = Metrics {
+            requests: Family::default(),
+            duration: Family::new_with_constructor(seconds),
+            stage: Family::new_with_constructor(seconds),
+            actions: Family::default(),
+            cache_lookups: Family::default(),
+            cache_evictions: Family::default(),
+            cache_bytes: Family::default(),
+            upstream_errors: Family::default(),
+            renders: Counter::default(),
+            upstream_fetches: Counter::default(),
+            bytes_in: Counter::default(),
+            bytes_out: Counter::default(),
+            in_flight: Gauge::default(),
+            workers_busy: Gauge::default(),
+            workers_queued: Gauge::default(),
+            resident: Gauge::default(),
+            registry: Registry::default(),
+        };
+        let r = &mut registry;
+        r.register(
+            "requests",
+            "Requests by dialect, operation and status",
+            m.requests.clone(),
+        );
+        r.register(
+            "request_duration_seconds",
+            "Whole-request latency by operation",
+            m.duration.clone(),
+        );
+        r.register(
+            "stage_duration_seconds",
+            "Time spent per stage: upstream, queue (waiting for a worker), processing",
+            m.stage.clone(),
+        );
+        r.register(
+            "actions",
+            "Processing steps run, by action",
+            m.actions.clone(),
+        );
+        r.register(
+            "cache_lookups",
+            "Cache lookups by cache (result, source) and outcome (hit, miss)",
+            m.cache_lookups.clone(),
+        );
+        r.register(
+            "cache_evictions",
+            "Entries evicted for room or age, by cache",
+            m.cache_evictions.clone(),
+        );
+        r.register("cache_bytes", "Bytes held, by cache", m.cache_bytes.clone());
+        r.register(
+            "upstream_errors",
+            "Failed upstream fetches by kind",
+            m.upstream_errors.clone(),
+        );
+        r.register(
+            "renders",
+            "Images decoded and processed (cache misses that ran the pipeline)",
+            m.renders.clone(),
+        );
+        r.register(
+            "upstream_fetches",
+            "GET requests sent to origins for processing",
+            m.upstream_fetches.clone(),
+        );
+        r.register(
+            "upstream_bytes",
+            "Source bytes read from origins",
+            m.bytes_in.clone(),
+        );
+        r.register(
+            "response_bytes",
+            "Body bytes of processed and error responses",
+            m.bytes_out.clone(),
+        );
+        r.register(
+            "in_flight_requests",
+            "Requests being served",
+            m.in_flight.clone(),
+        );
+        r.register(
+            "workers_busy",
+            "Processing slots in use",
+            m.workers_busy.clone(),
+        );
+        r.register(
+            "workers_queued",
+            "Processed requests waiting for a slot",
+            m.workers_queued.clone(),
+        );
+        r.register(
+            "process_resident_memory_bytes",
+            "Resident set size of the process",
+            m.resident.clone(),
+        );
+        m.registry = registry;
+        m
+    }
+
+    pub fn enter(&self) -> InFlight<'_> {
+        self.in_flight.inc();
+        InFlight(&self.in_flight)
+    }
+
+    pub fn request(&self, dialect: &str, operation: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&[
+                ("dialect", dialect.to_owned()),
+                ("operation", operation.to_owned()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+        self.duration
+            .get_or_create(&[("operation", operation.to_owned())])
+            .observe(seconds);
+    }
+
+    /// `stage`: `upstream`, `queue` or `processing`.
+    pub fn stage(&self, stage: &'static str, seconds: f64) {
+        self.stage
+            .get_or_create(&[("stage", stage.to_owned())])
+            .observe(seconds);
+    }
+
+    pub fn action(&self, name: &str) {
+        self.actions
+            .get_or_create(&[("action", name.to_owned())])
+            .inc();
+    }
+
+    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
+        let outcome = if hit { "hit" } else { "miss" };
+        self.cache_lookups
+            .get_or_create(&[("cache", cache.to_owned()), ("outcome", outcome.to_owned())])
+            .inc();
+    }
+
+    pub fn cache_evicted(&self, cache: &'static str) {
+        self.cache_evictions
+            .get_or_create(&[("cache", cache.to_owned())])
+            .inc();
+    }
+
+    pub fn upstream_error(&self, kind: &str) {
+        self.upstream_errors
+            .get_or_create(&[("kind", kind.to_owned())])
+            .inc();
+    }
+
+    pub fn rendered(&self) {
+        self.renders.inc();
+    }
+
+    pub fn fetched(&self, bytes: usize) {
+        self.upstream_fetches.inc();
+        self.bytes_in.inc_by(bytes as u64);
+    }
+
+    pub fn sent(&self, bytes: usize) {
+        self.bytes_out.inc_by(bytes as u64);
+    }
+
+    /// The text exposition, with the point-in-time gauges read now.
+    pub fn render(
+        &self,
+        cache_sizes: &[(&'static str, u64)],
+        busy: usize,
+        queued: usize,
+    ) -> Response<Body> {
+        for (cache, bytes) in cache_sizes {
+            self.cache_bytes
+                .get_or_create(&[("cache", (*cache).to_owned())])
+                .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+        }
+        self.workers_busy.set(busy as i64);
+        self.workers_queued.set(queued as i64);
+        if let Some(rss) = resident_bytes() {
+            self.resident.set(rss);
+        }
+        let mut text = String::new();
+        let status = match encode(&mut text, &self.registry) {
+            Ok(()) => StatusCode::OK,
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Response::builder()
+            .status(status)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )
+            .header(http::header::CACHE_CONTROL, "no-store")
+            .body(body::full(text))
+            .unwrap_or_default()
+    }
+}
+
+/// RSS from `/proc/self/statm` (Linux, 4 KiB pages); `None` elsewhere.
+fn resident_bytes() -> Option<i64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: i64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
