@@ -52,6 +52,15 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CodecError>) -> Result<T,
 }
 
 fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
+    // At 1/8 a progressive file needs only its DC scans.
+    if shrink >= 8
+        && let Some(mut frame) = crate::jpeg_dc::decode_dc(bytes, (probe.width, probe.height))
+    {
+        if let Some(icc) = probe.jpeg.as_ref().and_then(|j| j.icc(bytes)) {
+            color::rgb_to_srgb(&mut frame, &icc);
+        }
+        return Ok(frame);
+    }
     let corrupt = |e: turbojpeg::Error| CodecError::Corrupt(e.to_string());
     let mut d = Decompressor::new().map_err(|e| CodecError::Internal(e.to_string()))?;
     let header = d.read_header(bytes).map_err(corrupt)?;

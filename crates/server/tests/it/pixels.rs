@@ -287,6 +287,24 @@ async fn shrink_on_load_gives_the_same_picture() {
 }
 
 #[tokio::test]
+async fn a_progressive_thumbnail_from_dc_scans_matches_the_baseline_one() {
+    // The same photo stored progressive: its 400 px thumbnail is made from
+    // the DC scans alone, and must look like the baseline file's.
+    let px = corpus_proxy().await;
+    let process = "image/resize,w_400/format,png";
+    let progressive = rgba(
+        &get(&px, "photos/phone-4032x3024-progressive.jpg", process)
+            .await
+            .image(),
+    );
+    let baseline = rgba(&get(&px, "photos/phone-4032x3024.jpg", process).await.image());
+    assert_eq!(progressive.dimensions(), (400, 300));
+    let d = mean_abs_diff(&progressive, &baseline);
+    assert!(d < 1.0, "mean difference {d}");
+    px.stop().await;
+}
+
+#[tokio::test]
 async fn average_hue_is_json_rgb() {
     let px = corpus_proxy().await;
     let out = get(&px, EXAMPLE, "image/average-hue").await;
