@@ -108,9 +108,8 @@ async fn dispatch(
             Endpoint::Health => Ok(health::healthz()),
             Endpoint::Ready => Ok(health::readyz(state).await),
             Endpoint::Metrics => {
-                let (busy, queued) = state.admission.load();
                 let sizes = state.caches.sizes().await;
-                Ok(state.metrics.render(&sizes, busy, queued))
+                Ok(state.metrics.render(&sizes, state.admission.load()))
             }
         };
     }

@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::admission::Load;
 use crate::body::{self, Body};
 
 type Labels<const N: usize> = [(&'static str, String); N];
@@ -40,6 +41,7 @@ pub struct Metrics {
     in_flight: Gauge,
     workers_busy: Gauge,
     workers_queued: Gauge,
+    admitted: Gauge,
     resident: Gauge,
 }
 
@@ -78,6 +80,7 @@ impl Metrics {
             in_flight: Gauge::default(),
             workers_busy: Gauge::default(),
             workers_queued: Gauge::default(),
+            admitted: Gauge::default(),
             resident: Gauge::default(),
             registry: Registry::default(),
         };
@@ -150,8 +153,13 @@ impl Metrics {
         );
         r.register(
             "workers_queued",
-            "Processed requests waiting for a slot",
+            "Processed requests waiting to be admitted",
             m.workers_queued.clone(),
+        );
+        r.register(
+            "admitted_requests",
+            "Processed requests admitted: downloading, waiting for a worker or working",
+            m.admitted.clone(),
         );
         r.register(
             "process_resident_memory_bytes",
@@ -226,19 +234,15 @@ impl Metrics {
     }
 
     /// The text exposition, with the point-in-time gauges read now.
-    pub fn render(
-        &self,
-        cache_sizes: &[(&'static str, u64)],
-        busy: usize,
-        queued: usize,
-    ) -> Response<Body> {
+    pub fn render(&self, cache_sizes: &[(&'static str, u64)], load: Load) -> Response<Body> {
         for (cache, bytes) in cache_sizes {
             self.cache_bytes
                 .get_or_create(&[("cache", (*cache).to_owned())])
                 .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
         }
-        self.workers_busy.set(busy as i64);
-        self.workers_queued.set(queued as i64);
+        self.workers_busy.set(load.workers_busy as i64);
+        self.workers_queued.set(load.queued as i64);
+        self.admitted.set(load.admitted as i64);
         if let Some(rss) = resident_bytes() {
             self.resident.set(rss);
         }

@@ -13,6 +13,7 @@ use pixgate_api::{Deliver, Plan};
 use pixgate_ops::{MetadataRequest, Product, Settings};
 use pixgate_origin::{Fetched, Object, ObjectRequest};
 
+use crate::admission::Ticket;
 use crate::body::{self, Body};
 use crate::cache::{Known, Rendered, ResultKey, Revalidated, SourceId};
 use crate::conditional;
@@ -70,9 +71,13 @@ pub async fn serve(
         bucket: bucket.name.clone(),
         key,
     };
+    // A revalidation that had to read the body leaves its admission here.
+    let mut ticket = None;
     let (known, read) = state
         .caches
-        .validators(&id, |previous| revalidate(state, bucket, &id, previous))
+        .validators(&id, |previous| {
+            revalidate(state, bucket, &id, previous, &mut ticket)
+        })
         .await?;
     let etag = known
         .etag
@@ -101,7 +106,10 @@ pub async fn serve(
     });
     let rendered = state
         .caches
-        .result(result_key, render(state, bucket, &id, &known, read, work))
+        .result(
+            result_key,
+            render(state, bucket, &id, &known, read.zip(ticket), work),
+        )
         .await?;
 
     response = response
@@ -125,6 +133,7 @@ async fn revalidate(
     bucket: &Bucket,
     id: &SourceId,
     previous: Option<Arc<Known>>,
+    admitted: &mut Option<Ticket>,
 ) -> Result<Revalidated, ApiError> {
     let previous_etag = previous.and_then(|k| k.etag.clone());
     let request = ObjectRequest {
@@ -146,37 +155,42 @@ async fn revalidate(
         return Ok(Revalidated::Same);
     }
     let last_modified = object.meta.last_modified.clone();
-    // Source bytes are only held under a slot, so waiting requests hold none.
-    let _slot = state.admission.enter().await?;
+    // Only admitted requests hold source bytes.
+    let ticket = state.admission.admit().await?;
     let bytes = read_capped(state, object, started).await?;
+    *admitted = Some(ticket);
     Ok(Revalidated::New(
         Known::new(etag, last_modified),
         Some(bytes),
     ))
 }
 
-/// Runs the work on the blocking pool, under a slot.
+/// Gets the source (unless `read` brought it, with its admission) and runs
+/// the work on the blocking pool under a worker slot.
 async fn render(
     state: &AppState,
     bucket: &Bucket,
     id: &SourceId,
     known: &Known,
-    read: Option<Bytes>,
+    read: Option<(Bytes, Ticket)>,
     work: Work,
 ) -> Result<Arc<Rendered>, ApiError> {
     let queued = Instant::now();
-    let _slot = state.admission.enter().await?;
-    state.metrics.stage("queue", queued.elapsed().as_secs_f64());
-    let deadline = Instant::now() + state.admission.timeout;
-    let bytes = match read {
-        Some(bytes) => bytes,
+    let (bytes, ticket) = match read {
+        Some(read) => read,
         None => {
-            state
+            let ticket = state.admission.admit().await?;
+            let bytes = state
                 .caches
                 .source(id, known.etag.as_deref(), download(state, bucket, id))
-                .await?
+                .await?;
+            (bytes, ticket)
         }
     };
+    // The source is in hand; the worker slot is only for the pixel work.
+    let _worker = state.admission.work(&ticket).await?;
+    state.metrics.stage("queue", queued.elapsed().as_secs_f64());
+    let deadline = Instant::now() + state.admission.timeout;
     for action in work.actions() {
         state.metrics.action(action);
     }

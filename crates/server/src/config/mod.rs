@@ -58,14 +58,18 @@ impl Default for ServerConfig {
     }
 }
 
-/// Admission control for processed requests: a bounded number run at once
-/// (each holds its source bytes and pixels), a bounded number wait, the rest
-/// get `503` with `Retry-After`. Originals and health checks never wait here.
+/// Admission control for processed requests: a bounded number are admitted
+/// (each may hold its source bytes and pixels), of which `max_concurrent` do
+/// pixel work at once; a bounded number wait, the rest get `503` with
+/// `Retry-After`. Cached hits, originals and health checks never wait here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdmissionConfig {
-    /// Processed requests running at once; 0 = the number of CPU cores.
+    /// Worker slots for pixel work; 0 = the number of CPU cores.
     pub max_concurrent: usize,
+    /// Requests admitted beyond the workers, which download their sources
+    /// while every worker is busy; unset = as many as workers, 0 = none.
+    pub prefetch: Option<usize>,
     /// Processed requests waiting for a slot.
     pub max_queued: usize,
     /// A processed request that takes longer is abandoned (503).
@@ -76,6 +80,7 @@ impl Default for AdmissionConfig {
     fn default() -> Self {
         AdmissionConfig {
             max_concurrent: 0,
+            prefetch: None,
             max_queued: 64,
             request_timeout_ms: 30_000,
         }

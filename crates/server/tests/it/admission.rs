@@ -21,7 +21,7 @@ fn photos() -> String {
 async fn busy_means_503_and_cheap_requests_do_not_wait() {
     let (stalling, _s) = stalling_server().await;
     let px = Pixgate::start(&format!(
-        "[admission]\nmax_concurrent = 1\nmax_queued = 0\n[upstream]\nread_timeout_ms = 3000\n\
+        "[admission]\nmax_concurrent = 1\nprefetch = 0\nmax_queued = 0\n[upstream]\nread_timeout_ms = 3000\n\
          [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{stalling}\"\n\
          [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
         photos()

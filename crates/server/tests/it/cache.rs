@@ -96,7 +96,7 @@ async fn identical_cold_requests_fetch_and_decode_once() {
 async fn hits_are_served_while_every_worker_is_busy() {
     let (stalling, _s) = stalling_server().await;
     let px = Pixgate::start(&format!(
-        "[admission]\nmax_concurrent = 1\nmax_queued = 0\n[upstream]\nread_timeout_ms = 4000\n\
+        "[admission]\nmax_concurrent = 1\nprefetch = 0\nmax_queued = 0\n[upstream]\nread_timeout_ms = 4000\n\
          [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{stalling}\"\n\
          [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
         photos()
@@ -113,9 +113,9 @@ async fn hits_are_served_while_every_worker_is_busy() {
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let m = scrape(&px).await;
-    assert_eq!(metric(&m, "pixgate_workers_busy", &[]), 1.0, "{m}");
+    assert_eq!(metric(&m, "pixgate_admitted_requests", &[]), 1.0, "{m}");
 
-    // The only worker is taken: new work is refused, cached work is not.
+    // The only admission is taken: new work is refused, cached work is not.
     let uncached = client()
         .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_31"))
         .send()

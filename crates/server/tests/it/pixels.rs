@@ -297,7 +297,11 @@ async fn a_progressive_thumbnail_from_dc_scans_matches_the_baseline_one() {
             .await
             .image(),
     );
-    let baseline = rgba(&get(&px, "photos/phone-4032x3024.jpg", process).await.image());
+    let baseline = rgba(
+        &get(&px, "photos/phone-4032x3024.jpg", process)
+            .await
+            .image(),
+    );
     assert_eq!(progressive.dimensions(), (400, 300));
     let d = mean_abs_diff(&progressive, &baseline);
     assert!(d < 1.0, "mean difference {d}");

@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""pixgate against its peers, side by side, on this machine.
+
+Every contestant reads the same images from the same S3 server (s3s-fs on
+loopback, no cache in front of it) and is loaded by wrk with the same
+connections and duration. Each (contestant, workload) pair gets a fresh
+server process, so peak RSS (VmHWM, summed over the server's processes) is
+that workload's own. Widths vary per request so that no two concurrent
+requests share a URL: request coalescing cannot pass for throughput.
+
+    benches/peers/install.sh            # once: s3s-fs, oximg, sharp, thumbor, wrk
+    benches/peers/run.py [--duration 15] [--connections 4] [--out FILE]
+
+Workloads (SPEC'd by the performance issue):
+  a       phone-4032x3024.jpg -> ~400 px wide JPEG q80 (widths 392..408)
+  a'      the same photo stored as progressive JPEG
+  b-*     imgproxy's "fit 512x512, same format" on JPEG, PNG and WebP
+          sources (boxes 504..520)
+  c       varied widths (100..1000) of the 12 MP photo
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CORPUS = Path(os.environ.get("PIXGATE_CORPUS", REPO.parent / "shared" / "corpus"))
+PEERS = Path(os.environ.get("PEERS", Path.home() / ".cache" / "pixgate-peers"))
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", Path.home() / ".cache" / "pixgate-target"))
+
+SOURCES = {
+    "phone.jpg": "photos/phone-4032x3024.jpg",
+    "phone-progressive.jpg": "photos/phone-4032x3024-progressive.jpg",
+    "flowers.jpg": "photos/flowers-1920x1080.jpg",
+    "gradients.png": "formats/gradients-rgb8.png",
+    "photo.webp": "formats/4.webp",
+}
+
+# (name, source key, "width" or "box", low, high)
+WORKLOADS = [
+    ("a", "phone.jpg", "width", 392, 408),
+    ("a'", "phone-progressive.jpg", "width", 392, 408),
+    ("b-jpeg", "flowers.jpg", "box", 504, 520),
+    ("b-png", "gradients.png", "box", 504, 520),
+    ("b-webp", "photo.webp", "box", 504, 520),
+    ("c", "phone.jpg", "width", 100, 1000),
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ok(url, timeout=90):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r:
+                if r.status == 200 and r.read():
+                    return
+        except Exception as e:  # not up yet
+            last = e
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} never answered 200 ({last})")
+
+
+def descendants(pid):
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def peak_rss_mib(pid):
+    total = 0
+    for p in descendants(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def wrk(port, template, lo, hi, connections, duration):
+    cmd = [
+        "wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s",
+        "-s", str(HERE / "vary.lua"), f"http://127.0.0.1:{port}", "--", template, str(lo), str(hi),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    def latency(pct):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*timeout (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": latency(50),
+        "p99": latency(99),
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "timeouts": int(errors.group(1)) if errors else 0,
+    }
+
+
+class Contestant:
+    name = ""
+
+    def available(self):
+        return True
+
+    def start(self, port, s3port, env):
+        raise NotImplementedError
+
+    def template(self, key, kind, s3port):
+        raise NotImplementedError
+
+
+class Pixgate(Contestant):
+    def __init__(self, source_cache=False):
+        self.source_cache = source_cache
+        self.name = "pixgate" + (" (source cache on)" if source_cache else "")
+
+    def start(self, port, s3port, env):
+        config = Path(env["WORK"]) / f"pixgate-{port}.toml"
+        config.write_text(
+            f'[server]\nlisten = "127.0.0.1:{port}"\n'
+            f"[cache]\nresult_bytes = 0\nsource_bytes = {128 << 20 if self.source_cache else 0}\n"
+            f'[[buckets]]\nname = "bench"\norigin = "s3://bench"\n'
+            f'endpoint = "http://127.0.0.1:{s3port}"\npath_style = true\n'
+        )
+        return subprocess.Popen(
+            [str(TARGET / "release" / "pixgate"), "serve", "--config", str(config)],
+            env={**env, "RUST_LOG": "error"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def template(self, key, kind, s3port):
+        quality = "" if key.endswith(".png") else "/quality,Q_80"
+        size = "w_{w}" if kind == "width" else "m_lfit,w_{w},h_{w}"
+        return f"/bench/{key}?x-oss-process=image/resize,{size}{quality}"
+
+
+class Sharp(Contestant):
+    name = "sharp"
+
+    def available(self):
+        return (PEERS / "node" / "node_modules" / "sharp").is_dir()
+
+    def start(self, port, s3port, env):
+        return subprocess.Popen(
+            ["node", str(HERE / "sharp-server.js")],
+            env={**env, "PORT": str(port), "UPSTREAM": f"http://127.0.0.1:{s3port}/bench",
+                 "NODE_PATH": str(PEERS / "node" / "node_modules")},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def template(self, key, kind, s3port):
+        return f"/{key}?w={{w}}" + ("" if kind == "width" else "&h={w}")
+
+
+class Thumbor(Contestant):
+    name = "thumbor"
+
+    def available(self):
+        return (PEERS / "venv" / "bin" / "thumbor").exists()
+
+    def start(self, port, s3port, env):
+        conf = Path(env["WORK"]) / "thumbor.conf"
+        conf.write_text(
+            "LOADER = 'thumbor.loaders.http_loader'\n"
+            "STORAGE = 'thumbor.storages.no_storage'\n"
+            "RESULT_STORAGE = None\n"
+            "ALLOW_UNSAFE_URL = True\n"
+            "QUALITY = 80\n"
+            "WEBP_QUALITY = 80\n"
+            "AUTO_WEBP = False\n"
+            "RESPECT_ORIENTATION = True\n"
+            "MAX_WIDTH = 0\nMAX_HEIGHT = 0\n"
+        )
+        cores = os.cpu_count() or 2
+        return subprocess.Popen(
+            [str(PEERS / "venv" / "bin" / "thumbor"), "-p", str(port), "-i", "127.0.0.1",
+             "-c", str(conf), "-l", "error", "--processes", str(cores)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def template(self, key, kind, s3port):
+        source = f"127.0.0.1:{s3port}/bench/{key}"
+        if kind == "width":
+            return f"/unsafe/{{w}}x0/{source}"
+        return f"/unsafe/fit-in/{{w}}x{{w}}/{source}"
+
+
+class Oximg(Contestant):
+    name = "oximg"
+
+    def available(self):
+        return (PEERS / "bin" / "oximg").exists()
+
+    def start(self, port, s3port, env):
+        return subprocess.Popen(
+            [str(PEERS / "bin" / "oximg")],
+            env={**env, "PORT": str(port), "OXIMG_BIND": "127.0.0.1",
+                 "OXIMG_SOURCE_BASE_URL": f"http://127.0.0.1:{s3port}/bench",
+                 "QUALITY": "80", "OXIMG_WEBP_QUALITY": "80"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def template(self, key, kind, s3port):
+        return f"/resize/{{w}}/0/{key}" if kind == "width" else f"/resize/{{w}}/{{w}}/{key}"
+
+
+def stop(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def huffman_floor():
+    """Decode-at-1/8 time of (a)'s source, from the criterion bench."""
+    out = subprocess.run(
+        ["cargo", "bench", "-q", "-p", "pixgate-benches", "--bench", "thumbnail", "--",
+         "12mp-baseline/decode-1/8"],
+        cwd=REPO, capture_output=True, text=True,
+    ).stdout
+    m = re.search(r"time:\s+\[[\d.]+ \w+ ([\d.]+) (ms|µs)", out)
+    if not m:
+        return None
+    return float(m.group(1)) * (0.001 if m.group(2) == "µs" else 1.0)
+
+
+def run_one(contestant, workload, s3port, env, connections, duration, warmup):
+    name, key, kind, lo, hi = workload
+    port = free_port()
+    proc = contestant.start(port, s3port, env)
+    template = contestant.template(key, kind, s3port)
+    try:
+        wait_ok(f"http://127.0.0.1:{port}" + template.replace("{w}", str(lo)))
+        if warmup:
+            wrk(port, template, lo, hi, connections, warmup)
+        result = wrk(port, template, lo, hi, connections, duration)
+        result["rss"] = peak_rss_mib(proc.pid)
+        return result
+    finally:
+        stop(proc)
+
+
+def fmt_row(workload, contestant, r):
+    return (f"| {workload} | {contestant} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | "
+            f"{r['non2xx'] + r['timeouts']} | {r['rss']:.0f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=15, help="seconds measured per run")
+    ap.add_argument("--warmup", type=int, default=3, help="seconds of load before measuring")
+    ap.add_argument("--connections", type=int, default=4)
+    ap.add_argument("--only", help="comma-separated workload names")
+    ap.add_argument("--out", help="also write the tables to this file")
+    args = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "pixgate"], cwd=REPO, check=True)
+    work = Path(tempfile.mkdtemp(prefix="pixgate-peers-"))
+    bucket = work / "s3" / "bench"
+    bucket.mkdir(parents=True)
+    for key, rel in SOURCES.items():
+        shutil.copyfile(CORPUS / rel, bucket / key)
+    s3port = free_port()
+    # No AWS_* credentials anywhere: s3s-fs runs without auth for every contestant.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["WORK"] = str(work)
+    s3 = subprocess.Popen(
+        [str(PEERS / "bin" / "s3s-fs"), "--host", "127.0.0.1", "--port", str(s3port), str(work / "s3")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    lines = []
+    try:
+        wait_ok(f"http://127.0.0.1:{s3port}/bench/phone.jpg")
+        contestants = [Pixgate(), Sharp(), Thumbor(), Oximg()]
+        results = {}
+        workloads = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
+        header = [
+            "| workload | contestant | req/s | p50 ms | p99 ms | errors | peak RSS MiB |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        print("\n".join(header), flush=True)
+        lines += header
+        for w in workloads:
+            for c in contestants:
+                if not c.available():
+                    row = f"| {w[0]} | {c.name} | not installed | | | | |"
+                else:
+                    r = run_one(c, w, s3port, env, args.connections, args.duration, args.warmup)
+                    results[(w[0], c.name)] = r
+                    row = fmt_row(w[0], c.name, r)
+                print(row, flush=True)
+                lines.append(row)
+        extra = [("a", Pixgate(source_cache=True), args.connections),
+                 ("c", Pixgate(source_cache=True), args.connections),
+                 ("a", Pixgate(), 16)]
+        for wname, c, conns in extra:
+            w = next((x for x in WORKLOADS if x[0] == wname and x in workloads), None)
+            if w is None:
+                continue
+            r = run_one(c, w, s3port, env, conns, args.duration, args.warmup)
+            label = c.name + (f", {conns} connections" if conns != args.connections else "")
+            row = fmt_row(w[0], label, r)
+            print(row, flush=True)
+            lines.append(row)
+
+        lines += ["", "| workload | pixgate / sharp | pixgate / thumbor | pixgate / oximg |", "|---|---|---|---|"]
+        for w in workloads:
+            mine = results.get((w[0], "pixgate"))
+            cells = []
+            for peer in ("sharp", "thumbor", "oximg"):
+                theirs = results.get((w[0], peer))
+                cells.append(f"{mine['rps'] / theirs['rps']:.2f}×" if mine and theirs and theirs["rps"] else "–")
+            lines.append(f"| {w[0]} | " + " | ".join(cells) + " |")
+
+        floor = huffman_floor()
+        if floor and ("a", "pixgate") in results:
+            cores = os.cpu_count() or 2
+            ceiling = cores * 1000.0 / floor
+            got = results[("a", "pixgate")]["rps"]
+            lines += ["", f"Huffman floor for (a): decoding the source at 1/8 takes {floor:.1f} ms "
+                      f"(criterion, one core), so {cores} cores cannot exceed {ceiling:.0f} req/s; "
+                      f"pixgate reached {got:.1f} req/s = {100 * got / ceiling:.0f} % of that."]
+        lines += ["", f"{datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
+                  f"wrk -t2 -c{args.connections} -d{args.duration}s after {args.warmup}s warm-up"]
+    finally:
+        stop(s3)
+        shutil.rmtree(work, ignore_errors=True)
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
