@@ -59,11 +59,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function("encode-400x300-q80", |b| {
             b.iter(|| encode(thumb.clone(), Format::Jpg, &opts).expect("encode"))
         });
-        let settings = Settings {
-            limits,
-            auto_orient: true,
-            deadline: None,
-        };
+        let settings = Settings::new(limits, true, None);
         let shrinking = Plan::parse("resize,w_400/quality,Q_80").expect("plan");
         // A leading no-op crop makes the pipeline decode at full size.
         let full_size = Plan::parse("crop,x_0,y_0/resize,w_400/quality,Q_80").expect("plan");

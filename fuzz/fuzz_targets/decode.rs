@@ -18,15 +18,15 @@ fuzz_target!(|data: &[u8]| {
     // catches on purpose (codec's `guarded` turns a decoder bug into a 400).
     // Restore the default hook: an uncaught panic still aborts the run.
     RESTORE_HOOK.call_once(|| drop(std::panic::take_hook()));
-    let settings = Settings {
-        limits: Limits {
+    let settings = Settings::new(
+        Limits {
             max_source_side: 4096,
             max_source_pixels: 4_000_000,
             ..Limits::default()
         },
-        auto_orient: true,
-        deadline: None,
-    };
+        true,
+        None,
+    );
     for p in ["resize,w_32/format,png", "rotate,90/format,jpg"] {
         let plan = Plan::parse(p).expect("a valid plan");
         let _ = process(data, &plan, &settings);

@@ -8,6 +8,8 @@ pub enum PlanErrorKind {
     BadRequest,
     NotImplemented,
     NoSuchStyle,
+    /// A watermark image that cannot be used (outside the bucket, missing).
+    Watermark,
 }
 
 /// A process string the proxy will not run, with a message naming the step
@@ -30,6 +32,20 @@ impl PlanError {
     pub fn missing(message: impl Into<String>) -> PlanError {
         PlanError {
             kind: PlanErrorKind::MissingArgument,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> PlanError {
+        PlanError {
+            kind: PlanErrorKind::BadRequest,
+            message: message.into(),
+        }
+    }
+
+    pub fn watermark(message: impl Into<String>) -> PlanError {
+        PlanError {
+            kind: PlanErrorKind::Watermark,
             message: message.into(),
         }
     }

@@ -10,6 +10,7 @@ use crate::action::quality::Quality;
 use crate::action::resize::Resize;
 use crate::action::rotate::Rotate;
 use crate::action::rounded_corners::RoundedCorners;
+use crate::action::watermark::Watermark;
 use crate::error::PlanError;
 use crate::params::Params;
 
@@ -18,8 +19,11 @@ pub const MAX_PROCESS_LEN: usize = 4096;
 /// Most steps in one process string.
 pub const MAX_STEPS: usize = 32;
 
+/// Image watermarks one process string may use (the service's limit).
+pub const MAX_IMAGE_WATERMARKS: usize = 3;
+
 /// One pixel step, run left to right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Resize(Resize),
     Crop(Crop),
@@ -34,6 +38,7 @@ pub enum Step {
     Contrast(i32),
     /// 50..=399.
     Sharpen(u32),
+    Watermark(Box<Watermark>),
 }
 
 impl Step {
@@ -50,6 +55,7 @@ impl Step {
             Step::Bright(_) => "bright",
             Step::Contrast(_) => "contrast",
             Step::Sharpen(_) => "sharpen",
+            Step::Watermark(_) => "watermark",
         }
     }
 }
@@ -179,9 +185,13 @@ impl Plan {
                 return Ok(());
             }
             "watermark" => {
-                return Err(PlanError::not_implemented(
-                    "The 'watermark' action is not available in this build yet.",
-                ));
+                let w = Watermark::parse(p)?;
+                if w.image.is_some() && self.watermark_keys().len() >= MAX_IMAGE_WATERMARKS {
+                    return Err(PlanError::invalid(format!(
+                        "A process string may use at most {MAX_IMAGE_WATERMARKS} image watermarks."
+                    )));
+                }
+                Step::Watermark(Box::new(w))
             }
             "" => {
                 return Err(PlanError::invalid("A step has no action name."));
@@ -194,6 +204,17 @@ impl Plan {
         };
         self.steps.push(step);
         Ok(())
+    }
+
+    /// The objects the image watermarks read, in step order.
+    pub fn watermark_keys(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Watermark(w) => w.image.as_ref().map(|i| i.key.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The plan written back in one normal form: parameters in a fixed
@@ -221,6 +242,7 @@ impl Plan {
                 Step::Bright(v) => out.push_str(&format!("bright,{v}")),
                 Step::Contrast(v) => out.push_str(&format!("contrast,{v}")),
                 Step::Sharpen(v) => out.push_str(&format!("sharpen,{v}")),
+                Step::Watermark(w) => w.canonical(&mut out),
             }
         }
         if let Some(f) = self.output.format {
@@ -332,10 +354,11 @@ mod tests {
                 "{s}: {e:?}"
             );
         }
-        assert_eq!(
-            Plan::parse("watermark,text_SGVsbG8").unwrap_err().kind,
-            PlanErrorKind::NotImplemented
-        );
+        // More than three image watermarks (the reference's 7× example).
+        let seven = ["watermark,image_cGFuZGEucG5n"; 7].join("/");
+        assert!(Plan::parse(&seven).is_err());
+        let three = ["watermark,image_cGFuZGEucG5n"; 3].join("/");
+        assert_eq!(Plan::parse(&three).unwrap().watermark_keys().len(), 3);
         assert_eq!(
             Plan::parse("blur,g_face,p_10,r_25,s_50").unwrap_err().kind,
             PlanErrorKind::NotImplemented

@@ -17,6 +17,9 @@ pub enum OpsError {
     InputTooLarge(String),
     #[error("{0}")]
     NotImplemented(String),
+    /// A watermark image that cannot be read or decoded (400 WatermarkError).
+    #[error("{0}")]
+    Watermark(String),
     #[error("The request took longer than the proxy allows and was abandoned.")]
     DeadlineExceeded,
 }

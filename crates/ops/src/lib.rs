@@ -5,7 +5,9 @@ pub mod action;
 mod error;
 mod metadata;
 mod pipeline;
+mod text;
 
 pub use error::OpsError;
 pub use metadata::{MetadataRequest, metadata};
 pub use pipeline::{DEFAULT_QUALITY, Product, Settings, output_format, process};
+pub use text::Fonts;

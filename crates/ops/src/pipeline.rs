@@ -2,7 +2,11 @@
 //! (shrinking on load when the plan allows) -> orient -> steps, each checked
 //! against the output limits before it allocates -> encode.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
+
+use bytes::Bytes;
 
 use pixgate_api::action::resize::ResizeLayout;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
@@ -11,24 +15,43 @@ use pixgate_codec::{
     shrink_factor,
 };
 
-use crate::action::{adjust, average_hue, blur, crop, mask, orient, resize, rotate, sharpen};
+use crate::action::{
+    adjust, average_hue, blur, crop, mask, orient, resize, rotate, sharpen, watermark,
+};
 use crate::error::OpsError;
+use crate::text::Fonts;
 
 /// Encoder quality when the plan names none (JPEG and WebP); the service's
 /// own default is undocumented ("85-ish").
 pub const DEFAULT_QUALITY: u8 = 85;
 const WHITE: [u8; 3] = [255, 255, 255];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub limits: Limits,
     /// The bucket's default for plans without `auto-orient`.
     pub auto_orient: bool,
     /// Work past this instant is abandoned between steps.
     pub deadline: Option<Instant>,
+    /// Fonts for text watermarks; `None`: text watermarks are refused.
+    pub fonts: Option<Arc<Fonts>>,
+    /// The bytes of every object the plan's image watermarks name, fetched
+    /// beforehand by the caller (pixel work does no I/O).
+    pub marks: HashMap<String, Bytes>,
 }
 
 impl Settings {
+    /// Settings without fonts or watermark images.
+    pub fn new(limits: Limits, auto_orient: bool, deadline: Option<Instant>) -> Settings {
+        Settings {
+            limits,
+            auto_orient,
+            deadline,
+            fonts: None,
+            marks: HashMap::new(),
+        }
+    }
+
     fn check_deadline(&self) -> Result<(), OpsError> {
         match self.deadline {
             Some(d) if Instant::now() > d => Err(OpsError::DeadlineExceeded),
@@ -102,7 +125,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         }
         let (nw, nh) = step_output(step, w, h)?;
         check_output(nw, nh, limits)?;
-        frame = run_step(step, frame, w, h, alpha_ok, limits)?;
+        frame = run_step(step, frame, w, h, alpha_ok, settings)?;
         (w, h) = (frame.width, frame.height);
     }
 
@@ -172,14 +195,14 @@ fn process_animation(
                 r.limit = true;
                 Step::Resize(r)
             }
-            other => *other,
+            other => other.clone(),
         };
         let (nw, nh) = step_output(&step, w, h)?;
         check_output(nw, nh, limits)?;
         anim.frames = anim
             .frames
             .into_iter()
-            .map(|f| run_step(&step, f, w, h, true, limits))
+            .map(|f| run_step(&step, f, w, h, true, settings))
             .collect::<Result<_, _>>()?;
         (w, h) = (anim.frames[0].width, anim.frames[0].height);
     }
@@ -220,7 +243,7 @@ fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
     shrink_factor(p.width, p.height, need)
 }
 
-fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsError> {
+pub(crate) fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsError> {
     if w > limits.max_output_side
         || h > limits.max_output_side
         || u64::from(w) * u64::from(h) > limits.max_output_pixels
@@ -279,21 +302,23 @@ fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
         | Step::Blur(_)
         | Step::Bright(_)
         | Step::Contrast(_)
-        | Step::Sharpen(_) => (w, h),
+        | Step::Sharpen(_)
+        | Step::Watermark(_) => (w, h),
     })
 }
 
 /// Runs one step, consuming the frame (steps that change nothing return it
 /// without a copy). `w`×`h` is the size the layout maths use (the source's
 /// size for a first resize after shrink-on-load).
-fn run_step(
+pub(crate) fn run_step(
     step: &Step,
     f: Frame,
     w: u32,
     h: u32,
     alpha_ok: bool,
-    limits: &Limits,
+    settings: &Settings,
 ) -> Result<Frame, OpsError> {
+    let limits = &settings.limits;
     Ok(match step {
         Step::Resize(r) => match r.layout(w, h) {
             ResizeLayout::Unchanged if (f.width, f.height) == (w, h) => f,
@@ -337,5 +362,6 @@ fn run_step(
         Step::Bright(v) => adjust::bright(&f, *v),
         Step::Contrast(v) => adjust::contrast(&f, *v),
         Step::Sharpen(v) => sharpen::sharpen(&f, *v),
+        Step::Watermark(wm) => watermark::apply(f, wm, settings)?,
     })
 }

@@ -90,11 +90,23 @@ fn process_file(input: &Path, process: &str, output: &Path) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(format!("{}: {}", e.code.as_str(), e.message)),
     };
-    let settings = Settings {
-        limits: Limits::default(),
-        auto_orient: true,
-        deadline: None,
-    };
+    let mut settings = Settings::new(Limits::default(), true, None);
+    let fonts = crate::config::WatermarkConfig::default().font_dirs;
+    settings.fonts = Some(std::sync::Arc::new(pixgate_ops::Fonts::new(&fonts)));
+    // Watermark images are objects of the input's own directory.
+    let dir = input.parent().unwrap_or(Path::new("."));
+    for key in plan.watermark_keys() {
+        match std::fs::read(dir.join(key)) {
+            Ok(b) => {
+                settings.marks.insert(key.to_owned(), b.into());
+            }
+            Err(_) => {
+                return fail(format!(
+                    "WatermarkError: The watermark image '{key}' does not exist beside the input."
+                ));
+            }
+        }
+    }
     let bytes = match pixgate_ops::process(&bytes, &plan, &settings) {
         Ok(Product::Image { bytes, .. }) => bytes,
         Ok(Product::Json(text)) => text.into_bytes(),

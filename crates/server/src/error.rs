@@ -13,6 +13,7 @@ pub enum Code {
     MissingArgument,
     ImageTooLarge,
     BadRequest,
+    WatermarkError,
     InvalidObjectName,
     AccessDenied,
     SignatureDoesNotMatch,
@@ -39,6 +40,7 @@ impl Code {
             | Code::MissingArgument
             | Code::ImageTooLarge
             | Code::BadRequest
+            | Code::WatermarkError
             | Code::InvalidObjectName => 400,
             Code::AccessDenied
             | Code::SignatureDoesNotMatch
@@ -61,6 +63,7 @@ impl Code {
             Code::MissingArgument => "MissingArgument",
             Code::ImageTooLarge => "ImageTooLarge",
             Code::BadRequest => "BadRequest",
+            Code::WatermarkError => "WatermarkError",
             Code::InvalidObjectName => "InvalidObjectName",
             Code::AccessDenied => "AccessDenied",
             Code::SignatureDoesNotMatch => "SignatureDoesNotMatch",
@@ -86,6 +89,7 @@ impl Code {
             Code::InvalidArgument
             | Code::MissingArgument
             | Code::BadRequest
+            | Code::WatermarkError
             | Code::InvalidObjectName => "invalid_argument",
             Code::ImageTooLarge => "image_too_large",
             Code::AccessDenied
@@ -163,6 +167,7 @@ impl From<PlanError> for ApiError {
             PlanErrorKind::BadRequest => Code::BadRequest,
             PlanErrorKind::NotImplemented => Code::NotImplemented,
             PlanErrorKind::NoSuchStyle => Code::NoSuchStyle,
+            PlanErrorKind::Watermark => Code::WatermarkError,
         };
         ApiError::new(code, e.message)
     }
@@ -183,6 +188,7 @@ impl From<OpsError> for ApiError {
             OpsError::OutputTooLarge(_) => Code::InvalidArgument,
             OpsError::InputTooLarge(_) => Code::ImageTooLarge,
             OpsError::NotImplemented(_) => Code::NotImplemented,
+            OpsError::Watermark(_) => Code::WatermarkError,
             OpsError::DeadlineExceeded => Code::ServiceUnavailable,
         };
         if code == Code::InternalError {

@@ -66,11 +66,18 @@ pub async fn serve(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let canonical = work.canonical();
+    let mut canonical = work.canonical();
     let id = SourceId {
         bucket: bucket.name.clone(),
         key,
     };
+    // Watermark objects are sources too: their versions are part of the
+    // result's identity, so a replaced watermark is never served stale.
+    let marks = watermark_sources(state, bucket, &work).await?;
+    for mark in &marks {
+        canonical.push('\n');
+        canonical.push_str(mark.known.etag.as_deref().unwrap_or("-"));
+    }
     // A revalidation that had to read the body leaves its admission here.
     let mut ticket = None;
     let (known, read) = state
@@ -108,7 +115,7 @@ pub async fn serve(
         .caches
         .result(
             result_key,
-            render(state, bucket, &id, &known, read.zip(ticket), work),
+            render(state, bucket, &id, &known, read.zip(ticket), marks, work),
         )
         .await?;
 
@@ -165,6 +172,57 @@ async fn revalidate(
     ))
 }
 
+/// An image watermark's object: its validators, and its bytes if learning
+/// them meant reading them.
+struct Mark {
+    id: SourceId,
+    known: Arc<Known>,
+    read: Option<Bytes>,
+}
+
+async fn watermark_sources(
+    state: &AppState,
+    bucket: &Bucket,
+    work: &Work,
+) -> Result<Vec<Mark>, ApiError> {
+    let Work::Plan(plan) = work else {
+        return Ok(Vec::new());
+    };
+    let mut marks: Vec<Mark> = Vec::new();
+    for key in plan.watermark_keys() {
+        if marks.iter().any(|m| m.id.key == key) {
+            continue;
+        }
+        let id = SourceId {
+            bucket: bucket.name.clone(),
+            key: key.to_owned(),
+        };
+        // The admission a body read takes ends here: watermarks are small,
+        // and the main source's admission bounds the request.
+        let mut ticket = None;
+        let (known, read) = state
+            .caches
+            .validators(&id, |previous| {
+                revalidate(state, bucket, &id, previous, &mut ticket)
+            })
+            .await
+            .map_err(|e| missing_mark(e, key))?;
+        marks.push(Mark { id, known, read });
+    }
+    Ok(marks)
+}
+
+/// A watermark object that does not exist is the request's fault (400).
+fn missing_mark(e: ApiError, key: &str) -> ApiError {
+    match e.code {
+        Code::NoSuchKey | Code::InvalidObjectName | Code::AccessDenied => ApiError::new(
+            Code::WatermarkError,
+            format!("The watermark image '{key}' does not exist in this bucket."),
+        ),
+        _ => e,
+    }
+}
+
 /// Gets the source (unless `read` brought it, with its admission) and runs
 /// the work on the blocking pool under a worker slot.
 async fn render(
@@ -173,6 +231,7 @@ async fn render(
     id: &SourceId,
     known: &Known,
     read: Option<(Bytes, Ticket)>,
+    marks: Vec<Mark>,
     work: Work,
 ) -> Result<Arc<Rendered>, ApiError> {
     let queued = Instant::now();
@@ -194,11 +253,22 @@ async fn render(
     for action in work.actions() {
         state.metrics.action(action);
     }
-    let settings = Settings {
-        limits: state.limits,
-        auto_orient: bucket.auto_orient,
-        deadline: Some(deadline),
-    };
+    let mut settings = Settings::new(state.limits, bucket.auto_orient, Some(deadline));
+    settings.fonts = Some(state.fonts.clone());
+    for mark in marks {
+        let bytes = match mark.read {
+            Some(bytes) => bytes,
+            None => {
+                let fetch = download(state, bucket, &mark.id);
+                state
+                    .caches
+                    .source(&mark.id, mark.known.etag.as_deref(), fetch)
+                    .await
+                    .map_err(|e| missing_mark(e, &mark.id.key))?
+            }
+        };
+        settings.marks.insert(mark.id.key, bytes);
+    }
     let started = Instant::now();
     // Pixel work never runs on the async runtime.
     let product = tokio::task::spawn_blocking(move || match work {

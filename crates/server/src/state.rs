@@ -12,6 +12,7 @@ use crate::cache::Caches;
 use crate::config::{Acl, BucketConfig, Config, ConfigError, OriginSpec, ProtectConfig};
 use crate::metrics::Metrics;
 use crate::route::Addressing;
+use pixgate_ops::Fonts;
 
 #[derive(Debug)]
 pub struct Bucket {
@@ -35,6 +36,8 @@ pub struct AppState {
     pub keys: HashMap<String, String>,
     pub admission: Admission,
     pub caches: Caches,
+    /// Fonts for text watermarks, found once at start.
+    pub fonts: Arc<Fonts>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -85,6 +88,7 @@ impl AppState {
                 .collect(),
             admission: Admission::new(&config.admission),
             caches: Caches::new(&config.cache, metrics.clone()),
+            fonts: Arc::new(Fonts::new(&config.watermark.font_dirs)),
             metrics,
         })
     }

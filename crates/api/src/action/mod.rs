@@ -10,3 +10,4 @@ pub mod quality;
 pub mod resize;
 pub mod rotate;
 pub mod rounded_corners;
+pub mod watermark;

@@ -10,3 +10,4 @@ pub mod orient;
 pub mod resize;
 pub mod rotate;
 pub mod sharpen;
+pub mod watermark;

@@ -20,6 +20,7 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     pub admission: AdmissionConfig,
     pub cache: CacheConfig,
+    pub watermark: WatermarkConfig,
     /// SPEC §6: what one request may make the proxy read and allocate.
     pub limits: pixgate_codec::Limits,
     pub buckets: Vec<BucketConfig>,
@@ -110,6 +111,24 @@ impl Default for CacheConfig {
             result_ttl_secs: 86_400,
             source_bytes: 128 << 20,
             source_fresh_ms: 5_000,
+        }
+    }
+}
+
+/// Text watermarks: where the font files are.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatermarkConfig {
+    /// Directories searched (a few levels deep) for the fonts the service
+    /// names: wqy-zenhei.ttc, wqy-microhei.ttc, DroidSansFallbackFull.ttf,
+    /// NotoSans-Regular.ttf.
+    pub font_dirs: Vec<PathBuf>,
+}
+
+impl Default for WatermarkConfig {
+    fn default() -> Self {
+        WatermarkConfig {
+            font_dirs: vec![PathBuf::from("/usr/share/fonts")],
         }
     }
 }

@@ -204,6 +204,7 @@ fn the_example_config_is_valid_and_lists_the_defaults() {
     assert_eq!(config.limits, defaults.limits);
     assert_eq!(config.admission, defaults.admission);
     assert_eq!(config.cache, defaults.cache);
+    assert_eq!(config.watermark, defaults.watermark);
     assert_eq!(
         config.server.max_connections,
         defaults.server.max_connections

@@ -17,3 +17,4 @@ mod s3_failures;
 mod s3_originals;
 mod sdk;
 mod support;
+mod watermark;

@@ -1,0 +1,296 @@
+//! `watermark`: builds the mark (image, text, or both side by side), applies
+//! its opacity, and blends it at the gravity with margins — or tiles it over
+//! the whole image with `fill_1`.
+
+use pixgate_api::Step;
+use pixgate_api::action::watermark::{MarkImage, MarkStep, MarkText, Watermark};
+use pixgate_api::geometry::Gravity;
+use pixgate_codec::{Frame, decode, probe};
+
+use crate::action::{orient, resize, rotate};
+use crate::error::OpsError;
+use crate::pipeline::{Settings, check_output, run_step};
+
+/// Transparent: the mark's background and its rotation's corners.
+const CLEAR: [u8; 3] = [0, 0, 0];
+
+pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame, OpsError> {
+    let (w, h) = (frame.width, frame.height);
+    let image = wm
+        .image
+        .as_ref()
+        .map(|m| mark_image(m, w, settings))
+        .transpose()?;
+    let text = wm
+        .text
+        .as_ref()
+        .map(|t| mark_text(t, settings))
+        .transpose()?;
+    let mut mark = match (image, text) {
+        (Some(i), Some(t)) if wm.text_first => side_by_side(&t, &i, wm.align, wm.interval),
+        (Some(i), Some(t)) => side_by_side(&i, &t, wm.align, wm.interval),
+        (Some(m), None) | (None, Some(m)) => m,
+        (None, None) => return Ok(frame),
+    };
+    check_output(mark.width, mark.height, &settings.limits)?;
+    if wm.opacity < 100 {
+        for px in mark.data.chunks_exact_mut(4) {
+            px[3] = ((u32::from(px[3]) * u32::from(wm.opacity) + 50) / 100) as u8;
+        }
+    }
+    let mut out = frame;
+    if wm.fill {
+        let step_x = (mark.width + wm.padx).max(1) as usize;
+        let step_y = (mark.height + wm.pady).max(1) as usize;
+        for y in (0..h as usize).step_by(step_y) {
+            for x in (0..w as usize).step_by(step_x) {
+                blend(&mut out, &mark, x as i64, y as i64);
+            }
+        }
+    } else {
+        let (x, y) = position(wm, w, h, mark.width, mark.height);
+        blend(&mut out, &mark, x, y);
+    }
+    Ok(out)
+}
+
+/// Top-left of the mark: the gravity's anchor moved inward by the margins
+/// (`x` for the left and right columns, `y` for the top and bottom rows) and
+/// by `voffset` along the middle row.
+pub fn position(wm: &Watermark, w: u32, h: u32, mw: u32, mh: u32) -> (i64, i64) {
+    let (mut x, mut y) = wm.gravity.anchor(w, h, mw, mh);
+    let (mx, my) = (i64::from(wm.x), i64::from(wm.y));
+    match wm.gravity {
+        Gravity::Nw | Gravity::West | Gravity::Sw => x += mx,
+        Gravity::Ne | Gravity::East | Gravity::Se => x -= mx,
+        Gravity::North | Gravity::Center | Gravity::South => {}
+    }
+    match wm.gravity {
+        Gravity::Nw | Gravity::North | Gravity::Ne => y += my,
+        Gravity::Sw | Gravity::South | Gravity::Se => y -= my,
+        Gravity::West | Gravity::Center | Gravity::East => y += i64::from(wm.voffset),
+    }
+    (x, y)
+}
+
+/// The watermark object, decoded, oriented, scaled to `P` % of the main
+/// image's width, then its own pre-processing.
+fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, OpsError> {
+    let bytes = settings.marks.get(&m.key).ok_or_else(|| {
+        OpsError::Watermark(format!(
+            "The watermark image '{}' could not be read from this bucket.",
+            m.key
+        ))
+    })?;
+    let limits = &settings.limits;
+    let unreadable = |e| {
+        OpsError::Watermark(format!(
+            "The watermark image '{}' is not an image this proxy can read ({e}).",
+            m.key
+        ))
+    };
+    let p = probe(bytes).map_err(unreadable)?;
+    let mut f = decode(bytes, &p, 1, limits).map_err(unreadable)?;
+    if p.orientation != 1 {
+        f = orient::apply_orientation(&f, p.orientation);
+    }
+    let mut f = f.into_rgba();
+    if let Some(percent) = m.percent {
+        let tw = (u64::from(main_w) * u64::from(percent))
+            .div_ceil(100)
+            .max(1) as u32;
+        let th = ((u64::from(f.height) * u64::from(tw) + u64::from(f.width) / 2)
+            / u64::from(f.width.max(1)))
+        .max(1) as u32;
+        check_output(tw, th, limits)?;
+        f = resize::scale(&f, tw, th)?;
+    }
+    for step in &m.steps {
+        let step = match *step {
+            MarkStep::Resize(r) => Step::Resize(r),
+            MarkStep::Crop(c) => Step::Crop(c),
+            MarkStep::IndexCrop(c) => Step::IndexCrop(c),
+            MarkStep::RoundedCorners(c) => Step::RoundedCorners(c),
+            MarkStep::Rotate(r) => Step::Rotate(r),
+        };
+        let (w, h) = (f.width, f.height);
+        f = run_step(&step, f, w, h, true, settings)?;
+    }
+    Ok(f.into_rgba())
+}
+
+/// The text in its colour, with its shadow, turned by its angle.
+fn mark_text(t: &MarkText, settings: &Settings) -> Result<Frame, OpsError> {
+    let fonts = settings.fonts.as_ref().ok_or_else(no_font)?;
+    let mask = fonts.render(&t.text, &t.font, t.size).ok_or_else(no_font)?;
+    check_output(mask.w, mask.h, &settings.limits)?;
+    // The shadow falls down-right by a 20th of the size (at least 1 px).
+    let off = if t.shadow > 0 {
+        (t.size / 20).max(1)
+    } else {
+        0
+    };
+    let (w, h) = (mask.w + off, mask.h + off);
+    let mut f = Frame::filled(w, h, &[0, 0, 0, 0]);
+    let put = |f: &mut Frame, x: u32, y: u32, rgb: [u8; 3], a: u8| {
+        let i = ((y * w + x) * 4) as usize;
+        let under = [f.data[i], f.data[i + 1], f.data[i + 2], f.data[i + 3]];
+        let px = over(under, [rgb[0], rgb[1], rgb[2], a]);
+        f.data[i..i + 4].copy_from_slice(&px);
+    };
+    for y in 0..mask.h {
+        for x in 0..mask.w {
+            let c = mask.data[(y * mask.w + x) as usize];
+            if c == 0 {
+                continue;
+            }
+            if off > 0 {
+                let a = (u32::from(c) * u32::from(t.shadow) / 100) as u8;
+                put(&mut f, x + off, y + off, [0, 0, 0], a);
+            }
+        }
+    }
+    for y in 0..mask.h {
+        for x in 0..mask.w {
+            let c = mask.data[(y * mask.w + x) as usize];
+            if c > 0 {
+                put(&mut f, x, y, t.color, c);
+            }
+        }
+    }
+    if t.rotate != 0 {
+        let r = pixgate_api::action::rotate::Rotate { degrees: t.rotate };
+        let (ow, oh) = r.output(f.width, f.height);
+        check_output(ow, oh, &settings.limits)?;
+        f = rotate::rotate(&f, t.rotate, ow, oh, true, CLEAR);
+    }
+    Ok(f)
+}
+
+fn no_font() -> OpsError {
+    OpsError::NotImplemented(
+        "Text watermarks need a font, and none is installed (see watermark.font_dirs).".into(),
+    )
+}
+
+/// Two marks in a row, `interval` apart, aligned top (0), middle (1) or
+/// bottom (2).
+fn side_by_side(a: &Frame, b: &Frame, align: u8, interval: u32) -> Frame {
+    let w = a.width + interval + b.width;
+    let h = a.height.max(b.height);
+    let mut out = Frame::filled(w, h, &[0, 0, 0, 0]);
+    let top = |f: &Frame| match align {
+        0 => 0,
+        1 => (h - f.height) / 2,
+        _ => h - f.height,
+    };
+    blend(&mut out, a, 0, i64::from(top(a)));
+    blend(
+        &mut out,
+        b,
+        i64::from(a.width + interval),
+        i64::from(top(b)),
+    );
+    out
+}
+
+/// Source-over of an RGBA mark onto `dst` (RGB or RGBA) at (x, y), clipped.
+fn blend(dst: &mut Frame, mark: &Frame, x: i64, y: i64) {
+    let (dw, dh) = (i64::from(dst.width), i64::from(dst.height));
+    let ch = dst.channels as usize;
+    for my in 0..i64::from(mark.height) {
+        let ty = y + my;
+        if ty < 0 || ty >= dh {
+            continue;
+        }
+        for mx in 0..i64::from(mark.width) {
+            let tx = x + mx;
+            if tx < 0 || tx >= dw {
+                continue;
+            }
+            let m = ((my * i64::from(mark.width) + mx) * 4) as usize;
+            let src = [
+                mark.data[m],
+                mark.data[m + 1],
+                mark.data[m + 2],
+                mark.data[m + 3],
+            ];
+            if src[3] == 0 {
+                continue;
+            }
+            let d = ((ty * dw + tx) as usize) * ch;
+            let under = if ch == 4 {
+                [
+                    dst.data[d],
+                    dst.data[d + 1],
+                    dst.data[d + 2],
+                    dst.data[d + 3],
+                ]
+            } else {
+                [dst.data[d], dst.data[d + 1], dst.data[d + 2], 255]
+            };
+            let px = over(under, src);
+            dst.data[d..d + ch].copy_from_slice(&px[..ch]);
+        }
+    }
+}
+
+/// Straight-alpha "over": `top` on `under`.
+fn over(under: [u8; 4], top: [u8; 4]) -> [u8; 4] {
+    let ta = u32::from(top[3]);
+    if ta == 255 {
+        return top;
+    }
+    let ua = u32::from(under[3]) * (255 - ta) / 255;
+    let oa = ta + ua;
+    if oa == 0 {
+        return [0, 0, 0, 0];
+    }
+    let mix = |t: u8, u: u8| ((u32::from(t) * ta + u32::from(u) * ua + oa / 2) / oa) as u8;
+    [
+        mix(top[0], under[0]),
+        mix(top[1], under[1]),
+        mix(top[2], under[2]),
+        oa as u8,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_opacity_over_white_is_half_way() {
+        assert_eq!(
+            over([255, 255, 255, 255], [0, 0, 0, 128]),
+            [127, 127, 127, 255]
+        );
+        assert_eq!(over([10, 20, 30, 255], [0, 0, 0, 0])[..3], [10, 20, 30]);
+        assert_eq!(over([0, 0, 0, 0], [200, 100, 50, 100]), [200, 100, 50, 100]);
+    }
+
+    #[test]
+    fn margins_move_the_mark_inward() {
+        let mut wm = Watermark {
+            opacity: 100,
+            gravity: Gravity::Se,
+            x: 10,
+            y: 20,
+            voffset: 0,
+            fill: false,
+            padx: 0,
+            pady: 0,
+            image: None,
+            text: None,
+            text_first: false,
+            align: 0,
+            interval: 0,
+        };
+        assert_eq!(position(&wm, 400, 300, 50, 30), (340, 250));
+        wm.gravity = Gravity::Nw;
+        assert_eq!(position(&wm, 400, 300, 50, 30), (10, 20));
+        wm.gravity = Gravity::Center;
+        wm.voffset = -15;
+        assert_eq!(position(&wm, 400, 300, 50, 30), (175, 120));
+    }
+}
