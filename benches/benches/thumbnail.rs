@@ -73,5 +73,41 @@ fn stages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages);
+/// WebP, the slow leg of the peer benchmark's (b): decoding a 1024×772 lossy
+/// file with image-webp (pure Rust) against libwebp, and libwebp's encoder
+/// methods 0–6 at q80 on the 512×386 result (the sizes are printed once).
+fn webp(c: &mut Criterion) {
+    let limits = Limits::default();
+    let bytes = corpus("formats/4.webp");
+    let p = probe(&bytes).expect("probe");
+    let mut g = c.benchmark_group("webp-1024x772");
+    g.sample_size(20);
+    g.bench_function("decode-image-webp", |b| {
+        b.iter(|| decode(&bytes, &p, 1, &limits).expect("decode"))
+    });
+    g.bench_function("decode-libwebp", |b| {
+        b.iter(|| {
+            webp::Decoder::new(&bytes)
+                .decode()
+                .expect("decode")
+                .to_vec()
+        })
+    });
+    let frame = decode(&bytes, &p, 1, &limits).expect("decode");
+    let small = scale(&frame, 512, 386).expect("scale");
+    for method in [0, 1, 2, 3, 4, 6] {
+        let mut config = webp::WebPConfig::new().expect("config");
+        config.quality = 80.0;
+        config.method = method;
+        let enc = webp::Encoder::from_rgb(&small.data, small.width, small.height);
+        let size = enc.encode_advanced(&config).expect("encode").len();
+        println!("webp method {method}: {size} bytes");
+        g.bench_function(format!("encode-512-q80-method-{method}"), |b| {
+            b.iter(|| enc.encode_advanced(&config).expect("encode").len())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, stages, webp);
 criterion_main!(benches);

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the peer benchmark runs, from the registries only, into
 # $PEERS (default ~/.cache/pixgate-peers). Idempotent: installed pieces are kept.
-#   s3s-fs 0.14.1 (crates.io)  the S3 server every contestant reads from
 #   oximg 0.18.1  (crates.io)  a Rust resize server
 #   sharp 0.34    (npm)        libvips, behind benches/peers/sharp-server.js
 #   thumbor 7.8.0 (PyPI)       Pillow-based
@@ -13,8 +12,6 @@ if ! command -v wrk >/dev/null; then
     sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
     $sudo_ apt-get install -y -q wrk
 fi
-[ -x "$PEERS/bin/s3s-fs" ] ||
-    cargo install -q s3s-fs --version 0.14.1 --locked --features binary --root "$PEERS"
 [ -x "$PEERS/bin/oximg" ] ||
     cargo install -q oximg --version 0.18.1 --locked --root "$PEERS"
 if [ ! -d "$PEERS/node/node_modules/sharp" ]; then

@@ -2,13 +2,14 @@
 """pixgate against its peers, side by side, on this machine.
 
 Every contestant reads the same images from the same S3 server (s3s-fs on
-loopback, no cache in front of it) and is loaded by wrk with the same
+loopback, served by benches/src/bin/s3-origin.rs with TCP_NODELAY; no cache
+in front of it) and is loaded by wrk with the same
 connections and duration. Each (contestant, workload) pair gets a fresh
 server process, so peak RSS (VmHWM, summed over the server's processes) is
 that workload's own. Widths vary per request so that no two concurrent
 requests share a URL: request coalescing cannot pass for throughput.
 
-    benches/peers/install.sh            # once: s3s-fs, oximg, sharp, thumbor, wrk
+    benches/peers/install.sh            # once: oximg, sharp, thumbor, wrk
     benches/peers/run.py [--duration 15] [--connections 4] [--out FILE]
 
 Workloads (SPEC'd by the performance issue):
@@ -292,7 +293,11 @@ def main():
     ap.add_argument("--out", help="also write the tables to this file")
     args = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "pixgate"], cwd=REPO, check=True)
+    subprocess.run(
+        ["cargo", "build", "-q", "--release", "-p", "pixgate", "-p", "pixgate-benches", "--bin", "pixgate",
+         "--bin", "s3-origin"],
+        cwd=REPO, check=True,
+    )
     work = Path(tempfile.mkdtemp(prefix="pixgate-peers-"))
     bucket = work / "s3" / "bench"
     bucket.mkdir(parents=True)
@@ -303,7 +308,7 @@ def main():
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["WORK"] = str(work)
     s3 = subprocess.Popen(
-        [str(PEERS / "bin" / "s3s-fs"), "--host", "127.0.0.1", "--port", str(s3port), str(work / "s3")],
+        [str(TARGET / "release" / "s3-origin"), str(s3port), str(work / "s3")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     lines = []

@@ -128,20 +128,32 @@ pub fn check_png_text(b: &[u8]) -> Result<(), CodecError> {
 
 /// Frames of a WebP: the number of ANMF chunks, or 1 for a still image.
 pub fn webp_frames(b: &[u8]) -> u32 {
-    let mut frames = 0u32;
+    let frames = webp_chunks(b).filter(|(id, _)| id == b"ANMF").count();
+    (frames as u32).max(1)
+}
+
+/// A WebP's embedded ICC profile (its ICCP chunk).
+pub fn webp_icc(b: &[u8]) -> Option<Vec<u8>> {
+    webp_chunks(b)
+        .find(|(id, _)| id == b"ICCP")
+        .map(|(_, data)| data.to_vec())
+}
+
+/// The top-level chunks of a RIFF/WebP file: (fourcc, data), stopping at
+/// the first chunk that runs past the end.
+fn webp_chunks(b: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut i = 12;
-    while i + 8 <= b.len() {
-        let len = u32::from_le_bytes([b[i + 4], b[i + 5], b[i + 6], b[i + 7]]) as usize;
-        if &b[i..i + 4] == b"ANMF" {
-            frames += 1;
-        }
+    std::iter::from_fn(move || {
+        let head = b.get(i..i + 8)?;
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let data = b.get(i + 8..(i + 8).checked_add(len)?)?;
         // Chunks are padded to even lengths.
         i = i
             .saturating_add(8)
             .saturating_add(len)
             .saturating_add(len & 1);
-    }
-    frames.max(1)
+        Some((&head[..4], data))
+    })
 }
 
 #[cfg(test)]

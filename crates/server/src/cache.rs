@@ -13,6 +13,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -64,11 +65,44 @@ pub struct ResultKey {
     pub canonical: String,
 }
 
-/// A processed response body and its type.
+/// A processed response body and its type, with what making it cost.
 #[derive(Debug)]
 pub struct Rendered {
     pub bytes: Bytes,
     pub content_type: &'static str,
+    pub timing: Timing,
+}
+
+/// Where a request's time went, for its log line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    pub upstream: Duration,
+    /// Waiting for admission and for a worker.
+    pub queue: Duration,
+    pub processing: Duration,
+}
+
+/// How the result cache answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Hit,
+    /// Computed by this request.
+    Miss,
+    /// Computed by an identical request this one waited for.
+    Shared,
+    /// The result cache is off (or the source has no ETag).
+    Bypass,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Hit => "hit",
+            Outcome::Miss => "miss",
+            Outcome::Shared => "shared",
+            Outcome::Bypass => "-",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -233,22 +267,33 @@ impl Caches {
         &self,
         key: Option<ResultKey>,
         render: Fut,
-    ) -> Result<Arc<Rendered>, ApiError>
+    ) -> Result<(Arc<Rendered>, Outcome), ApiError>
     where
         Fut: Future<Output = Result<Arc<Rendered>, ApiError>>,
     {
         let (Some(results), Some(key)) = (&self.results, key) else {
-            return render.await;
+            return Ok((render.await?, Outcome::Bypass));
         };
         if let Some(hit) = results.get(&key).await {
             self.metrics.cache_lookup("result", true);
-            return Ok(hit);
+            return Ok((hit, Outcome::Hit));
         }
         self.metrics.cache_lookup("result", false);
-        results
+        let ran = AtomicBool::new(false);
+        let render = async {
+            ran.store(true, Ordering::Relaxed);
+            render.await
+        };
+        let rendered = results
             .try_get_with(key, render)
             .await
-            .map_err(|e| ApiError::clone(&e))
+            .map_err(|e| ApiError::clone(&e))?;
+        let outcome = if ran.load(Ordering::Relaxed) {
+            Outcome::Miss
+        } else {
+            Outcome::Shared
+        };
+        Ok((rendered, outcome))
     }
 
     /// Bytes held by each cache, for `/metrics` (pending bookkeeping is

@@ -13,7 +13,7 @@ use pixgate_ops::MetadataRequest;
 
 use crate::body::{self, Body};
 use crate::error::{ApiError, Code, render};
-use crate::process::Work;
+use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint};
 use crate::state::AppState;
 use crate::{access, health, original, process, request_id};
@@ -75,6 +75,8 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
+    let trace = response.extensions_mut().remove::<Trace>();
+    let ms = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
     // The path only: query strings may carry signatures.
     tracing::info!(
         request_id = %id,
@@ -82,9 +84,14 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         path = parts.uri.path(),
         bucket = outcome.bucket.as_deref().unwrap_or("-"),
         key = outcome.key.as_deref().unwrap_or("-"),
+        process = trace.as_ref().map_or("-", |t| t.process.as_str()),
         status,
         error = outcome.error.unwrap_or("-"),
+        cache = trace.as_ref().map_or("-", |t| t.cache.as_str()),
         ms = seconds * 1000.0,
+        upstream_ms = ms(trace.as_ref().map(|t| t.timing.upstream)),
+        queue_ms = ms(trace.as_ref().map(|t| t.timing.queue)),
+        processing_ms = ms(trace.as_ref().map(|t| t.timing.processing)),
         "request"
     );
     response

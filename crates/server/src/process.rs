@@ -15,7 +15,7 @@ use pixgate_origin::{Fetched, Object, ObjectRequest};
 
 use crate::admission::Ticket;
 use crate::body::{self, Body};
-use crate::cache::{Known, Rendered, ResultKey, Revalidated, SourceId};
+use crate::cache::{Known, Outcome, Rendered, ResultKey, Revalidated, SourceId, Timing};
 use crate::conditional;
 use crate::error::{ApiError, Code};
 use crate::state::{AppState, Bucket};
@@ -66,7 +66,13 @@ pub async fn serve(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
+    let started = Instant::now();
     let mut canonical = work.canonical();
+    let mut trace = Trace {
+        process: canonical.clone(),
+        cache: Outcome::Bypass,
+        timing: Timing::default(),
+    };
     let id = SourceId {
         bucket: bucket.name.clone(),
         key,
@@ -86,6 +92,8 @@ pub async fn serve(
             revalidate(state, bucket, &id, previous, &mut ticket)
         })
         .await?;
+    // Validators come from the cache or one conditional upstream request.
+    trace.timing.upstream = started.elapsed();
     let etag = known
         .etag
         .as_deref()
@@ -102,6 +110,7 @@ pub async fn serve(
     if conditional::not_modified(headers, etag.as_deref(), known.last_modified.as_deref()) {
         return response
             .status(StatusCode::NOT_MODIFIED)
+            .extension(trace)
             .body(body::empty())
             .map_err(ApiError::internal);
     }
@@ -111,7 +120,7 @@ pub async fn serve(
         etag,
         canonical,
     });
-    let rendered = state
+    let (rendered, outcome) = state
         .caches
         .result(
             result_key,
@@ -119,8 +128,15 @@ pub async fn serve(
         )
         .await?;
 
+    trace.cache = outcome;
+    if outcome != Outcome::Hit && outcome != Outcome::Shared {
+        trace.timing.upstream += rendered.timing.upstream;
+        trace.timing.queue = rendered.timing.queue;
+        trace.timing.processing = rendered.timing.processing;
+    }
     response = response
         .status(StatusCode::OK)
+        .extension(trace)
         .header(CONTENT_TYPE, rendered.content_type)
         .header(CONTENT_LENGTH, rendered.bytes.len());
     let body = if method == Method::HEAD {
@@ -170,6 +186,16 @@ async fn revalidate(
         Known::new(etag, last_modified),
         Some(bytes),
     ))
+}
+
+/// What the request's log line tells about the processing (carried to the
+/// handler as a response extension).
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// The canonical process string (never the raw query: it may be signed).
+    pub process: String,
+    pub cache: Outcome,
+    pub timing: Timing,
 }
 
 /// An image watermark's object: its validators, and its bytes if learning
@@ -234,27 +260,34 @@ async fn render(
     marks: Vec<Mark>,
     work: Work,
 ) -> Result<Arc<Rendered>, ApiError> {
-    let queued = Instant::now();
+    let mut timing = Timing::default();
+    let admitting = Instant::now();
     let (bytes, ticket) = match read {
         Some(read) => read,
         None => {
             let ticket = state.admission.admit().await?;
+            timing.queue = admitting.elapsed();
+            let fetching = Instant::now();
             let bytes = state
                 .caches
                 .source(id, known.etag.as_deref(), download(state, bucket, id))
                 .await?;
+            timing.upstream = fetching.elapsed();
             (bytes, ticket)
         }
     };
     // The source is in hand; the worker slot is only for the pixel work.
+    let waiting = Instant::now();
     let _worker = state.admission.work(&ticket).await?;
-    state.metrics.stage("queue", queued.elapsed().as_secs_f64());
+    timing.queue += waiting.elapsed();
+    state.metrics.stage("queue", timing.queue.as_secs_f64());
     let deadline = Instant::now() + state.admission.timeout;
     for action in work.actions() {
         state.metrics.action(action);
     }
     let mut settings = Settings::new(state.limits, bucket.auto_orient, Some(deadline));
     settings.fonts = Some(state.fonts.clone());
+    let fetching = Instant::now();
     for mark in marks {
         let bytes = match mark.read {
             Some(bytes) => bytes,
@@ -269,6 +302,7 @@ async fn render(
         };
         settings.marks.insert(mark.id.key, bytes);
     }
+    timing.upstream += fetching.elapsed();
     let started = Instant::now();
     // Pixel work never runs on the async runtime.
     let product = tokio::task::spawn_blocking(move || match work {
@@ -281,9 +315,10 @@ async fn render(
         ApiError::new(Code::InternalError, "The image could not be processed.")
     })??;
     state.metrics.rendered();
+    timing.processing = started.elapsed();
     state
         .metrics
-        .stage("processing", started.elapsed().as_secs_f64());
+        .stage("processing", timing.processing.as_secs_f64());
     let (bytes, content_type) = match product {
         Product::Image { bytes, format } => (bytes, format.mime()),
         Product::Json(text) => (text.into_bytes(), "application/json"),
@@ -291,6 +326,7 @@ async fn render(
     Ok(Arc::new(Rendered {
         bytes: Bytes::from(bytes),
         content_type,
+        timing,
     }))
 }
 

@@ -8,6 +8,7 @@ mod admission;
 mod animation;
 mod binary;
 mod cache;
+mod config_docs;
 mod corpus;
 mod dialects;
 mod info;
