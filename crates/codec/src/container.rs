@@ -126,6 +126,94 @@ pub fn check_png_text(b: &[u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
+/// Pixels per metre past which a BMP's resolution is nonsense (25 400 dpi).
+const MAX_BMP_DENSITY: u32 = 1_000_000;
+
+/// Refuses BMPs whose header contradicts the file (bmpsuite's "bad" set): a
+/// file size or pixel-data size larger than the file, absurd resolution
+/// fields, or palette indices past the palette. Decoders can read past such
+/// fields, but a writer that got them wrong cannot be trusted for the
+/// pixels, and the corpus contract is a clean 400 for damaged files.
+pub fn check_bmp(b: &[u8]) -> Result<(), CodecError> {
+    let bad = |why: String| Err(CodecError::Corrupt(format!("the BMP {why}")));
+    let u16_at = |i: usize| b.get(i..i + 2).map(|s| u16::from_le_bytes([s[0], s[1]]));
+    let u32_at = |i: usize| {
+        b.get(i..i + 4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    };
+    let (Some(file_size), Some(offset), Some(header)) = (u32_at(2), u32_at(10), u32_at(14)) else {
+        return Ok(()); // too short: the decoder reports it
+    };
+    let len = b.len() as u64;
+    if u64::from(file_size) > len {
+        return bad(format!(
+            "header says the file has {file_size} bytes; it has {len}"
+        ));
+    }
+    // OS/2 core headers (12 bytes) carry none of the fields below.
+    if header < 40 {
+        return Ok(());
+    }
+    let fields = (
+        u32_at(18),
+        u32_at(22),
+        u16_at(28),
+        u32_at(30),
+        u32_at(34),
+        u32_at(38),
+        u32_at(42),
+        u32_at(46),
+    );
+    let (Some(w), Some(h), Some(bpp), Some(comp), Some(size), Some(xd), Some(yd), Some(used)) =
+        fields
+    else {
+        return Ok(());
+    };
+    let uncompressed = comp == 0 || comp == 3;
+    if uncompressed && size > 0 && u64::from(offset) + u64::from(size) > len {
+        return bad(format!(
+            "header says its pixels take {size} bytes; the file has {} after the header",
+            len.saturating_sub(u64::from(offset))
+        ));
+    }
+    let (xd, yd) = ((xd as i32).unsigned_abs(), (yd as i32).unsigned_abs());
+    if xd > MAX_BMP_DENSITY || yd > MAX_BMP_DENSITY {
+        return bad(format!(
+            "resolution fields ({xd}×{yd} pixels per metre) are not a resolution"
+        ));
+    }
+    // Palette indices of uncompressed 1/4/8-bit images.
+    if comp != 0 || !matches!(bpp, 1 | 4 | 8) {
+        return Ok(());
+    }
+    let colours = if used == 0 { 1u32 << bpp } else { used };
+    if colours >= 1 << bpp {
+        return Ok(());
+    }
+    let width = (w as i32).unsigned_abs() as usize;
+    let rows = (h as i32).unsigned_abs() as usize;
+    let stride = (width * usize::from(bpp)).div_ceil(32) * 4;
+    for row in 0..rows {
+        let start = offset as usize + row * stride;
+        let Some(data) = b.get(start..start + stride) else {
+            break; // short file: the decoder reports it
+        };
+        for x in 0..width {
+            let index = match bpp {
+                8 => u32::from(data[x]),
+                4 => u32::from((data[x / 2] >> (4 * (1 - x % 2))) & 0x0F),
+                _ => u32::from((data[x / 8] >> (7 - x % 8)) & 1),
+            };
+            if index >= colours {
+                return bad(format!(
+                    "pixel at ({x}, {row}) uses colour {index} of a {colours}-colour palette"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Frames of a WebP: the number of ANMF chunks, or 1 for a still image.
 pub fn webp_frames(b: &[u8]) -> u32 {
     let frames = webp_chunks(b).filter(|(id, _)| id == b"ANMF").count();
@@ -198,5 +286,54 @@ mod tests {
         }
         assert_eq!(webp_frames(&b), 3);
         assert_eq!(webp_frames(b"RIFF\0\0\0\0WEBPVP8 \x01\0\0\0x\0"), 1);
+    }
+
+    /// A 4×2 8-bit BMP with a 2-colour palette (header 40).
+    fn bmp8(pixels: [u8; 8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        let offset = 14 + 40 + 8;
+        let len = offset + 8;
+        b.extend_from_slice(b"BM");
+        b.extend_from_slice(&(len as u32).to_le_bytes());
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&(offset as u32).to_le_bytes());
+        b.extend_from_slice(&40u32.to_le_bytes());
+        b.extend_from_slice(&4i32.to_le_bytes());
+        b.extend_from_slice(&2i32.to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&8u16.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes()); // BI_RGB
+        b.extend_from_slice(&8u32.to_le_bytes()); // image size
+        b.extend_from_slice(&2835i32.to_le_bytes());
+        b.extend_from_slice(&2835i32.to_le_bytes());
+        b.extend_from_slice(&2u32.to_le_bytes()); // colours used
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&[0, 0, 0, 0, 255, 255, 255, 0]);
+        b.extend_from_slice(&pixels);
+        b
+    }
+
+    #[test]
+    fn bmp_headers_must_agree_with_the_file() {
+        let good = bmp8([0, 1, 1, 0, 1, 0, 0, 1]);
+        assert!(check_bmp(&good).is_ok());
+        // A palette index past the 2-colour palette.
+        assert!(check_bmp(&bmp8([0, 1, 2, 0, 1, 0, 0, 1])).is_err());
+        // File size larger than the file.
+        let mut b = good.clone();
+        b[2..6].copy_from_slice(&100_000u32.to_le_bytes());
+        assert!(check_bmp(&b).is_err());
+        // Pixel data size larger than the file.
+        let mut b = good.clone();
+        b[34..38].copy_from_slice(&100_000u32.to_le_bytes());
+        assert!(check_bmp(&b).is_err());
+        // 30 000 000 pixels per metre.
+        let mut b = good.clone();
+        b[38..42].copy_from_slice(&30_000_000i32.to_le_bytes());
+        assert!(check_bmp(&b).is_err());
+        // A file shorter than its header says is refused; one too short to
+        // have the fields is left to the decoder.
+        assert!(check_bmp(&good[..20]).is_err());
+        assert!(check_bmp(b"BM").is_ok());
     }
 }

@@ -25,7 +25,7 @@ pub use error::CodecError;
 pub use frame::Frame;
 pub use jpeg::estimate_quality;
 pub use jpeg_dc::decode_dc;
-pub use limits::Limits;
+pub use limits::{Budget, Limits};
 pub use meta::{Metadata, Space, read_metadata};
 pub use pixgate_api::Format;
 pub use probe::{Probe, probe};

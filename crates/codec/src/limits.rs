@@ -18,6 +18,10 @@ pub struct Limits {
     pub max_output_pixels: u64,
     /// Width or height of an image entering rotate / auto-orient (400 ImageTooLarge).
     pub max_rotate_side: u32,
+    /// Bytes one request may hold at once — its source and every pixel
+    /// buffer alive together — drawn down before each allocation
+    /// (400 ImageTooLarge).
+    pub max_request_bytes: u64,
 }
 
 impl Default for Limits {
@@ -29,6 +33,9 @@ impl Default for Limits {
             max_output_side: 16_384,
             max_output_pixels: 16_777_216,
             max_rotate_side: 4096,
+            // Enough for the largest source the pixel limit admits, decoded
+            // (250 MP × 3 bytes) with a full-size output beside it.
+            max_request_bytes: 1 << 30,
         }
     }
 }
@@ -59,5 +66,58 @@ impl Limits {
             )));
         }
         Ok(())
+    }
+}
+
+/// A request's memory budget: every buffer the pipeline allocates is
+/// reserved here first, so no request holds more than
+/// `max_request_bytes` at once, whatever the file claims.
+#[derive(Debug)]
+pub struct Budget {
+    limit: u64,
+    held: u64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Budget {
+        Budget { limit, held: 0 }
+    }
+
+    /// Reserves `bytes` for `what`, or refuses past the limit.
+    pub fn reserve(&mut self, bytes: u64, what: &str) -> Result<(), CodecError> {
+        let held = self.held.saturating_add(bytes);
+        if held > self.limit {
+            return Err(CodecError::TooLarge(format!(
+                "Processing would hold {held} bytes at once ({what} needs {bytes}); one request may hold at most {}.",
+                self.limit
+            )));
+        }
+        self.held = held;
+        Ok(())
+    }
+
+    /// Gives back a buffer that was freed.
+    pub fn release(&mut self, bytes: u64) {
+        self.held = self.held.saturating_sub(bytes);
+    }
+
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_refuses_past_its_limit_and_takes_back_releases() {
+        let mut b = Budget::new(100);
+        assert!(b.reserve(60, "the source").is_ok());
+        let e = b.reserve(50, "the decoded image").unwrap_err();
+        assert!(e.to_string().contains("at most 100"), "{e}");
+        b.release(60);
+        assert!(b.reserve(50, "the decoded image").is_ok());
+        assert_eq!(b.held(), 50);
     }
 }

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use pixgate_api::Format;
 
-use crate::container::{check_png_text, gif_layout, webp_frames};
+use crate::container::{check_bmp, check_png_text, gif_layout, webp_frames};
 use crate::error::CodecError;
 use crate::jpeg::{JpegHeader, estimate_quality, read_header};
 use crate::sniff::sniff;
@@ -95,6 +95,12 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                     (1, None)
                 }
                 Format::Webp => (webp_frames(bytes), None),
+                Format::Bmp => {
+                    if checked {
+                        check_bmp(bytes)?;
+                    }
+                    (1, None)
+                }
                 _ => (1, None),
             };
             let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format));

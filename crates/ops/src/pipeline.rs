@@ -11,8 +11,8 @@ use bytes::Bytes;
 use pixgate_api::action::resize::ResizeLayout;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
-    EncodeOptions, Frame, Limits, Probe, decode, decode_animation, encode, encode_animation, probe,
-    shrink_factor,
+    Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, encode,
+    encode_animation, probe, shrink_factor,
 };
 
 use crate::action::{
@@ -103,11 +103,21 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         1
     };
 
+    // Every pixel buffer is reserved before it exists (RGBA as the upper
+    // bound), and the source bytes count too.
+    let mut budget = Budget::new(limits.max_request_bytes);
+    budget.reserve(bytes.len() as u64, "the source")?;
     let shrink = decode_shrink(plan, &p, orientation);
+    let decoded = rgba_bytes(p.width.div_ceil(shrink), p.height.div_ceil(shrink));
+    budget.reserve(decoded, "the decoded image")?;
     let mut frame = decode(bytes, &p, shrink, limits)?;
+    budget.release(decoded.saturating_sub(frame_bytes(&frame)));
     if orientation != 1 {
         check_rotatable(&frame, limits)?;
+        let size = frame_bytes(&frame);
+        budget.reserve(size, "auto-orient")?;
         frame = orient::apply_orientation(&frame, orientation);
+        budget.release(size);
     }
     // Layout maths speak in the source's (oriented) size, even when the
     // frame was decoded smaller.
@@ -125,7 +135,11 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         }
         let (nw, nh) = step_output(step, w, h)?;
         check_output(nw, nh, limits)?;
+        let (before, reserved) = (frame_bytes(&frame), rgba_bytes(nw, nh));
+        budget.reserve(reserved, step.name())?;
         frame = run_step(step, frame, w, h, alpha_ok, settings)?;
+        // The input frame is gone; the reservation becomes the real size.
+        budget.release((before + reserved).saturating_sub(frame_bytes(&frame)));
         (w, h) = (frame.width, frame.height);
     }
 
@@ -137,6 +151,8 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     }
     settings.check_deadline()?;
     check_format_size(format, frame.width, frame.height)?;
+    // The encoded output, at most about the size of the pixels.
+    budget.reserve(frame_bytes(&frame), "encoding")?;
     let source_quality = if p.format == Format::Jpg {
         p.quality
     } else {
@@ -182,6 +198,13 @@ fn process_animation(
     settings: &Settings,
 ) -> Result<Product, OpsError> {
     let limits = &settings.limits;
+    let mut budget = Budget::new(limits.max_request_bytes);
+    budget.reserve(bytes.len() as u64, "the source")?;
+    let canvas = rgba_bytes(p.extent.0.max(p.width), p.extent.1.max(p.height));
+    budget.reserve(
+        canvas.saturating_mul(u64::from(p.frames.max(1))),
+        "the decoded frames",
+    )?;
     let mut anim = decode_animation(bytes, p, limits)?;
     let (mut w, mut h) = (anim.frames[0].width, anim.frames[0].height);
     for step in &plan.steps {
@@ -199,11 +222,16 @@ fn process_animation(
         };
         let (nw, nh) = step_output(&step, w, h)?;
         check_output(nw, nh, limits)?;
+        let before: u64 = anim.frames.iter().map(frame_bytes).sum();
+        let reserved = rgba_bytes(nw, nh).saturating_mul(anim.frames.len() as u64);
+        budget.reserve(reserved, step.name())?;
         anim.frames = anim
             .frames
             .into_iter()
             .map(|f| run_step(&step, f, w, h, true, settings))
             .collect::<Result<_, _>>()?;
+        let after: u64 = anim.frames.iter().map(frame_bytes).sum();
+        budget.release((before + reserved).saturating_sub(after));
         (w, h) = (anim.frames[0].width, anim.frames[0].height);
     }
     check_format_size(format, w, h)?;
@@ -241,6 +269,14 @@ fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
         need
     };
     shrink_factor(p.width, p.height, need)
+}
+
+fn rgba_bytes(w: u32, h: u32) -> u64 {
+    u64::from(w) * u64::from(h) * 4
+}
+
+fn frame_bytes(f: &Frame) -> u64 {
+    f.data.len() as u64
 }
 
 pub(crate) fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsError> {

@@ -70,6 +70,7 @@ impl Config {
             ("limits.max_output_side", u64::from(l.max_output_side)),
             ("limits.max_output_pixels", l.max_output_pixels),
             ("limits.max_rotate_side", u64::from(l.max_rotate_side)),
+            ("limits.max_request_bytes", l.max_request_bytes),
         ] {
             if value == 0 {
                 return Err(err(key, "must be at least 1"));

@@ -152,3 +152,30 @@ async fn the_connection_cap_holds_new_clients_back() {
     assert_eq!(res.status(), 200);
     px.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_over_its_memory_budget_is_refused_before_allocating() {
+    let px = Pixgate::start(&format!(
+        "[limits]\nmax_request_bytes = 8388608\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos()
+    ))
+    .await;
+    // Shrink-on-load: the source (4 MB) and a 504×378 frame fit in 8 MiB.
+    let res = client()
+        .get(px.url("/local/phone-4032x3024.jpg?x-oss-process=image/resize,w_400"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // A full-size decode of the 12 MP photo would need 48 MiB of pixels.
+    let res = client()
+        .get(px.url("/local/phone-4032x3024.jpg?x-oss-process=image/crop,w_100,h_100"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body = res.text().await.unwrap();
+    assert_eq!(xml_tag(&body, "Code").as_deref(), Some("ImageTooLarge"));
+    assert!(body.contains("at most 8388608"), "{body}");
+    px.stop().await;
+}
