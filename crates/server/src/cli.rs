@@ -57,7 +57,11 @@ pub struct ServeArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // `serve` sets logging up itself, once its configuration says how.
+    let _guard = match &cli.command {
+        Command::Serve(_) => None,
+        _ => init_tracing(),
+    };
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Process {
@@ -138,18 +142,9 @@ fn check_config(file: &Path) -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PIXGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    if std::env::var("PIXGATE_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
+/// Logging for the offline commands (no trace export).
+fn init_tracing() -> Option<crate::telemetry::Guard> {
+    crate::telemetry::init(None).ok()
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
@@ -168,6 +163,14 @@ fn serve(args: ServeArgs) -> ExitCode {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
+    // Flushes exported spans when serving ends.
+    let _telemetry = match crate::telemetry::init(Some(&config.telemetry)) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("pixgate: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -17,6 +17,7 @@ use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint};
 use crate::state::AppState;
 use crate::{access, health, original, process, request_id};
+use tracing::Instrument;
 
 /// Header carrying the request id, as OSS names it.
 pub const REQUEST_ID: &str = "x-oss-request-id";
@@ -59,7 +60,17 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         Err(_) => "invalid",
     };
 
-    let result = dispatch(&state, &parts, operation, &mut outcome).await;
+    // One span per request: the unit an OTLP collector receives.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %parts.method,
+        path = parts.uri.path(),
+        status = tracing::field::Empty,
+    );
+    let result = dispatch(&state, &parts, operation, &mut outcome)
+        .instrument(span.clone())
+        .await;
     let mut response = match result {
         Ok(response) => response,
         Err(e) => {
@@ -68,6 +79,8 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         }
     };
     let status = response.status().as_u16();
+    span.record("status", status);
+    let _entered = span.enter();
     let seconds = started.elapsed().as_secs_f64();
     state
         .metrics

@@ -18,3 +18,4 @@ pub mod request_id;
 pub mod route;
 pub mod server;
 pub mod state;
+pub mod telemetry;

@@ -21,6 +21,7 @@ pub struct Config {
     pub admission: AdmissionConfig,
     pub cache: CacheConfig,
     pub watermark: WatermarkConfig,
+    pub telemetry: TelemetryConfig,
     /// SPEC §6: what one request may make the proxy read and allocate.
     pub limits: pixgate_codec::Limits,
     pub buckets: Vec<BucketConfig>,
@@ -129,6 +130,25 @@ impl Default for WatermarkConfig {
     fn default() -> Self {
         WatermarkConfig {
             font_dirs: vec![PathBuf::from("/usr/share/fonts")],
+        }
+    }
+}
+
+/// Trace export (OpenTelemetry over OTLP/HTTP); off unless an endpoint is set.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// e.g. `http://otel-collector:4318/v1/traces`; unset = no export.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` resource attribute of exported spans.
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            otlp_endpoint: None,
+            service_name: "pixgate".to_owned(),
         }
     }
 }

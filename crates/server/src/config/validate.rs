@@ -62,6 +62,20 @@ impl Config {
         if self.server.shutdown_timeout_ms == 0 {
             return Err(err("server.shutdown_timeout_ms", "must be at least 1"));
         }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(err(
+                    "telemetry.otlp_endpoint",
+                    format!("'{endpoint}' is not an http(s) URL"),
+                ));
+            }
+            if !cfg!(feature = "otlp") {
+                return Err(err(
+                    "telemetry.otlp_endpoint",
+                    "this build has no OTLP export (build with the 'otlp' feature)",
+                ));
+            }
+        }
         let l = &self.limits;
         for (key, value) in [
             ("limits.max_source_bytes", l.max_source_bytes),

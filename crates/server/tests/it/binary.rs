@@ -205,6 +205,7 @@ fn the_example_config_is_valid_and_lists_the_defaults() {
     assert_eq!(config.admission, defaults.admission);
     assert_eq!(config.cache, defaults.cache);
     assert_eq!(config.watermark, defaults.watermark);
+    assert_eq!(config.telemetry, defaults.telemetry);
     assert_eq!(
         config.server.max_connections,
         defaults.server.max_connections
@@ -295,4 +296,94 @@ fn process_command_matches_the_server() {
         .output()
         .unwrap();
     assert!(check.status.success(), "{check:?}");
+}
+
+/// Spans reach an OpenTelemetry collector over OTLP/HTTP. No collector
+/// installs from the registries here, so a stand-in accepts the POSTs and
+/// keeps their (protobuf) bodies; the exporter, its encoding and its flush
+/// on SIGTERM are the real ones.
+#[tokio::test]
+async fn request_spans_are_exported_over_otlp() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    let collector = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = collector.local_addr().unwrap().port();
+    // (request line, body) of every POST the stand-in collector received.
+    type Posts = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let received: Posts = Arc::default();
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        for stream in collector.incoming() {
+            let Ok(mut s) = stream else { break };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            // Headers, then Content-Length bytes of body.
+            let (head_end, length) = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break (0, 0);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (i + 4, length);
+                }
+            };
+            while buf.len() < head_end + length {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let request_line = String::from_utf8_lossy(&buf[..buf.len().min(80)])
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            sink.lock()
+                .unwrap()
+                .push((request_line, buf[head_end.min(buf.len())..].to_vec()));
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pixgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[telemetry]\notlp_endpoint = \"http://127.0.0.1:{port}/v1/traces\"\nservice_name = \"pixgate-otlp-test\"\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+            corpus().join("photos").canonicalize().unwrap().display()
+        ),
+    )
+    .unwrap();
+    let (child, addr) = spawn(&["serve", "--config", config.to_str().unwrap()]);
+    let res = client()
+        .get(format!(
+            "http://{addr}/local/320x240.jpg?x-oss-process=image/resize,w_10"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // SIGTERM: the server drains and the exporter flushes before exit.
+    assert!(terminate(child).success());
+    let got = received.lock().unwrap();
+    let (line, body) = got.first().expect("no OTLP export arrived");
+    assert!(line.starts_with("POST /v1/traces"), "{line}");
+    let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"pixgate-otlp-test"), "service.name missing");
+    assert!(has(b"request"), "the request span is missing");
+    assert!(
+        has(b"/local/320x240.jpg"),
+        "the span's path attribute is missing"
+    );
 }
