@@ -15,7 +15,10 @@ case "$target" in
     for s in 'resize,m_fixed,w_100,h_100' 'crop,w_100,h_100,x_100,y_100,r_1' 'rotate,90' \
              'resize,w_200/rotate,90' 'circle,r_100/format,png' 'indexcrop,x_100,i_0' \
              'watermark,text_SGVsbG8gV29ybGQ' 'quality,q_90' 'format,webp/interlace,1' \
-             'blur,r_3,s_2' 'auto-orient,0/bright,50/contrast,-50/sharpen,100' 'info' 'average-hue'; do
+             'blur,r_3,s_2' 'auto-orient,0/bright,50/contrast,-50/sharpen,100' 'info' 'average-hue' \
+             'watermark,image_cGFuZGEucG5nP3gtb3NzLXByb2Nlc3M9aW1hZ2UvcmVzaXplLFBfMzA,t_90,g_se,x_10,y_10' \
+             'watermark,text_5rC05Y2w5paH5a2X,type_d3F5LXplbmhlaQ,size_30,color_FFFFFF,shadow_50,fill_1,padx_5' \
+             'watermark,image_cGFuZGEucG5n,text_SGVsbG8,order_1,align_1,interval_5'; do
       printf '%s' "$s" > "corpus/$target/$(printf '%s' "$s" | md5sum | cut -c1-16)"
     done ;;
   signature)

@@ -31,6 +31,11 @@ fuzz_target!(|data: &[u8]| {
         let plan = Plan::parse(p).expect("a valid plan");
         let _ = process(data, &plan, &settings);
     }
+    // The progressive DC-scan decoder, directly (a request reaches it only
+    // for large downscales, which the small plans above rarely make).
+    if let Ok(p) = pixgate_codec::probe(data) {
+        let _ = pixgate_codec::decode_dc(data, (p.width, p.height));
+    }
     let _ = read_metadata(data);
     let _ = metadata(data, MetadataRequest::CosExif, &settings);
 });

@@ -239,7 +239,7 @@ pub const COS_NO_EXIF: &str = "{\"error\" : \"no exif data\"}";
 /// COS `?exif`: `{"Tag": {"val": "…", "type": N}}` (Qiniu's shape, which the
 /// COS clients read), or [`COS_NO_EXIF`].
 pub fn cos_exif(m: &Metadata) -> String {
-    if m.exif.is_empty() {
+    if !has_capture_info(m) {
         return COS_NO_EXIF.to_owned();
     }
     let mut out = Map::new();
@@ -250,6 +250,30 @@ pub fn cos_exif(m: &Metadata) -> String {
         );
     }
     Json::Object(out).to_string()
+}
+
+/// Whether the EXIF says anything about how the picture was taken: the
+/// camera (Make, Model), an Exif-IFD tag beyond the bookkeeping editors
+/// write on every export (version, colour space, pixel dimensions), or GPS.
+/// An export carrying only bookkeeping — as the corpus's `exif/no_exif.jpg`
+/// does — is "no exif data" to COS `?exif` clients (decisions.md).
+fn has_capture_info(m: &Metadata) -> bool {
+    use exif::{Context, Tag};
+    m.exif.iter().any(|f| match f.tag.context() {
+        Context::Gps => true,
+        Context::Exif => !matches!(
+            f.tag,
+            Tag::ExifVersion
+                | Tag::FlashpixVersion
+                | Tag::ColorSpace
+                | Tag::PixelXDimension
+                | Tag::PixelYDimension
+                | Tag::ComponentsConfiguration
+                | Tag::InteropIFDPointer
+        ),
+        Context::Tiff => matches!(f.tag, Tag::Make | Tag::Model),
+        _ => false,
+    })
 }
 
 /// COS `?imageInfo`: every value a string; `photo_rgb` is the average colour.

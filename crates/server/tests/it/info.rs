@@ -473,6 +473,18 @@ async fn cos_exif_image_info_and_average() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "{\"error\" : \"no exif data\"}");
+    // A Photoshop export whose EXIF is only bookkeeping (software, artist,
+    // version, colour space, pixel size): nothing about a capture.
+    let res = client()
+        .get(px.url("/exif/no_exif.jpg?exif"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "{\"error\" : \"no exif data\"}");
+    // Its tags are still there for OSS info.
+    let info = json(&px, "/exif/no_exif.jpg?x-oss-process=image/info").await;
+    assert_eq!(info["Artist"]["value"], "CREDIT");
 
     let exif = json(&px, "/exif/DSCN0010.jpg?exif").await;
     assert_eq!(exif["DateTime"]["val"], "2008:11:01 21:15:07");
