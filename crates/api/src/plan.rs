@@ -98,6 +98,18 @@ impl Plan {
                 "The process string is longer than {MAX_PROCESS_LEN} characters."
             )));
         }
+        Plan::parse_steps(steps)
+    }
+
+    /// Reads back a canonical string (without its `image/` prefix). Filled
+    /// defaults can make a canonical string longer than any accepted input
+    /// (a short `watermark,text_…` grows every parameter), so the input
+    /// length limit does not apply; the step limit still does.
+    pub fn from_canonical(steps: &str) -> Result<Plan, PlanError> {
+        Plan::parse_steps(steps)
+    }
+
+    fn parse_steps(steps: &str) -> Result<Plan, PlanError> {
         let mut plan = Plan::default();
         let mut count = 0;
         // A trailing or doubled '/' is an empty step: skipped.
@@ -354,6 +366,14 @@ mod tests {
                 "{s}: {e:?}"
             );
         }
+        // Found by fuzzing: short watermarks whose canonical form (every
+        // default filled) is longer than the input limit still read back.
+        let text = ["watermark,text_5rC05Y2w5paH5a2X5rC05Y2w5paH5a2X"; 30].join("/");
+        let plan = Plan::parse(&text).unwrap();
+        let canonical = plan.canonical();
+        assert!(canonical.len() > MAX_PROCESS_LEN);
+        let again = Plan::from_canonical(canonical.strip_prefix("image/").unwrap()).unwrap();
+        assert_eq!(again.canonical(), canonical);
         // More than three image watermarks (the reference's 7× example).
         let seven = ["watermark,image_cGFuZGEucG5n"; 7].join("/");
         assert!(Plan::parse(&seven).is_err());
