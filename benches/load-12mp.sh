@@ -14,7 +14,20 @@ bin="$CARGO_TARGET_DIR/release/pixgate"
 root=$(cd ../shared/corpus/photos && pwd)
 port=$((20000 + RANDOM % 20000))
 ulimit -n 4096 || true
-"$bin" serve --root "$root" --listen "127.0.0.1:$port" 2>/dev/null &
+# The embedded default, with the result cache off so every admitted request
+# decodes (the source cache stays on, as deployed).
+config=$(mktemp)
+cat > "$config" <<TOML
+[server]
+listen = "127.0.0.1:$port"
+default_bucket = "local"
+[cache]
+result_bytes = 0
+[[buckets]]
+name = "local"
+origin = "file://$root"
+TOML
+"$bin" serve --config "$config" 2>/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

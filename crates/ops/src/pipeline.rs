@@ -176,7 +176,8 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
 /// An animated source stays animated when the output can animate (GIF,
 /// WebP) and every step is one the service applies to animations: resize
 /// (not by percent: "with p, the animation becomes a static image"), crop,
-/// indexcrop and rotate. Anything else renders the first frame.
+/// indexcrop, rotate and image watermarks. Anything else renders the first
+/// frame.
 fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1
         && matches!(format, Format::Gif | Format::Webp)
@@ -184,6 +185,7 @@ fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
         && plan.steps.iter().all(|s| match s {
             Step::Resize(r) => !r.uses_percent(),
             Step::Crop(_) | Step::IndexCrop(_) | Step::Rotate(_) => true,
+            Step::Watermark(w) => w.text.is_none(),
             _ => false,
         })
 }

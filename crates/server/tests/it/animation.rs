@@ -121,3 +121,56 @@ async fn gif_to_webp_stays_animated_other_steps_make_it_still() {
     assert_eq!((png.width(), png.height()), (src.width, src.height));
     px.stop().await;
 }
+
+#[tokio::test]
+async fn an_image_watermark_marks_every_frame() {
+    use base64::Engine;
+    let px = corpus_proxy().await;
+    let key = "formats/rotating-squares.gif";
+    let mark = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode("formats/hopper.png?x-oss-process=image/resize,w_12");
+    let decode = |body: &[u8]| {
+        image::codecs::gif::GifDecoder::new(Cursor::new(body.to_vec()))
+            .unwrap()
+            .into_frames()
+            .collect_frames()
+            .unwrap()
+    };
+    let src = decode(&get(&px, key, "").await.body);
+    let out = get(
+        &px,
+        key,
+        &format!("image/watermark,image_{mark},g_nw,x_0,y_0"),
+    )
+    .await;
+    assert_eq!(out.format(), image::ImageFormat::Gif);
+    let marked = decode(&out.body);
+    assert_eq!(marked.len(), src.len(), "every frame kept");
+    // Hopper's 12×12 thumbnail sits in the top-left corner of every frame.
+    for (i, (a, b)) in src.iter().zip(&marked).enumerate() {
+        let changed = (0..12)
+            .flat_map(|y| (0..12).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let (p, q) = (a.buffer().get_pixel(x, y), b.buffer().get_pixel(x, y));
+                p.0.iter().zip(q.0).any(|(u, v)| u.abs_diff(v) > 24)
+            })
+            .count();
+        assert!(
+            changed > 60,
+            "frame {i}: only {changed} of 144 pixels marked"
+        );
+        let far = (a.buffer().get_pixel(25, 25), b.buffer().get_pixel(25, 25));
+        assert!(
+            far.0
+                .0
+                .iter()
+                .zip(far.1.0)
+                .all(|(u, v)| u.abs_diff(v) <= 24),
+            "frame {i}: the mark leaked outside its box"
+        );
+    }
+    // A text watermark still renders the first frame only.
+    let still = get(&px, key, "image/watermark,text_SGk").await;
+    assert_eq!(decode(&still.body).len(), 1);
+    px.stop().await;
+}
