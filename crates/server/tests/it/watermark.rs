@@ -301,3 +301,59 @@ async fn the_documented_examples_render() {
         .await;
     assert_eq!(img.dimensions(), (300, 200));
 }
+
+#[tokio::test]
+async fn text_and_image_follow_order_align_and_interval() {
+    let b = bucket().await;
+    let red = b64("red.png");
+    // "II" in black next to the 100×50 red mark.
+    let text = b64("II");
+    let red_box = |img: &RgbaImage| {
+        let reds: Vec<(u32, u32)> = img
+            .enumerate_pixels()
+            .filter(|(_, _, p)| p.0 == [255, 0, 0, 255])
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        let x0 = reds.iter().map(|p| p.0).min().unwrap();
+        let y0 = reds.iter().map(|p| p.1).min().unwrap();
+        let x1 = reds.iter().map(|p| p.0).max().unwrap() + 1;
+        let y1 = reds.iter().map(|p| p.1).max().unwrap() + 1;
+        (x0, y0, x1, y1)
+    };
+    let dark_columns = |img: &RgbaImage| -> Vec<u32> {
+        (0..img.width())
+            .filter(|&x| (0..img.height()).any(|y| img.get_pixel(x, y).0[0] < 80))
+            .collect()
+    };
+    // Image first (order_0), top-aligned, 10 px apart, at the top-left corner.
+    let out = b
+        .image(
+            "white.png",
+            &format!(
+                "image/watermark,image_{red},text_{text},size_60,order_0,align_0,interval_10,g_nw,x_0,y_0/format,png"
+            ),
+        )
+        .await;
+    assert_eq!(red_box(&out), (0, 0, 100, 50));
+    let ink = dark_columns(&out);
+    assert!(*ink.first().unwrap() >= 110, "text starts at {}", ink[0]);
+    // Text first (order_1), bottom-aligned: the red box moves right and down
+    // to the bottom of the taller text line.
+    let out = b
+        .image(
+            "white.png",
+            &format!(
+                "image/watermark,image_{red},text_{text},size_60,order_1,align_2,interval_10,g_nw,x_0,y_0/format,png"
+            ),
+        )
+        .await;
+    let (x0, y0, x1, y1) = red_box(&out);
+    assert_eq!((x1 - x0, y1 - y0), (100, 50));
+    let ink = dark_columns(&out);
+    assert!(
+        *ink.last().unwrap() + 10 <= x0,
+        "text ends at {}, red starts at {x0}",
+        ink.last().unwrap()
+    );
+    assert!(y0 > 0, "bottom alignment moves the shorter mark down");
+}
