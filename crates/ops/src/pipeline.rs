@@ -323,7 +323,7 @@ fn check_rotatable(f: &Frame, limits: &Limits) -> Result<(), OpsError> {
 }
 
 /// The size a step produces from a `w`×`h` image, without touching pixels.
-fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
+pub(crate) fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
     Ok(match step {
         Step::Resize(r) => r.layout(w, h).output(w, h),
         Step::Crop(c) => {

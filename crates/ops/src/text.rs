@@ -51,6 +51,16 @@ pub struct Fonts {
     glyphs: Mutex<GlyphCache>,
 }
 
+/// A line of text laid out: glyphs and their pen positions, and its size.
+#[derive(Debug)]
+pub struct Layout {
+    pub w: u32,
+    pub h: u32,
+    ascent: i32,
+    size: u32,
+    placed: Vec<(usize, GlyphId, i32)>,
+}
+
 /// A line of text laid out and drawn as coverage (0..=255), `w`×`h`.
 #[derive(Debug)]
 pub struct TextMask {
@@ -121,10 +131,17 @@ impl Fonts {
     /// Lays `text` out on one line at `size` px and draws its coverage.
     /// `None` when no font is installed at all.
     pub fn render(&self, text: &str, font: &str, size: u32) -> Option<TextMask> {
+        let layout = self.layout(text, font, size)?;
+        self.draw(&layout)
+    }
+
+    /// Where each glyph goes, and the size of the line: cheap, so callers
+    /// can check the size against their limits before anything is drawn.
+    /// `None` when no font is installed at all.
+    pub fn layout(&self, text: &str, font: &str, size: u32) -> Option<Layout> {
         let chain = self.chain(font);
         let primary = self.font(*chain.first()?)?;
-        let scale = em_scale(primary, size);
-        let metrics = primary.as_scaled(scale);
+        let metrics = primary.as_scaled(em_scale(primary, size));
         let ascent = metrics.ascent().ceil() as i32;
         let height = (metrics.ascent() - metrics.descent()).ceil().max(1.0) as u32;
 
@@ -140,9 +157,8 @@ impl Fonts {
                     (id.0 != 0).then_some((i, id))
                 })
                 .unwrap_or((chain[0], GlyphId(0)));
-            let scaled = self
-                .font(index)?
-                .as_scaled(em_scale(self.font(index)?, size));
+            let face = self.font(index)?;
+            let scaled = face.as_scaled(em_scale(face, size));
             if let Some((pi, pid)) = previous
                 && pi == index
             {
@@ -152,12 +168,23 @@ impl Fonts {
             caret += scaled.h_advance(id);
             previous = Some((index, id));
         }
-        let width = caret.ceil().max(1.0) as u32;
+        Some(Layout {
+            w: caret.ceil().max(1.0) as u32,
+            h: height,
+            ascent,
+            size,
+            placed,
+        })
+    }
+
+    /// Draws a laid-out line as coverage.
+    pub fn draw(&self, layout: &Layout) -> Option<TextMask> {
+        let (width, height) = (layout.w, layout.h);
         let mut data = vec![0u8; width as usize * height as usize];
-        for (index, id, x) in placed {
-            let glyph = self.glyph(index, id, size)?;
+        for &(index, id, x) in &layout.placed {
+            let glyph = self.glyph(index, id, layout.size)?;
             for gy in 0..glyph.h as i32 {
-                let y = ascent + glyph.top + gy;
+                let y = layout.ascent + glyph.top + gy;
                 if y < 0 || y >= height as i32 {
                     continue;
                 }

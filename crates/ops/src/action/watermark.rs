@@ -9,7 +9,7 @@ use pixgate_codec::{Frame, decode, probe};
 
 use crate::action::{orient, resize, rotate};
 use crate::error::OpsError;
-use crate::pipeline::{Settings, check_output, run_step};
+use crate::pipeline::{Settings, check_output, run_step, step_output};
 
 /// Transparent: the mark's background and its rotation's corners.
 const CLEAR: [u8; 3] = [0, 0, 0];
@@ -114,6 +114,9 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
             MarkStep::Rotate(r) => Step::Rotate(r),
         };
         let (w, h) = (f.width, f.height);
+        // The mark's own steps obey the output limits before allocating.
+        let (nw, nh) = step_output(&step, w, h)?;
+        check_output(nw, nh, limits)?;
         f = run_step(&step, f, w, h, true, settings)?;
     }
     Ok(f.into_rgba())
@@ -122,14 +125,17 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
 /// The text in its colour, with its shadow, turned by its angle.
 fn mark_text(t: &MarkText, settings: &Settings) -> Result<Frame, OpsError> {
     let fonts = settings.fonts.as_ref().ok_or_else(no_font)?;
-    let mask = fonts.render(&t.text, &t.font, t.size).ok_or_else(no_font)?;
-    check_output(mask.w, mask.h, &settings.limits)?;
+    let layout = fonts.layout(&t.text, &t.font, t.size).ok_or_else(no_font)?;
     // The shadow falls down-right by a 20th of the size (at least 1 px).
     let off = if t.shadow > 0 {
         (t.size / 20).max(1)
     } else {
         0
     };
+    // Sized before anything is drawn: 64 characters at 1000 px would make a
+    // line wider than any output.
+    check_output(layout.w + off, layout.h + off, &settings.limits)?;
+    let mask = fonts.draw(&layout).ok_or_else(no_font)?;
     let (w, h) = (mask.w + off, mask.h + off);
     let mut f = Frame::filled(w, h, &[0, 0, 0, 0]);
     let put = |f: &mut Frame, x: u32, y: u32, rgb: [u8; 3], a: u8| {

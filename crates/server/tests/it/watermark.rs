@@ -357,3 +357,28 @@ async fn text_and_image_follow_order_align_and_interval() {
     );
     assert!(y0 > 0, "bottom alignment moves the shorter mark down");
 }
+
+#[tokio::test]
+async fn an_oversized_text_line_is_refused_before_it_is_drawn() {
+    let b = bucket().await;
+    // 64 CJK characters at 1000 px: a line ~64 000 px wide.
+    let text = b64(&"水".repeat(64));
+    let (status, body) = b
+        .get(
+            "white.png",
+            &format!("image/watermark,text_{text},size_1000"),
+        )
+        .await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(xml_tag(&body, "Code").as_deref(), Some("InvalidArgument"));
+    assert!(body.contains("each side must be at most 16384"), "{body}");
+    // A watermark image's own pre-processing obeys the output limits too.
+    let huge = b64("red.png?x-oss-process=image/resize,m_fixed,w_16000,h_16000,limit_0");
+    let (status, body) = b
+        .get("white.png", &format!("image/watermark,image_{huge}"))
+        .await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(xml_tag(&body, "Code").as_deref(), Some("InvalidArgument"));
+}
