@@ -114,7 +114,7 @@ pub struct Caches {
     metrics: Arc<Metrics>,
 }
 
-/// Keys without ETag validators are never worth more than this many entries.
+/// Validators remembered (one small entry per recently seen key).
 const KNOWN_ENTRIES: u64 = 100_000;
 
 fn weight(len: usize, extra: usize) -> u32 {
