@@ -54,8 +54,8 @@ impl Known {
 pub enum Revalidated {
     /// The source is the one already known.
     Same,
-    /// A new (or first) version, with its bytes when they were read.
-    New(Known, Option<Bytes>),
+    /// A new (or first) version, with the bytes read to learn it.
+    New(Known, Bytes),
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
@@ -205,7 +205,7 @@ impl Caches {
                             Op::Put(Arc::new(Known::new(previous.etag, previous.last_modified)))
                         }
                         Revalidated::New(known, bytes) => {
-                            *read = bytes;
+                            *read = Some(bytes);
                             Op::Put(Arc::new(known))
                         }
                     })
@@ -228,7 +228,7 @@ impl Caches {
     }
 
     /// Whether the bytes of this version are held.
-    pub async fn has_source(&self, id: &SourceId, etag: &str) -> bool {
+    pub fn has_source(&self, id: &SourceId, etag: &str) -> bool {
         match &self.sources {
             Some(s) => s.contains_key(&(id.clone(), etag.to_owned())),
             None => false,

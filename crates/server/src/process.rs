@@ -84,14 +84,7 @@ pub async fn serve(
         canonical.push('\n');
         canonical.push_str(mark.known.etag.as_deref().unwrap_or("-"));
     }
-    // A revalidation that had to read the body leaves its admission here.
-    let mut ticket = None;
-    let (known, read) = state
-        .caches
-        .validators(&id, |previous| {
-            revalidate(state, bucket, &id, previous, &mut ticket)
-        })
-        .await?;
+    let (known, read) = current(state, bucket, &id).await?;
     // Validators come from the cache or one conditional upstream request.
     trace.timing.upstream = started.elapsed();
     let etag = known
@@ -124,7 +117,7 @@ pub async fn serve(
         .caches
         .result(
             result_key,
-            render(state, bucket, &id, &known, read.zip(ticket), marks, work),
+            render(state, bucket, &id, &known, read, marks, work),
         )
         .await?;
 
@@ -172,7 +165,7 @@ async fn revalidate(
     let etag = object.meta.etag.clone();
     if let Some(e) = &etag
         && previous_etag.as_ref() == Some(e)
-        && state.caches.has_source(id, e).await
+        && state.caches.has_source(id, e)
     {
         // Dropping the body abandons the transfer.
         return Ok(Revalidated::Same);
@@ -182,10 +175,24 @@ async fn revalidate(
     let ticket = state.admission.admit().await?;
     let bytes = read_capped(state, object, started).await?;
     *admitted = Some(ticket);
-    Ok(Revalidated::New(
-        Known::new(etag, last_modified),
-        Some(bytes),
-    ))
+    Ok(Revalidated::New(Known::new(etag, last_modified), bytes))
+}
+
+/// The source's current validators (cached, or from one revalidation), and
+/// its bytes with their admission when learning them meant reading them.
+async fn current(
+    state: &AppState,
+    bucket: &Bucket,
+    id: &SourceId,
+) -> Result<(Arc<Known>, Option<(Bytes, Ticket)>), ApiError> {
+    let mut ticket = None;
+    let (known, read) = state
+        .caches
+        .validators(id, |previous| {
+            revalidate(state, bucket, id, previous, &mut ticket)
+        })
+        .await?;
+    Ok((known, read.zip(ticket)))
 }
 
 /// What the request's log line tells about the processing (carried to the
@@ -225,14 +232,10 @@ async fn watermark_sources(
         };
         // The admission a body read takes ends here: watermarks are small,
         // and the main source's admission bounds the request.
-        let mut ticket = None;
-        let (known, read) = state
-            .caches
-            .validators(&id, |previous| {
-                revalidate(state, bucket, &id, previous, &mut ticket)
-            })
+        let (known, read) = current(state, bucket, &id)
             .await
             .map_err(|e| missing_mark(e, key))?;
+        let read = read.map(|(bytes, _admission)| bytes);
         marks.push(Mark { id, known, read });
     }
     Ok(marks)
