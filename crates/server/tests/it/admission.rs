@@ -6,33 +6,15 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Pixgate, client, corpus, stalling_server, xml_tag};
-
-fn photos() -> String {
-    corpus()
-        .join("photos")
-        .canonicalize()
-        .unwrap()
-        .display()
-        .to_string()
-}
+use crate::support::{
+    Pixgate, client, hold_the_admission, one_admission_proxy, photos_dir, xml_tag,
+};
 
 #[tokio::test]
 async fn busy_means_503_and_cheap_requests_do_not_wait() {
-    let (stalling, _s) = stalling_server().await;
-    let px = Pixgate::start(&format!(
-        "[admission]\nmax_concurrent = 1\nprefetch = 0\nmax_queued = 0\n[upstream]\nread_timeout_ms = 3000\n\
-         [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{stalling}\"\n\
-         [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
-    ))
-    .await;
+    let (px, _upstream) = one_admission_proxy().await;
     // One processed request holds the only slot, reading a body that never comes.
-    let held = tokio::spawn({
-        let url = px.url("/slow/a.jpg?x-oss-process=image/resize,w_10");
-        async move { client().get(url).send().await.unwrap().status().as_u16() }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = hold_the_admission(&px).await;
 
     let res = client()
         .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_10"))
@@ -83,7 +65,7 @@ async fn busy_means_503_and_cheap_requests_do_not_wait() {
 async fn work_past_the_deadline_is_abandoned() {
     let px = Pixgate::start(&format!(
         "[admission]\nrequest_timeout_ms = 5\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     let res = client()
@@ -107,7 +89,7 @@ async fn work_past_the_deadline_is_abandoned() {
 async fn slow_headers_are_cut_off() {
     let px = Pixgate::start(&format!(
         "[server]\nheader_read_timeout_ms = 300\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     let mut s = tokio::net::TcpStream::connect(px.addr).await.unwrap();
@@ -126,7 +108,7 @@ async fn slow_headers_are_cut_off() {
 async fn the_connection_cap_holds_new_clients_back() {
     let px = Pixgate::start(&format!(
         "[server]\nmax_connections = 1\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     // One client holds the only connection (an idle keep-alive one).
@@ -157,7 +139,7 @@ async fn the_connection_cap_holds_new_clients_back() {
 async fn a_request_over_its_memory_budget_is_refused_before_allocating() {
     let px = Pixgate::start(&format!(
         "[limits]\nmax_request_bytes = 8388608\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     // Shrink-on-load: the source (4 MB) and a 504×378 frame fit in 8 MiB.

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use reqwest::StatusCode;
 
-use crate::support::{client, corpus, xml_tag};
+use crate::support::{client, corpus, photos_dir, xml_tag};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pixgate");
 
@@ -361,7 +361,7 @@ async fn request_spans_are_exported_over_otlp() {
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n[telemetry]\notlp_endpoint = \"http://127.0.0.1:{port}/v1/traces\"\nservice_name = \"pixgate-otlp-test\"\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-            corpus().join("photos").canonicalize().unwrap().display()
+            photos_dir()
         ),
     )
     .unwrap();

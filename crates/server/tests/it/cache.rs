@@ -3,23 +3,16 @@
 //! and the counters `/metrics` reports for them.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use futures_util::future::join_all;
 
 use crate::s3_originals::s3_config;
-use crate::support::{Pixgate, S3Server, SK, client, corpus, corpus_file, metric, stalling_server};
+use crate::support::{
+    Pixgate, S3Server, SK, client, corpus_file, hold_the_admission, metric, one_admission_proxy,
+    photos_dir,
+};
 
 const UPSTREAM: &str = "upstream-photos";
-
-fn photos() -> String {
-    corpus()
-        .join("photos")
-        .canonicalize()
-        .unwrap()
-        .display()
-        .to_string()
-}
 
 async fn scrape(px: &Pixgate) -> String {
     let res = client().get(px.url("/metrics")).send().await.unwrap();
@@ -94,24 +87,13 @@ async fn identical_cold_requests_fetch_and_decode_once() {
 
 #[tokio::test]
 async fn hits_are_served_while_every_worker_is_busy() {
-    let (stalling, _s) = stalling_server().await;
-    let px = Pixgate::start(&format!(
-        "[admission]\nmax_concurrent = 1\nprefetch = 0\nmax_queued = 0\n[upstream]\nread_timeout_ms = 4000\n\
-         [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{stalling}\"\n\
-         [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
-    ))
-    .await;
+    let (px, _upstream) = one_admission_proxy().await;
     let cached = px.url("/local/320x240.jpg?x-oss-process=image/resize,w_30");
     let first = client().get(&cached).send().await.unwrap();
     assert_eq!(first.status(), 200);
     let expected = first.bytes().await.unwrap();
 
-    let held = tokio::spawn({
-        let url = px.url("/slow/a.jpg?x-oss-process=image/resize,w_10");
-        async move { client().get(url).send().await.unwrap().status().as_u16() }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = hold_the_admission(&px).await;
     let m = scrape(&px).await;
     assert_eq!(metric(&m, "pixgate_admitted_requests", &[]), 1.0, "{m}");
 
@@ -140,7 +122,7 @@ async fn hits_are_served_while_every_worker_is_busy() {
 async fn conditional_and_head_requests_do_no_work() {
     let px = Pixgate::start(&format!(
         "[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     let url = px.url("/local/concert-400x267.jpg?x-oss-process=image/resize,w_100/format,png");
@@ -211,7 +193,7 @@ async fn revalidation_of_an_unchanged_source_reads_no_body() {
     // The local directory honours If-None-Match as S3 does.
     let px = Pixgate::start(&format!(
         "[cache]\nsource_fresh_ms = 0\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     for w in [40, 50, 60] {
@@ -241,7 +223,7 @@ async fn revalidation_of_an_unchanged_source_reads_no_body() {
 async fn metrics_count_hits_misses_and_statuses() {
     let px = Pixgate::start(&format!(
         "[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
-        photos()
+        photos_dir()
     ))
     .await;
     let url = px.url("/local/320x240.jpg?x-oss-process=image/resize,w_64");

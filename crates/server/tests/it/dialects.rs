@@ -3,14 +3,12 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{Pixgate, client, corpus, raw_get, xml_tag};
+use crate::support::{Pixgate, client, corpus, photos_dir, raw_get, xml_tag};
 
 /// Buckets over corpus/photos: `local` (open), `locked` (private),
 /// `guarded` (source protection on).
 async fn start() -> Pixgate {
-    let dir = corpus().join("photos");
-    let dir = dir.canonicalize().unwrap();
-    let d = dir.display();
+    let d = photos_dir();
     Pixgate::start(&format!(
         "[server]\ndefault_bucket = \"local\"\n\
          [[buckets]]\nname = \"local\"\norigin = \"file://{d}\"\n\

@@ -286,6 +286,44 @@ pub async fn stalling_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     (addr, task)
 }
 
+/// `../shared/corpus/photos`, absolute, for `file://` origins.
+pub fn photos_dir() -> String {
+    corpus()
+        .join("photos")
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+/// pixgate with a single admission (one worker, no prefetch, no queue), a
+/// bucket `local` of the corpus photos and a bucket `slow` whose upstream
+/// sends headers and never a body (read timeout 4 s). Keep the handle: it
+/// is the upstream.
+pub async fn one_admission_proxy() -> (Pixgate, tokio::task::JoinHandle<()>) {
+    let (stalling, upstream) = stalling_server().await;
+    let px = Pixgate::start(&format!(
+        "[admission]\nmax_concurrent = 1\nprefetch = 0\nmax_queued = 0\n[upstream]\nread_timeout_ms = 4000\n\
+         [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{stalling}\"\n\
+         [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos_dir()
+    ))
+    .await;
+    (px, upstream)
+}
+
+/// Takes the only admission of [`one_admission_proxy`] with a request that
+/// reads a body that never comes; resolves to its status once the read
+/// times out.
+pub async fn hold_the_admission(px: &Pixgate) -> tokio::task::JoinHandle<u16> {
+    let held = tokio::spawn({
+        let url = px.url("/slow/a.jpg?x-oss-process=image/resize,w_10");
+        async move { client().get(url).send().await.unwrap().status().as_u16() }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    held
+}
+
 /// The text of `<tag>` in an XML error body.
 pub fn xml_tag(body: &str, tag: &str) -> Option<String> {
     let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
