@@ -55,6 +55,7 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CodecError>) -> Result<T,
 fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
     // At 1/8 a progressive file needs only its DC scans.
     if shrink >= 8
+        && probe.jpeg.as_ref().is_some_and(|j| j.progressive)
         && let Some(mut frame) = crate::jpeg_dc::decode_dc(bytes, (probe.width, probe.height))
     {
         if let Some(icc) = probe.jpeg.as_ref().and_then(|j| j.icc(bytes)) {

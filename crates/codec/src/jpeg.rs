@@ -106,27 +106,36 @@ pub fn read_header(b: &[u8]) -> Option<JpegHeader> {
     found_frame.then_some(h)
 }
 
-fn read_dqt(mut seg: &[u8], h: &mut JpegHeader) {
+fn read_dqt(seg: &[u8], h: &mut JpegHeader) {
+    let (tables, _complete) = dqt_tables(seg);
+    if h.luma_table.is_none() {
+        h.luma_table = tables.into_iter().find(|(id, _)| *id == 0).map(|(_, t)| t);
+    }
+}
+
+/// The quantisation tables of one DQT segment: (table id, values in zigzag
+/// order), up to the first truncated one; `false` when the segment ended in
+/// the middle of a table.
+pub(crate) fn dqt_tables(mut seg: &[u8]) -> (Vec<(u8, [u16; 64])>, bool) {
+    let mut tables = Vec::new();
     while let Some((&pq_tq, rest)) = seg.split_first() {
         let sixteen = pq_tq >> 4 == 1;
-        let id = pq_tq & 0x0F;
         let size = if sixteen { 128 } else { 64 };
         if rest.len() < size {
-            return;
+            return (tables, false);
         }
-        if id == 0 && h.luma_table.is_none() {
-            let mut t = [0u16; 64];
-            for (k, v) in t.iter_mut().enumerate() {
-                *v = if sixteen {
-                    u16::from_be_bytes([rest[2 * k], rest[2 * k + 1]])
-                } else {
-                    u16::from(rest[k])
-                };
-            }
-            h.luma_table = Some(t);
+        let mut t = [0u16; 64];
+        for (k, v) in t.iter_mut().enumerate() {
+            *v = if sixteen {
+                u16::from_be_bytes([rest[2 * k], rest[2 * k + 1]])
+            } else {
+                u16::from(rest[k])
+            };
         }
+        tables.push((pq_tq & 0x0F, t));
         seg = &rest[size..];
     }
+    (tables, true)
 }
 
 /// The IJG (libjpeg) standard luminance table, quality 50, zigzag order.

@@ -284,21 +284,14 @@ fn read_dht(mut body: &[u8], tables: &mut [Option<Huffman>; 4]) -> Option<()> {
     Some(())
 }
 
-fn read_dqt(mut body: &[u8], quant_dc: &mut [Option<i32>; 4]) -> Option<()> {
-    while !body.is_empty() {
-        let pq_tq = *body.first()?;
-        let wide = pq_tq >> 4 == 1;
-        let size = if wide { 128 } else { 64 };
-        let first = if wide {
-            i32::from(u16::from_be_bytes([*body.get(1)?, *body.get(2)?]))
-        } else {
-            i32::from(*body.get(1)?)
-        };
-        body.get(1..1 + size)?;
-        *quant_dc.get_mut(usize::from(pq_tq & 0x0F))? = Some(first);
-        body = &body[1 + size..];
+/// Only each table's DC step matters at 1/8; a truncated segment or a
+/// table id past 3 declines the file.
+fn read_dqt(body: &[u8], quant_dc: &mut [Option<i32>; 4]) -> Option<()> {
+    let (tables, complete) = crate::jpeg::dqt_tables(body);
+    for (id, table) in tables {
+        *quant_dc.get_mut(usize::from(id))? = Some(i32::from(table[0]));
     }
-    Some(())
+    complete.then_some(())
 }
 
 impl Decoder {

@@ -128,13 +128,6 @@ impl Fonts {
             })
     }
 
-    /// Lays `text` out on one line at `size` px and draws its coverage.
-    /// `None` when no font is installed at all.
-    pub fn render(&self, text: &str, font: &str, size: u32) -> Option<TextMask> {
-        let layout = self.layout(text, font, size)?;
-        self.draw(&layout)
-    }
-
     /// Where each glyph goes, and the size of the line: cheap, so callers
     /// can check the size against their limits before anything is drawn.
     /// `None` when no font is installed at all.
@@ -257,8 +250,9 @@ impl Fonts {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Glyphs rasterised so far (for tests of the cache).
-    pub fn cached_glyphs(&self) -> usize {
+    /// Glyphs rasterised so far.
+    #[cfg(test)]
+    fn cached_glyphs(&self) -> usize {
         self.lock().map.len()
     }
 }
@@ -291,6 +285,11 @@ fn index(dir: &Path, depth: u32, found: &mut HashMap<String, PathBuf>) {
 mod tests {
     use super::*;
 
+    /// Lays out and draws, as the watermark does (it checks sizes between).
+    fn render(fonts: &Fonts, text: &str, font: &str, size: u32) -> Option<TextMask> {
+        fonts.draw(&fonts.layout(text, font, size)?)
+    }
+
     fn corpus_fonts() -> Fonts {
         let dir = std::env::var_os("PIXGATE_CORPUS")
             .map(PathBuf::from)
@@ -305,31 +304,31 @@ mod tests {
     fn glyphs_are_rasterised_once_per_size() {
         let fonts = corpus_fonts();
         assert_eq!(fonts.available(), ["notosans"]);
-        let first = fonts.render("Hello", "notosans", 40).unwrap();
+        let first = render(&fonts, "Hello", "notosans", 40).unwrap();
         // H, e, l, o.
         assert_eq!(fonts.cached_glyphs(), 4);
-        let again = fonts.render("Hello", "notosans", 40).unwrap();
+        let again = render(&fonts, "Hello", "notosans", 40).unwrap();
         assert_eq!(fonts.cached_glyphs(), 4);
         assert_eq!(first.data, again.data);
-        fonts.render("Hello", "notosans", 41).unwrap();
+        render(&fonts, "Hello", "notosans", 41).unwrap();
         assert_eq!(fonts.cached_glyphs(), 8);
     }
 
     #[test]
     fn size_is_the_em_size_and_unknown_fonts_fall_back() {
         let fonts = corpus_fonts();
-        let m = fonts.render("M", "notosans", 100).unwrap();
+        let m = render(&fonts, "M", "notosans", 100).unwrap();
         // An 'M' is most of an em wide; the line is about 1.36 em high.
         assert!((70..=100).contains(&m.w), "width {}", m.w);
         assert!((120..=145).contains(&m.h), "height {}", m.h);
         assert!(m.data.contains(&255));
         assert!(m.data.iter().any(|&c| c > 0 && c < 255), "anti-aliased");
-        let fallback = fonts.render("M", "fangzhengkaiti", 100).unwrap();
+        let fallback = render(&fonts, "M", "fangzhengkaiti", 100).unwrap();
         assert_eq!(fallback.data, m.data);
     }
 
     #[test]
     fn no_fonts_means_no_text() {
-        assert!(Fonts::new(&[]).render("a", "wqy-zenhei", 40).is_none());
+        assert!(render(&Fonts::new(&[]), "a", "wqy-zenhei", 40).is_none());
     }
 }
