@@ -1,7 +1,9 @@
 //! The thumbnail path stage by stage: a 12 MP phone JPEG to a 400 px wide
-//! JPEG q80, with and without shrink-on-load, baseline and progressive.
+//! JPEG q80, with and without shrink-on-load, baseline and progressive; and
+//! the convolutions (blur, sharpen) on the same photo at full size.
 //!
 //! cargo bench -p pixgate-benches --bench thumbnail
+//! cargo bench -p pixgate-benches --bench thumbnail -- blur
 
 use std::path::PathBuf;
 
@@ -9,7 +11,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pixgate_api::Plan;
 use pixgate_codec::{EncodeOptions, Format, Limits, decode, encode, probe, shrink_factor};
 use pixgate_ops::action::resize::scale;
-use pixgate_ops::{Settings, process};
+use pixgate_ops::action::{blur, sharpen};
+use pixgate_ops::{Settings, Stop, process};
 
 fn corpus(rel: &str) -> Vec<u8> {
     let dir = std::env::var_os("PIXGATE_CORPUS")
@@ -59,7 +62,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function("encode-400x300-q80", |b| {
             b.iter(|| encode(thumb.clone(), Format::Jpg, &opts).expect("encode"))
         });
-        let settings = Settings::new(limits, true, None);
+        let settings = Settings::new(limits, true, Stop::never());
         let shrinking = Plan::parse("resize,w_400/quality,Q_80").expect("plan");
         // A leading no-op crop makes the pipeline decode at full size.
         let full_size = Plan::parse("crop,x_0,y_0/resize,w_400/quality,Q_80").expect("plan");
@@ -109,5 +112,27 @@ fn webp(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, webp);
+/// Blur and sharpen on the decoded 12 MP photo (4032×3024 RGB): the
+/// documented `blur,r_3,s_2`, the largest `blur,r_50,s_50` (101 taps per
+/// pass) and `sharpen,100` (7 taps, then the mask).
+fn convolutions(c: &mut Criterion) {
+    let limits = Limits::default();
+    let bytes = corpus("photos/phone-4032x3024.jpg");
+    let p = probe(&bytes).expect("probe");
+    let full = decode(&bytes, &p, 1, &limits).expect("decode");
+    let never = Stop::never();
+    let mut g = c.benchmark_group("blur-12mp");
+    g.sample_size(10);
+    for (r, s) in [(3, 2), (50, 50)] {
+        g.bench_function(format!("blur-r{r}-s{s}"), |b| {
+            b.iter(|| blur::blur(&full, r, s, &never).expect("blur"))
+        });
+    }
+    g.bench_function("sharpen-100", |b| {
+        b.iter(|| sharpen::sharpen(&full, 100, &never).expect("sharpen"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, webp, convolutions);
 criterion_main!(benches);

@@ -9,7 +9,7 @@ use std::sync::Once;
 use libfuzzer_sys::fuzz_target;
 use pixgate_api::Plan;
 use pixgate_codec::{Limits, read_metadata};
-use pixgate_ops::{MetadataRequest, Settings, metadata, process};
+use pixgate_ops::{MetadataRequest, Settings, Stop, metadata, process};
 
 static RESTORE_HOOK: Once = Once::new();
 
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             ..Limits::default()
         },
         true,
-        None,
+        Stop::never(),
     );
     for p in ["resize,w_32/format,png", "rotate,90/format,jpg"] {
         let plan = Plan::parse(p).expect("a valid plan");

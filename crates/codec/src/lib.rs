@@ -30,3 +30,10 @@ pub use meta::{Metadata, Space, read_metadata};
 pub use pixgate_api::Format;
 pub use probe::{Probe, probe};
 pub use sniff::sniff;
+
+/// Whether `bytes` is a progressive JPEG (its full decode costs several
+/// times a baseline one's; at 1/8 it reads only the DC scans). A header
+/// walk: callers that plan the work ask before decoding.
+pub fn jpeg_is_progressive(bytes: &[u8]) -> bool {
+    jpeg::read_header(bytes).is_some_and(|h| h.progressive)
+}

@@ -22,6 +22,10 @@ pub struct Limits {
     /// buffer alive together — drawn down before each allocation
     /// (400 ImageTooLarge).
     pub max_request_bytes: u64,
+    /// Milliseconds of one core the cost model may estimate for one
+    /// request, before any pixel is decoded (400 ImageTooLarge); 0: no
+    /// cost limit. See pixgate-ops `cost.rs`.
+    pub max_work_ms: u64,
 }
 
 impl Default for Limits {
@@ -36,6 +40,12 @@ impl Default for Limits {
             // Enough for the largest source the pixel limit admits, decoded
             // (250 MP × 3 bytes) with a full-size output beside it.
             max_request_bytes: 1 << 30,
+            // A second and a half of one core. Thumbnails of 250 MP JPEGs
+            // (decoded at 1/8) estimate about 0.4 s and 12 MP HEIC camera
+            // files about 1 s; blur,r_50,s_50 on a 12 MP photo about 1.25 s.
+            // Enlarging a small JPEG to 4096×4096 and blurring it at r_50
+            // estimates 1.67 s (1.55 s measured) and is refused.
+            max_work_ms: 1500,
         }
     }
 }

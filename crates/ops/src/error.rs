@@ -12,6 +12,10 @@ pub enum OpsError {
     /// The output would exceed the output limits (400 InvalidArgument).
     #[error("{0}")]
     OutputTooLarge(String),
+    /// The plan would cost more work than one request may use, by the cost
+    /// model's estimate before any pixel is decoded (400 ImageTooLarge).
+    #[error("{0}")]
+    TooCostly(String),
     /// An input too large for the action (400 ImageTooLarge).
     #[error("{0}")]
     InputTooLarge(String),
@@ -22,4 +26,7 @@ pub enum OpsError {
     Watermark(String),
     #[error("The request took longer than the proxy allows and was abandoned.")]
     DeadlineExceeded,
+    /// The server is shutting down and gave up on the job.
+    #[error("The proxy is shutting down; the request was abandoned.")]
+    Cancelled,
 }

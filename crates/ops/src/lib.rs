@@ -2,12 +2,15 @@
 //! runs a [`pixgate_api::Plan`] over a source image.
 
 pub mod action;
+pub mod cost;
 mod error;
 mod metadata;
 mod pipeline;
+mod stop;
 mod text;
 
 pub use error::OpsError;
 pub use metadata::{MetadataRequest, metadata};
 pub use pipeline::{DEFAULT_QUALITY, Product, Settings, output_format, process};
+pub use stop::Stop;
 pub use text::Fonts;

@@ -1,10 +1,10 @@
-//! The whole offline pipeline for one request: probe -> limits -> decode
-//! (shrinking on load when the plan allows) -> orient -> steps, each checked
-//! against the output limits before it allocates -> encode.
+//! The whole offline pipeline for one request: probe -> limits -> cost
+//! (refused over the work budget, see cost.rs) -> decode (shrinking on load
+//! when the plan allows) -> orient -> steps, each checked against the output
+//! limits before it allocates -> encode.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -18,7 +18,9 @@ use pixgate_codec::{
 use crate::action::{
     adjust, average_hue, blur, crop, mask, orient, resize, rotate, sharpen, watermark,
 };
+use crate::cost;
 use crate::error::OpsError;
+use crate::stop::Stop;
 use crate::text::Fonts;
 
 /// Encoder quality when the plan names none (JPEG and WebP); the service's
@@ -31,8 +33,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The bucket's default for plans without `auto-orient`.
     pub auto_orient: bool,
-    /// Work past this instant is abandoned between steps.
-    pub deadline: Option<Instant>,
+    /// When to abandon the work (checked between steps and inside long ones).
+    pub stop: Stop,
     /// Fonts for text watermarks; `None`: text watermarks are refused.
     pub fonts: Option<Arc<Fonts>>,
     /// The bytes of every object the plan's image watermarks name, fetched
@@ -42,20 +44,13 @@ pub struct Settings {
 
 impl Settings {
     /// Settings without fonts or watermark images.
-    pub fn new(limits: Limits, auto_orient: bool, deadline: Option<Instant>) -> Settings {
+    pub fn new(limits: Limits, auto_orient: bool, stop: Stop) -> Settings {
         Settings {
             limits,
             auto_orient,
-            deadline,
+            stop,
             fonts: None,
             marks: HashMap::new(),
-        }
-    }
-
-    fn check_deadline(&self) -> Result<(), OpsError> {
-        match self.deadline {
-            Some(d) if Instant::now() > d => Err(OpsError::DeadlineExceeded),
-            _ => Ok(()),
         }
     }
 }
@@ -93,21 +88,39 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     let p = probe(bytes)?;
     limits.check_probe(&p)?;
     let format = output_format(plan, p.format);
-    if keeps_animation(plan, &p, format) {
+    let animated = keeps_animation(plan, &p, format);
+    let orientation = if animated || !plan.auto_orient.unwrap_or(settings.auto_orient) {
+        1
+    } else {
+        p.orientation
+    };
+    let shrink = if animated {
+        1
+    } else {
+        decode_shrink(plan, &p, orientation)
+    };
+    // What the work will cost, refused before any pixel is decoded.
+    let source = cost::Source {
+        probe: &p,
+        bytes,
+        shrink,
+        orientation,
+    };
+    let estimate = if animated {
+        cost::animation(source, plan, format, settings)
+    } else {
+        cost::still(source, plan, format, settings)
+    };
+    cost::check(&estimate, limits, &settings.stop)?;
+    if animated {
         return process_animation(bytes, plan, &p, format, settings);
     }
     let alpha_ok = format.keeps_alpha();
-    let orientation = if plan.auto_orient.unwrap_or(settings.auto_orient) {
-        p.orientation
-    } else {
-        1
-    };
 
     // Every pixel buffer is reserved before it exists (RGBA as the upper
     // bound), and the source bytes count too.
     let mut budget = Budget::new(limits.max_request_bytes);
     budget.reserve(bytes.len() as u64, "the source")?;
-    let shrink = decode_shrink(plan, &p, orientation);
     let decoded = rgba_bytes(p.width.div_ceil(shrink), p.height.div_ceil(shrink));
     budget.reserve(decoded, "the decoded image")?;
     let mut frame = decode(bytes, &p, shrink, limits)?;
@@ -127,7 +140,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         (p.width, p.height)
     };
     for step in &plan.steps {
-        settings.check_deadline()?;
+        settings.stop.check()?;
         if let Step::Resize(r) = step
             && let Some((bw, bh)) = r.requested_box()
         {
@@ -149,7 +162,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
             average_hue::average_hue(&frame)
         )));
     }
-    settings.check_deadline()?;
+    settings.stop.check()?;
     check_format_size(format, frame.width, frame.height)?;
     // The encoded output, at most about the size of the pixels.
     budget.reserve(frame_bytes(&frame), "encoding")?;
@@ -178,7 +191,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
 /// (not by percent: "with p, the animation becomes a static image"), crop,
 /// indexcrop, rotate and image watermarks. Anything else renders the first
 /// frame.
-fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
+pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1
         && matches!(format, Format::Gif | Format::Webp)
         && plan.deliver == Deliver::Image
@@ -210,7 +223,7 @@ fn process_animation(
     let mut anim = decode_animation(bytes, p, limits)?;
     let (mut w, mut h) = (anim.frames[0].width, anim.frames[0].height);
     for step in &plan.steps {
-        settings.check_deadline()?;
+        settings.stop.check()?;
         let step = match step {
             Step::Resize(r) => {
                 if let Some((bw, bh)) = r.requested_box() {
@@ -230,7 +243,10 @@ fn process_animation(
         anim.frames = anim
             .frames
             .into_iter()
-            .map(|f| run_step(&step, f, w, h, true, settings))
+            .map(|f| {
+                settings.stop.check()?;
+                run_step(&step, f, w, h, true, settings)
+            })
             .collect::<Result<_, _>>()?;
         let after: u64 = anim.frames.iter().map(frame_bytes).sum();
         budget.release((before + reserved).saturating_sub(after));
@@ -247,7 +263,7 @@ fn process_animation(
 
 /// How far a JPEG may be shrunk on load: only when the first step is a
 /// resize that downsizes, and never below the size that resize needs.
-fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
+pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
     if p.format != Format::Jpg {
         return 1;
     }
@@ -295,7 +311,7 @@ pub(crate) fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsErr
 }
 
 /// The service's per-format output ceilings (EC 0040-00000011/14, HEIC guide).
-fn check_format_size(format: Format, w: u32, h: u32) -> Result<(), OpsError> {
+pub(crate) fn check_format_size(format: Format, w: u32, h: u32) -> Result<(), OpsError> {
     let (max_w, max_h) = match format {
         Format::Avif => (4096, 2304),
         Format::Heic => (4096, 4096),
@@ -394,12 +410,12 @@ pub(crate) fn run_step(
         Step::Rotate(r) => {
             check_rotatable(&f, limits)?;
             let (ow, oh) = r.output(f.width, f.height);
-            rotate::rotate(&f, r.degrees, ow, oh, alpha_ok, WHITE)
+            rotate::rotate(&f, r.degrees, ow, oh, alpha_ok, WHITE, &settings.stop)?
         }
-        Step::Blur(b) => blur::blur(&f, b.r, b.s),
+        Step::Blur(b) => blur::blur(&f, b.r, b.s, &settings.stop)?,
         Step::Bright(v) => adjust::bright(&f, *v),
         Step::Contrast(v) => adjust::contrast(&f, *v),
-        Step::Sharpen(v) => sharpen::sharpen(&f, *v),
+        Step::Sharpen(v) => sharpen::sharpen(&f, *v, &settings.stop)?,
         Step::Watermark(wm) => watermark::apply(f, wm, settings)?,
     })
 }

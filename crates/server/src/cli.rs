@@ -94,7 +94,7 @@ fn process_file(input: &Path, process: &str, output: &Path) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(format!("{}: {}", e.code.as_str(), e.message)),
     };
-    let mut settings = Settings::new(Limits::default(), true, None);
+    let mut settings = Settings::new(Limits::default(), true, pixgate_ops::Stop::never());
     let fonts = crate::config::WatermarkConfig::default().font_dirs;
     settings.fonts = Some(std::sync::Arc::new(pixgate_ops::Fonts::new(&fonts)));
     // Watermark images are objects of the input's own directory.
@@ -181,7 +181,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let server = match Server::bind(&config).await {
             Ok(s) => s,
             Err(e) => {
@@ -195,7 +195,11 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
         server.run(shutdown_signal()).await;
         ExitCode::SUCCESS
-    })
+    });
+    // Pixel work still running was cancelled by `run`; a step that cannot be
+    // interrupted (an encoder) must not hold the exit past the drain window.
+    runtime.shutdown_background();
+    code
 }
 
 /// SIGINT or SIGTERM.

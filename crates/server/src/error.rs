@@ -189,7 +189,8 @@ impl From<OpsError> for ApiError {
             OpsError::InputTooLarge(_) => Code::ImageTooLarge,
             OpsError::NotImplemented(_) => Code::NotImplemented,
             OpsError::Watermark(_) => Code::WatermarkError,
-            OpsError::DeadlineExceeded => Code::ServiceUnavailable,
+            OpsError::TooCostly(_) => Code::ImageTooLarge,
+            OpsError::DeadlineExceeded | OpsError::Cancelled => Code::ServiceUnavailable,
         };
         if code == Code::InternalError {
             tracing::error!(error = %e, "image processing failed");

@@ -4,7 +4,10 @@
 use pixgate_codec::Frame;
 
 use super::orient::rotate_right_angle;
+use crate::error::OpsError;
+use crate::stop::Stop;
 
+/// Checks `stop` once per output row.
 pub fn rotate(
     f: &Frame,
     degrees: u32,
@@ -12,10 +15,12 @@ pub fn rotate(
     out_h: u32,
     alpha_ok: bool,
     bg: [u8; 3],
-) -> Frame {
+    stop: &Stop,
+) -> Result<Frame, OpsError> {
     if degrees.is_multiple_of(90) {
-        return rotate_right_angle(f, degrees % 360);
+        return Ok(rotate_right_angle(f, degrees % 360));
     }
+    stop.check()?;
     let src = f.clone().into_rgba();
     let (sw, sh) = (src.width as f64, src.height as f64);
     let theta = f64::from(degrees).to_radians();
@@ -38,6 +43,7 @@ pub fn rotate(
         ]
     };
     for oy in 0..out_h {
+        stop.check()?;
         for ox in 0..out_w {
             let dx = f64::from(ox) + 0.5 - ocx;
             let dy = f64::from(oy) + 0.5 - ocy;
@@ -71,22 +77,38 @@ pub fn rotate(
         }
     }
     let out = Frame::new(out_w, out_h, 4, data);
-    if alpha_ok { out } else { out.flatten(bg) }
+    Ok(if alpha_ok { out } else { out.flatten(bg) })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
+
+    const WHITE: [u8; 3] = [255, 255, 255];
 
     #[test]
     fn forty_five_degrees_grows_the_canvas_and_fills_corners() {
         let f = Frame::filled(300, 200, &[10, 20, 30]);
-        let r = rotate(&f, 45, 354, 354, true, [255, 255, 255]);
+        let never = Stop::never();
+        let r = rotate(&f, 45, 354, 354, true, WHITE, &never).unwrap();
         assert_eq!((r.width, r.height, r.channels), (354, 354, 4));
         assert_eq!(r.pixel(0, 0)[3], 0, "corner must be transparent");
         assert_eq!(r.pixel(177, 177), &[10, 20, 30, 255]);
-        let j = rotate(&f, 45, 354, 354, false, [255, 255, 255]);
+        let j = rotate(&f, 45, 354, 354, false, WHITE, &never).unwrap();
         assert_eq!(j.pixel(0, 0), &[255, 255, 255]);
         assert_eq!(j.pixel(177, 177), &[10, 20, 30]);
+    }
+
+    #[test]
+    fn a_past_deadline_stops_the_rotation() {
+        let f = Frame::filled(2000, 2000, &[10, 20, 30]);
+        let stop = Stop::new(Some(Instant::now()), None);
+        std::thread::sleep(Duration::from_millis(2));
+        let started = Instant::now();
+        let e = rotate(&f, 45, 2829, 2829, false, WHITE, &stop).unwrap_err();
+        assert!(matches!(e, OpsError::DeadlineExceeded), "{e:?}");
+        assert!(started.elapsed() < Duration::from_millis(50));
     }
 }

@@ -14,6 +14,11 @@ use crate::pipeline::{Settings, check_output, run_step, step_output};
 /// Transparent: the mark's background and its rotation's corners.
 const CLEAR: [u8; 3] = [0, 0, 0];
 
+/// Tiling checks the deadline after about this many pixels blended.
+const CHECK_EVERY_PX: u64 = 1 << 20;
+/// A tile's fixed cost, counted as this many pixels.
+const TILE_OVERHEAD_PX: u64 = 64;
+
 pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame, OpsError> {
     let (w, h) = (frame.width, frame.height);
     let image = wm
@@ -42,9 +47,18 @@ pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame,
     if wm.fill {
         let step_x = (mark.width + wm.padx).max(1) as usize;
         let step_y = (mark.height + wm.pady).max(1) as usize;
+        // The deadline is checked every million or so pixels blended (a
+        // tile is at least one call's worth).
+        let per_tile = u64::from(mark.width) * u64::from(mark.height) + TILE_OVERHEAD_PX;
+        let mut since_check = 0u64;
         for y in (0..h as usize).step_by(step_y) {
             for x in (0..w as usize).step_by(step_x) {
+                if since_check >= CHECK_EVERY_PX {
+                    settings.stop.check()?;
+                    since_check = 0;
+                }
                 blend(&mut out, &mark, x as i64, y as i64);
+                since_check += per_tile;
             }
         }
     } else {
@@ -168,7 +182,7 @@ fn mark_text(t: &MarkText, settings: &Settings) -> Result<Frame, OpsError> {
         let r = pixgate_api::action::rotate::Rotate { degrees: t.rotate };
         let (ow, oh) = r.output(f.width, f.height);
         check_output(ow, oh, &settings.limits)?;
-        f = rotate::rotate(&f, t.rotate, ow, oh, true, CLEAR);
+        f = rotate::rotate(&f, t.rotate, ow, oh, true, CLEAR, &settings.stop)?;
     }
     Ok(f)
 }
