@@ -176,7 +176,7 @@ impl Origin for S3Origin {
                 Some(
                     response
                         .bytes_stream()
-                        .map(|chunk| chunk.map_err(std::io::Error::other))
+                        .map(|chunk| chunk.map_err(body_error))
                         .boxed(),
                 )
             };
@@ -310,6 +310,16 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     text
+}
+
+/// A body read that went silent past the read timeout says so (`TimedOut`),
+/// so the caller can answer 504 rather than a generic upstream error.
+fn body_error(e: reqwest::Error) -> std::io::Error {
+    if e.is_timeout() {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, e)
+    } else {
+        std::io::Error::other(e)
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
-//! Admission control. A processed request is first *admitted* — at most
-//! `workers + prefetch` are at once, a bounded number wait, the rest get 503
-//! at once — and only admitted requests hold source bytes. An admitted
-//! request downloads its source without a worker, then takes one of
-//! `workers` slots for the pixel work: downloads overlap the work of others
-//! (the CPU is not idle while an upstream answers), and memory stays bounded
-//! by `(workers + prefetch) × byte cap` plus pixels.
+//! Admission control. A processed request that cannot be answered from the
+//! caches is *admitted* — at most `workers + prefetch` are at once — and
+//! only admitted requests hold source bytes. A request that has to wait —
+//! for admission, for a revalidation another request is doing, or for the
+//! result an identical request is computing — first takes one of
+//! `max_queued` *places* in line; past them the answer is 503 at once, so
+//! every waiter is counted. An admitted request downloads its source
+//! without a worker, then takes one of `workers` slots for the pixel work:
+//! downloads overlap the work of others (the CPU is not idle while an
+//! upstream answers), and memory stays bounded by
+//! `(workers + prefetch) × byte cap` plus pixels.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -17,14 +20,18 @@ use crate::error::{ApiError, Code};
 
 #[derive(Debug)]
 pub struct Admission {
+    places: Arc<Semaphore>,
+    max_queued: usize,
     admitted: Arc<Semaphore>,
     admitted_total: usize,
     workers: Arc<Semaphore>,
     workers_total: usize,
-    waiting: AtomicUsize,
-    max_queued: usize,
     pub timeout: Duration,
 }
+
+/// A place in line; dropping it frees the place.
+#[derive(Debug)]
+pub struct Place(#[allow(dead_code)] OwnedSemaphorePermit);
 
 /// An admitted request; dropping it lets the next one in.
 #[derive(Debug)]
@@ -47,12 +54,12 @@ impl Admission {
         };
         let prefetch = c.prefetch.unwrap_or(workers);
         Admission {
+            places: Arc::new(Semaphore::new(c.max_queued)),
+            max_queued: c.max_queued,
             admitted: Arc::new(Semaphore::new(workers + prefetch)),
             admitted_total: workers + prefetch,
             workers: Arc::new(Semaphore::new(workers)),
             workers_total: workers,
-            waiting: AtomicUsize::new(0),
-            max_queued: c.max_queued,
             timeout: Duration::from_millis(c.request_timeout_ms),
         }
     }
@@ -61,21 +68,31 @@ impl Admission {
         Load {
             admitted: self.admitted_total - self.admitted.available_permits(),
             workers_busy: self.workers_total - self.workers.available_permits(),
-            queued: self.waiting.load(Ordering::Relaxed),
+            queued: self.max_queued - self.places.available_permits(),
         }
     }
 
-    /// Admission, waiting in line if there is room in it.
-    pub async fn admit(&self) -> Result<Ticket, ApiError> {
+    /// A place in line, unless `place` already holds one; 503 when the line
+    /// is full.
+    pub fn wait_in_line(&self, place: &mut Option<Place>) -> Result<(), ApiError> {
+        if place.is_none() {
+            let permit = self.places.clone().try_acquire_owned();
+            *place = Some(Place(permit.map_err(|_| busy())?));
+        }
+        Ok(())
+    }
+
+    /// Admission: at once if a slot is free, else waiting in line (taking a
+    /// place if `place` holds none). Once admitted the request no longer
+    /// waits, and its place is given back.
+    pub async fn admit(&self, place: &mut Option<Place>) -> Result<Ticket, ApiError> {
         if let Ok(permit) = self.admitted.clone().try_acquire_owned() {
+            *place = None;
             return Ok(Ticket(permit));
         }
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(busy());
-        }
+        self.wait_in_line(place)?;
         let permit = self.admitted.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        *place = None;
         permit.map(Ticket).map_err(|_| busy())
     }
 
@@ -112,25 +129,40 @@ mod tests {
 
     #[tokio::test]
     async fn past_admission_and_queue_it_refuses() {
-        let a = Admission::new(&config(1, 0, 0));
-        let first = a.admit().await.unwrap();
-        assert_eq!(a.admit().await.unwrap_err().code, Code::ServiceUnavailable);
+        let a = Admission::new(&config(1, 0, 1));
+        let first = a.admit(&mut None).await.unwrap();
+        // The second takes the only place and waits.
+        let mut place = None;
+        let waiting = tokio::time::timeout(Duration::from_millis(50), a.admit(&mut place)).await;
+        assert!(waiting.is_err(), "admitted past the limit");
+        assert_eq!(a.load().queued, 1);
+        // The third finds no place.
+        assert_eq!(
+            a.admit(&mut None).await.unwrap_err().code,
+            Code::ServiceUnavailable
+        );
         drop(first);
-        assert!(a.admit().await.is_ok());
+        assert!(a.admit(&mut place).await.is_ok());
+        assert!(place.is_none(), "the place is given back once admitted");
+        assert_eq!(a.load().queued, 0);
     }
 
     #[tokio::test]
     async fn prefetching_requests_are_admitted_but_wait_for_a_worker() {
         let a = Admission::new(&config(1, 1, 0));
-        let first = a.admit().await.unwrap();
-        let second = a.admit().await.unwrap();
+        let first = a.admit(&mut None).await.unwrap();
+        let second = a.admit(&mut None).await.unwrap();
         let working = a.work(&first).await.unwrap();
         assert_eq!(a.load().workers_busy, 1);
         assert_eq!(a.load().admitted, 2);
         // The second holds its source but no worker until the first is done.
         let waiting = tokio::time::timeout(Duration::from_millis(50), a.work(&second)).await;
         assert!(waiting.is_err());
-        assert_eq!(a.admit().await.unwrap_err().code, Code::ServiceUnavailable);
+        // No admission left and no place in line.
+        assert_eq!(
+            a.admit(&mut None).await.unwrap_err().code,
+            Code::ServiceUnavailable
+        );
         drop(working);
         drop(first);
         assert!(a.work(&second).await.is_ok());

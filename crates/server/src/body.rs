@@ -6,8 +6,10 @@ use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
-use hyper::body::Frame;
+use hyper::body::{Body as _, Frame};
 use pixgate_origin::ByteStream;
+
+use crate::connections::Busy;
 
 pub type Body = UnsyncBoxBody<Bytes, io::Error>;
 
@@ -24,4 +26,96 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 /// Streams an origin's body as it arrives.
 pub fn stream(s: ByteStream) -> Body {
     StreamBody::new(s.map_ok(Frame::data)).boxed_unsync()
+}
+
+/// How a response body ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// Every byte was handed to the connection.
+    Complete,
+    /// The body's source failed part-way (an upstream stream broke).
+    Failed(String),
+    /// Dropped before its end: the client went away.
+    Abandoned,
+}
+
+/// A body that reports how it ended, once (request logs), and keeps its
+/// connection marked as working — and the client as reading — until then.
+pub struct Watched {
+    inner: Body,
+    busy: Option<Busy>,
+    on_end: Option<Box<dyn FnOnce(End) + Send>>,
+}
+
+impl std::fmt::Debug for Watched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watched").finish_non_exhaustive()
+    }
+}
+
+impl Watched {
+    fn end(&mut self, end: End) {
+        if let Some(f) = self.on_end.take() {
+            f(end);
+        }
+        // The connection is idle once the log line is written.
+        self.busy = None;
+    }
+}
+
+/// `inner`, calling `on_end` when it ends, fails or is dropped.
+pub fn watched(inner: Body, mut busy: Busy, on_end: impl FnOnce(End) + Send + 'static) -> Body {
+    busy.sending();
+    Watched {
+        inner,
+        busy: Some(busy),
+        on_end: Some(Box::new(on_end)),
+    }
+    .boxed_unsync()
+}
+
+impl hyper::body::Body for Watched {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(_))) => {
+                if let Some(b) = &self.busy {
+                    b.progressed();
+                }
+            }
+            std::task::Poll::Ready(None) => self.end(End::Complete),
+            std::task::Poll::Ready(Some(Err(e))) => {
+                let e = e.to_string();
+                self.end(End::Failed(e));
+            }
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        // hyper stops polling once a body says it is at its end.
+        let end = if self.inner.is_end_stream() {
+            End::Complete
+        } else {
+            End::Abandoned
+        };
+        self.end(end);
+    }
 }

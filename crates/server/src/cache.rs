@@ -107,6 +107,11 @@ impl Outcome {
 
 #[derive(Debug)]
 pub struct Caches {
+    /// Keys being revalidated and results being rendered right now: a
+    /// request finding its key here will wait for another's work, so it
+    /// must take a place in line first.
+    revalidating: Leaders<SourceId>,
+    rendering: Leaders<ResultKey>,
     known: Cache<SourceId, Arc<Known>>,
     sources: Option<Cache<(SourceId, String), Bytes>>,
     results: Option<Cache<ResultKey, Arc<Rendered>>>,
@@ -152,6 +157,8 @@ impl Caches {
                 .build()
         });
         Caches {
+            revalidating: Leaders::default(),
+            rendering: Leaders::default(),
             known: Cache::builder()
                 .max_capacity(KNOWN_ENTRIES)
                 .time_to_idle(Duration::from_secs(3600))
@@ -196,6 +203,7 @@ impl Caches {
                     {
                         return Ok::<_, ApiError>(Op::Nop);
                     }
+                    let _leading = self.revalidating.lead(id);
                     Ok(match check(current.clone()).await? {
                         Revalidated::Same => {
                             let previous = current
@@ -225,6 +233,29 @@ impl Caches {
                 .await;
         }
         Ok((known, read))
+    }
+
+    /// The source's validators if they are trusted without asking.
+    pub async fn fresh(&self, id: &SourceId) -> Option<Arc<Known>> {
+        self.known
+            .get(id)
+            .await
+            .filter(|k| k.checked.elapsed() < self.fresh_for)
+    }
+
+    /// Whether this result is held (no waiting needed to answer it).
+    pub fn has_result(&self, key: &ResultKey) -> bool {
+        self.results.as_ref().is_some_and(|r| r.contains_key(key))
+    }
+
+    /// Whether another request is revalidating this source now.
+    pub fn revalidating(&self, id: &SourceId) -> bool {
+        self.revalidating.contains(id)
+    }
+
+    /// Whether another request is rendering this result now.
+    pub fn rendering(&self, key: &ResultKey) -> bool {
+        self.rendering.contains(key)
     }
 
     /// Whether the bytes of this version are held.
@@ -280,8 +311,10 @@ impl Caches {
         }
         self.metrics.cache_lookup("result", false);
         let ran = AtomicBool::new(false);
+        let leading = key.clone();
         let render = async {
             ran.store(true, Ordering::Relaxed);
+            let _leading = self.rendering.lead(&leading);
             render.await
         };
         let rendered = results
@@ -309,5 +342,46 @@ impl Caches {
             out[1].1 = c.weighted_size();
         }
         out
+    }
+}
+
+/// Keys some request is working on; an entry lives as long as its guard.
+#[derive(Debug)]
+struct Leaders<K>(std::sync::Mutex<std::collections::HashSet<K>>);
+
+impl<K> Default for Leaders<K> {
+    fn default() -> Self {
+        Leaders(std::sync::Mutex::new(std::collections::HashSet::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Leaders<K> {
+    fn set(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<K>> {
+        // A set of keys stays valid whatever panicked.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn contains(&self, key: &K) -> bool {
+        self.set().contains(key)
+    }
+
+    fn lead(&self, key: &K) -> Leading<'_, K> {
+        self.set().insert(key.clone());
+        Leading {
+            leaders: self,
+            key: key.clone(),
+        }
+    }
+}
+
+/// Removes its key when the work ends, however it ends.
+struct Leading<'a, K: std::hash::Hash + Eq + Clone> {
+    leaders: &'a Leaders<K>,
+    key: K,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Drop for Leading<'_, K> {
+    fn drop(&mut self) {
+        self.leaders.set().remove(&self.key);
     }
 }

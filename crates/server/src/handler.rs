@@ -5,13 +5,16 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RETRY_AFTER};
+use http::header::{
+    ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RETRY_AFTER, VARY,
+};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use pixgate_api::style::split_styled_key;
 use pixgate_api::{Dialect, Operation, Plan, ProcessSource, Query, classify};
 use pixgate_ops::MetadataRequest;
 
-use crate::body::{self, Body};
+use crate::body::{self, Body, End};
+use crate::connections::Busy;
 use crate::error::{ApiError, Code, render};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint};
@@ -30,9 +33,15 @@ struct Outcome {
     error: Option<&'static str>,
 }
 
-pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> {
+/// Serves one request. `busy` marks its connection as working until the
+/// response body has ended; the request's log line is written then too, so
+/// it tells how the body ended (sent, broken upstream, client gone).
+pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Response<Body> {
     let started = Instant::now();
-    let _in_flight = state.metrics.enter();
+    // One deadline from the first byte to the answer: queueing, the
+    // upstream and pixel work all draw on it.
+    let deadline = started + state.admission.timeout;
+    let in_flight = state.metrics.enter();
     let id = request_id::next();
     let (parts, _body) = req.into_parts();
     let host = parts
@@ -43,7 +52,6 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         .unwrap_or("")
         .to_owned();
     let head = parts.method == Method::HEAD;
-    let mut outcome = Outcome::default();
 
     let query = Query::parse(parts.uri.query().unwrap_or(""));
     let process_header = parts
@@ -68,46 +76,121 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>) -> Response<Body> 
         path = parts.uri.path(),
         status = tracing::field::Empty,
     );
-    let result = dispatch(&state, &parts, operation, &mut outcome)
+    // Written when the response ends, or now if the client leaves first.
+    let mut log = LogLine {
+        state: state.clone(),
+        span: span.clone(),
+        id: id.clone(),
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        started,
+        outcome: Outcome::default(),
+        dialect: dialect.as_str(),
+        kind,
+        status: 0,
+        trace: None,
+    };
+    let result = dispatch(&state, &parts, operation, &mut log.outcome, deadline)
         .instrument(span.clone())
         .await;
+    let endpoint = route::endpoint(parts.uri.path()).is_some();
     let mut response = match result {
         Ok(response) => response,
         Err(e) => {
-            outcome.error = Some(e.code.as_str());
+            log.outcome.error = Some(e.code.as_str());
             error_response(dialect, &e, &id, &host, head)
         }
     };
-    let status = response.status().as_u16();
-    span.record("status", status);
-    let _entered = span.enter();
-    let seconds = started.elapsed().as_secs_f64();
-    state
-        .metrics
-        .request(dialect.as_str(), kind, status, seconds);
+    log.status = response.status().as_u16();
+    span.record("status", log.status);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
-    let trace = response.extensions_mut().remove::<Trace>();
-    let ms = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    // The path only: query strings may carry signatures.
-    tracing::info!(
-        request_id = %id,
-        method = %parts.method,
-        path = parts.uri.path(),
-        bucket = outcome.bucket.as_deref().unwrap_or("-"),
-        key = outcome.key.as_deref().unwrap_or("-"),
-        process = trace.as_ref().map_or("-", |t| t.process.as_str()),
-        status,
-        error = outcome.error.unwrap_or("-"),
-        cache = trace.as_ref().map_or("-", |t| t.cache.as_str()),
-        ms = seconds * 1000.0,
-        upstream_ms = ms(trace.as_ref().map(|t| t.timing.upstream)),
-        queue_ms = ms(trace.as_ref().map(|t| t.timing.queue)),
-        processing_ms = ms(trace.as_ref().map(|t| t.timing.processing)),
-        "request"
-    );
-    response
+    if !endpoint {
+        // The bytes depend on this header as well as on the URL (it may
+        // carry a process string): a CDN must not serve one for the other.
+        response
+            .headers_mut()
+            .append(VARY, HeaderValue::from_static("x-oss-process"));
+    }
+    log.trace = response.extensions_mut().remove::<Trace>();
+    response.map(|b| {
+        body::watched(b, busy, move |end| {
+            log.write(&end);
+            drop(in_flight);
+        })
+    })
+}
+
+/// A request's log line and metrics, written once its response has ended.
+struct LogLine {
+    state: Arc<AppState>,
+    span: tracing::Span,
+    id: String,
+    method: Method,
+    path: String,
+    started: Instant,
+    outcome: Outcome,
+    dialect: &'static str,
+    kind: &'static str,
+    /// 0 until a response exists.
+    status: u16,
+    trace: Option<Trace>,
+}
+
+impl LogLine {
+    fn write(&mut self, end: &End) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let ended = match end {
+            End::Complete => "-",
+            End::Failed(_) => "upstream-body-broke",
+            End::Abandoned => "client-gone",
+        };
+        if self.status != 0 {
+            self.state
+                .metrics
+                .request(self.dialect, self.kind, self.status, seconds);
+        }
+        if let End::Failed(e) = end {
+            self.state.metrics.upstream_error("body");
+            tracing::warn!(request_id = %self.id, error = %e, "the upstream body broke while streaming");
+        }
+        let _entered = self.span.enter();
+        let trace = self.trace.as_ref();
+        let ms = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let error = match (end, self.outcome.error) {
+            (End::Failed(_), _) => "UpstreamBodyError",
+            (_, Some(code)) => code,
+            _ => "-",
+        };
+        // The path only: query strings may carry signatures.
+        tracing::info!(
+            request_id = %self.id,
+            method = %self.method,
+            path = self.path.as_str(),
+            bucket = self.outcome.bucket.as_deref().unwrap_or("-"),
+            key = self.outcome.key.as_deref().unwrap_or("-"),
+            process = trace.map_or("-", |t| t.process.as_str()),
+            status = self.status,
+            error,
+            ended,
+            cache = trace.map_or("-", |t| t.cache.as_str()),
+            ms = seconds * 1000.0,
+            upstream_ms = ms(trace.map(|t| t.timing.upstream)),
+            queue_ms = ms(trace.map(|t| t.timing.queue)),
+            processing_ms = ms(trace.map(|t| t.timing.processing)),
+            "request"
+        );
+    }
+}
+
+impl Drop for LogLine {
+    /// The handler was dropped before answering: the client went away.
+    fn drop(&mut self) {
+        if self.status == 0 {
+            self.write(&End::Abandoned);
+        }
+    }
 }
 
 async fn dispatch(
@@ -115,6 +198,7 @@ async fn dispatch(
     parts: &http::request::Parts,
     operation: Result<Operation, pixgate_api::DialectError>,
     outcome: &mut Outcome,
+    deadline: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let method = &parts.method;
     if method != Method::GET && method != Method::HEAD {
@@ -173,10 +257,23 @@ async fn dispatch(
     access::check(bucket, &key, &operation, &principal)?;
     let headers = &parts.headers;
     match operation {
-        Operation::Original => original::serve(bucket, key, method, headers).await,
+        Operation::Original => {
+            // The deadline covers the upstream's answer; the body then
+            // streams as fast as the client reads (the upstream read timeout
+            // bounds a stall).
+            let answer = original::serve(bucket, key, method, headers);
+            tokio::time::timeout_at(deadline.into(), answer)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ApiError::new(
+                        Code::UpstreamTimeout,
+                        "The upstream storage did not answer within the request deadline.",
+                    ))
+                })
+        }
         Operation::OssImage { steps, .. } => {
             let work = Work::Plan(Plan::parse(&steps)?);
-            process::serve(state, bucket, key, work, method, headers).await
+            process::serve(state, bucket, key, work, method, headers, deadline).await
         }
         Operation::OssStyle { name, .. } => {
             let content = bucket.styles.get(&name).ok_or_else(|| {
@@ -186,11 +283,12 @@ async fn dispatch(
                 )
             })?;
             let plan = Plan::parse(content.strip_prefix("image/").unwrap_or(content))?;
-            process::serve(state, bucket, key, Work::Plan(plan), method, headers).await
+            let work = Work::Plan(plan);
+            process::serve(state, bucket, key, work, method, headers, deadline).await
         }
         Operation::QingStor { action } if action == "info" => {
             let work = Work::Metadata(MetadataRequest::QingStorInfo);
-            process::serve(state, bucket, key, work, method, headers).await
+            process::serve(state, bucket, key, work, method, headers, deadline).await
         }
         Operation::QingStor { action } => Err(ApiError::new(
             Code::NotImplemented,
@@ -202,7 +300,8 @@ async fn dispatch(
                 Operation::CosImageInfo => MetadataRequest::CosImageInfo,
                 _ => MetadataRequest::CosImageAve,
             };
-            process::serve(state, bucket, key, Work::Metadata(request), method, headers).await
+            let work = Work::Metadata(request);
+            process::serve(state, bucket, key, work, method, headers, deadline).await
         }
     }
 }
@@ -236,6 +335,9 @@ pub fn error_response(
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
+    // An error is about this moment (busy, a deadline, a missing object):
+    // no cache may keep it.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if e.code == Code::MethodNotAllowed {
         headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     }

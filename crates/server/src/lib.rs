@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod conditional;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod handler;
 pub mod health;

@@ -43,13 +43,15 @@ pub struct Metrics {
     workers_queued: Gauge,
     admitted: Gauge,
     resident: Gauge,
+    connections: Gauge,
+    connections_closed: Family<Labels<1>, Counter>,
 }
 
 /// Decrements the in-flight gauge when a request ends, however it ends.
 #[derive(Debug)]
-pub struct InFlight<'a>(&'a Gauge<i64, AtomicI64>);
+pub struct InFlight(Gauge<i64, AtomicI64>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.dec();
     }
@@ -80,6 +82,8 @@ impl Metrics {
             in_flight: Gauge::default(),
             workers_busy: Gauge::default(),
             workers_queued: Gauge::default(),
+            connections: Gauge::default(),
+            connections_closed: Family::default(),
             admitted: Gauge::default(),
             resident: Gauge::default(),
             registry: Registry::default(),
@@ -162,6 +166,16 @@ impl Metrics {
             m.admitted.clone(),
         );
         r.register(
+            "open_connections",
+            "Client connections open",
+            m.connections.clone(),
+        );
+        r.register(
+            "connections_closed",
+            "Client connections the server closed, by reason: silent (no request within the header timeout), idle, stalled (not reading its response), evicted (room made at the connection cap), refused (503 at the cap)",
+            m.connections_closed.clone(),
+        );
+        r.register(
             "process_resident_memory_bytes",
             "Resident set size of the process",
             m.resident.clone(),
@@ -170,9 +184,9 @@ impl Metrics {
         m
     }
 
-    pub fn enter(&self) -> InFlight<'_> {
+    pub fn enter(&self) -> InFlight {
         self.in_flight.inc();
-        InFlight(&self.in_flight)
+        InFlight(self.in_flight.clone())
     }
 
     pub fn request(&self, dialect: &str, operation: &str, status: u16, seconds: f64) {
@@ -217,6 +231,22 @@ impl Metrics {
     pub fn upstream_error(&self, kind: &str) {
         self.upstream_errors
             .get_or_create(&[("kind", kind.to_owned())])
+            .inc();
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections.inc();
+    }
+
+    pub fn connection_ended(&self) {
+        self.connections.dec();
+    }
+
+    /// The server closed a connection: `silent`, `idle`, `stalled`,
+    /// `evicted` or `refused`.
+    pub fn connection_closed(&self, reason: &'static str) {
+        self.connections_closed
+            .get_or_create(&[("reason", reason.to_owned())])
             .inc();
     }
 

@@ -3,17 +3,18 @@
 //! canonical plan (SPEC §8).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::{HeaderMap, Method, Response, StatusCode};
 use pixgate_api::{Deliver, Plan};
-use pixgate_ops::{MetadataRequest, Product, Settings};
+use pixgate_ops::{MetadataRequest, Product, Settings, Stop};
 use pixgate_origin::{Fetched, Object, ObjectRequest};
 
-use crate::admission::Ticket;
+use crate::admission::{Place, Ticket};
 use crate::body::{self, Body};
 use crate::cache::{Known, Outcome, Rendered, ResultKey, Revalidated, SourceId, Timing};
 use crate::conditional;
@@ -58,6 +59,9 @@ impl Work {
     }
 }
 
+/// Answers `work` on `key` by `deadline`: past it, whatever the request was
+/// waiting for is dropped (its worker slot and place freed) and the client
+/// gets 504 if the upstream was the holdup, 503 otherwise.
 pub async fn serve(
     state: &AppState,
     bucket: &Bucket,
@@ -65,8 +69,70 @@ pub async fn serve(
     work: Work,
     method: &Method,
     headers: &HeaderMap,
+    deadline: Instant,
+) -> Result<Response<Body>, ApiError> {
+    let phase = Phase::default();
+    let serving = serve_by(state, bucket, key, work, method, headers, deadline, &phase);
+    match tokio::time::timeout_at(deadline.into(), serving).await {
+        Ok(answer) => answer,
+        Err(_) => Err(phase.timed_out(state.admission.timeout)),
+    }
+}
+
+/// What a request was doing, so that a missed deadline can say whose fault
+/// it was.
+#[derive(Debug, Default)]
+struct Phase(AtomicU8);
+
+impl Phase {
+    const QUEUE: u8 = 0;
+    const UPSTREAM: u8 = 1;
+    const PROCESSING: u8 = 2;
+
+    fn set(&self, phase: u8) {
+        self.0.store(phase, Ordering::Relaxed);
+    }
+
+    fn timed_out(&self, timeout: Duration) -> ApiError {
+        let ms = timeout.as_millis();
+        match self.0.load(Ordering::Relaxed) {
+            Phase::UPSTREAM => ApiError::new(
+                Code::UpstreamTimeout,
+                format!(
+                    "The upstream storage did not deliver the source within the request deadline ({ms} ms)."
+                ),
+            ),
+            Phase::PROCESSING => ApiError::new(
+                Code::ServiceUnavailable,
+                format!(
+                    "The request took longer than the proxy allows ({ms} ms) and was abandoned."
+                ),
+            ),
+            _ => ApiError::new(
+                Code::ServiceUnavailable,
+                format!(
+                    "The proxy is busy: the request waited longer than its deadline ({ms} ms); retry shortly."
+                ),
+            ),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_by(
+    state: &AppState,
+    bucket: &Bucket,
+    key: String,
+    work: Work,
+    method: &Method,
+    headers: &HeaderMap,
+    deadline: Instant,
+    phase: &Phase,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
+    // Taken as soon as the request has to wait for anything (admission,
+    // another request's revalidation or result); working needs none.
+    let mut place: Option<Place> = None;
     let mut canonical = work.canonical();
     let mut trace = Trace {
         process: canonical.clone(),
@@ -79,12 +145,12 @@ pub async fn serve(
     };
     // Watermark objects are sources too: their versions are part of the
     // result's identity, so a replaced watermark is never served stale.
-    let marks = watermark_sources(state, bucket, &work).await?;
+    let marks = watermark_sources(state, bucket, &work, &mut place, phase).await?;
     for mark in &marks {
         canonical.push('\n');
         canonical.push_str(mark.known.etag.as_deref().unwrap_or("-"));
     }
-    let (known, read) = current(state, bucket, &id).await?;
+    let (known, read) = current(state, bucket, &id, &mut place, phase).await?;
     // Validators come from the cache or one conditional upstream request.
     trace.timing.upstream = started.elapsed();
     let etag = known
@@ -113,12 +179,26 @@ pub async fn serve(
         etag,
         canonical,
     });
+    // Waiting for an identical request's result is waiting in line.
+    if result_key
+        .as_ref()
+        .is_some_and(|k| !state.caches.has_result(k) && state.caches.rendering(k))
+    {
+        state.admission.wait_in_line(&mut place)?;
+    }
+    phase.set(Phase::QUEUE);
+    let job = Job {
+        state,
+        bucket,
+        id: &id,
+        known: &known,
+        deadline,
+        phase,
+        place: &mut place,
+    };
     let (rendered, outcome) = state
         .caches
-        .result(
-            result_key,
-            render(state, bucket, &id, &known, read, marks, work),
-        )
+        .result(result_key, job.render(read, marks, work))
         .await?;
 
     trace.cache = outcome;
@@ -150,6 +230,8 @@ async fn revalidate(
     id: &SourceId,
     previous: Option<Arc<Known>>,
     admitted: &mut Option<Ticket>,
+    place: &mut Option<Place>,
+    phase: &Phase,
 ) -> Result<Revalidated, ApiError> {
     let previous_etag = previous.and_then(|k| k.etag.clone());
     let request = ObjectRequest {
@@ -158,6 +240,7 @@ async fn revalidate(
         ..ObjectRequest::default()
     };
     let started = Instant::now();
+    phase.set(Phase::UPSTREAM);
     let object = fetch(state, bucket, &request).await?;
     if object.fetched == Fetched::NotModified {
         return Ok(Revalidated::Same);
@@ -171,8 +254,11 @@ async fn revalidate(
         return Ok(Revalidated::Same);
     }
     let last_modified = object.meta.last_modified.clone();
-    // Only admitted requests hold source bytes.
-    let ticket = state.admission.admit().await?;
+    // Only admitted requests hold source bytes. The transfer has begun, so
+    // a deadline missed while waiting here (every admission held by slow
+    // downloads) is still the upstream's: the phase stays UPSTREAM.
+    let ticket = state.admission.admit(place).await?;
+    phase.set(Phase::UPSTREAM);
     let bytes = read_capped(state, object, started).await?;
     *admitted = Some(ticket);
     Ok(Revalidated::New(Known::new(etag, last_modified), bytes))
@@ -184,12 +270,21 @@ async fn current(
     state: &AppState,
     bucket: &Bucket,
     id: &SourceId,
+    place: &mut Option<Place>,
+    phase: &Phase,
 ) -> Result<(Arc<Known>, Option<(Bytes, Ticket)>), ApiError> {
+    if let Some(known) = state.caches.fresh(id).await {
+        return Ok((known, None));
+    }
+    // Waiting for another request's revalidation is waiting in line.
+    if state.caches.revalidating(id) {
+        state.admission.wait_in_line(place)?;
+    }
     let mut ticket = None;
     let (known, read) = state
         .caches
         .validators(id, |previous| {
-            revalidate(state, bucket, id, previous, &mut ticket)
+            revalidate(state, bucket, id, previous, &mut ticket, place, phase)
         })
         .await?;
     Ok((known, read.zip(ticket)))
@@ -217,6 +312,8 @@ async fn watermark_sources(
     state: &AppState,
     bucket: &Bucket,
     work: &Work,
+    place: &mut Option<Place>,
+    phase: &Phase,
 ) -> Result<Vec<Mark>, ApiError> {
     let Work::Plan(plan) = work else {
         return Ok(Vec::new());
@@ -232,7 +329,7 @@ async fn watermark_sources(
         };
         // The admission a body read takes ends here: watermarks are small,
         // and the main source's admission bounds the request.
-        let (known, read) = current(state, bucket, &id)
+        let (known, read) = current(state, bucket, &id, place, phase)
             .await
             .map_err(|e| missing_mark(e, key))?;
         let read = read.map(|(bytes, _admission)| bytes);
@@ -252,85 +349,115 @@ fn missing_mark(e: ApiError, key: &str) -> ApiError {
     }
 }
 
-/// Gets the source (unless `read` brought it, with its admission) and runs
-/// the work on the blocking pool under a worker slot.
-async fn render(
-    state: &AppState,
-    bucket: &Bucket,
-    id: &SourceId,
-    known: &Known,
-    read: Option<(Bytes, Ticket)>,
-    marks: Vec<Mark>,
-    work: Work,
-) -> Result<Arc<Rendered>, ApiError> {
-    let mut timing = Timing::default();
-    let admitting = Instant::now();
-    let (bytes, ticket) = match read {
-        Some(read) => read,
-        None => {
-            let ticket = state.admission.admit().await?;
-            timing.queue = admitting.elapsed();
-            let fetching = Instant::now();
-            let bytes = state
-                .caches
-                .source(id, known.etag.as_deref(), download(state, bucket, id))
-                .await?;
-            timing.upstream = fetching.elapsed();
-            (bytes, ticket)
-        }
-    };
-    // The source is in hand; the worker slot is only for the pixel work.
-    let waiting = Instant::now();
-    let _worker = state.admission.work(&ticket).await?;
-    timing.queue += waiting.elapsed();
-    state.metrics.stage("queue", timing.queue.as_secs_f64());
-    let deadline = Instant::now() + state.admission.timeout;
-    for action in work.actions() {
-        state.metrics.action(action);
-    }
-    let mut settings = Settings::new(state.limits, bucket.auto_orient, Some(deadline));
-    settings.fonts = Some(state.fonts.clone());
-    let fetching = Instant::now();
-    for mark in marks {
-        let bytes = match mark.read {
-            Some(bytes) => bytes,
+/// What rendering one request's result needs besides the work itself.
+struct Job<'a> {
+    state: &'a AppState,
+    bucket: &'a Bucket,
+    id: &'a SourceId,
+    known: &'a Known,
+    deadline: Instant,
+    phase: &'a Phase,
+    /// The request's place in line, if it holds one.
+    place: &'a mut Option<Place>,
+}
+
+impl Job<'_> {
+    /// Gets the source (unless `read` brought it, with its admission) and
+    /// runs the work on the blocking pool under a worker slot.
+    async fn render(
+        self,
+        read: Option<(Bytes, Ticket)>,
+        marks: Vec<Mark>,
+        work: Work,
+    ) -> Result<Arc<Rendered>, ApiError> {
+        let Job {
+            state,
+            bucket,
+            id,
+            known,
+            deadline,
+            phase,
+            place,
+        } = self;
+        let mut timing = Timing::default();
+        let admitting = Instant::now();
+        let (bytes, ticket) = match read {
+            Some(read) => read,
             None => {
-                let fetch = download(state, bucket, &mark.id);
-                state
+                phase.set(Phase::QUEUE);
+                let ticket = state.admission.admit(place).await?;
+                timing.queue = admitting.elapsed();
+                let fetching = Instant::now();
+                phase.set(Phase::UPSTREAM);
+                let bytes = state
                     .caches
-                    .source(&mark.id, mark.known.etag.as_deref(), fetch)
-                    .await
-                    .map_err(|e| missing_mark(e, &mark.id.key))?
+                    .source(id, known.etag.as_deref(), download(state, bucket, id))
+                    .await?;
+                timing.upstream = fetching.elapsed();
+                (bytes, ticket)
             }
         };
-        settings.marks.insert(mark.id.key, bytes);
+        let stop = Stop::new(Some(deadline), Some(state.cancel.clone()));
+        let mut settings = Settings::new(state.limits, bucket.auto_orient, stop);
+        settings.fonts = Some(state.fonts.clone());
+        let fetching = Instant::now();
+        phase.set(Phase::UPSTREAM);
+        for mark in marks {
+            let bytes = match mark.read {
+                Some(bytes) => bytes,
+                None => {
+                    let fetch = download(state, bucket, &mark.id);
+                    state
+                        .caches
+                        .source(&mark.id, mark.known.etag.as_deref(), fetch)
+                        .await
+                        .map_err(|e| missing_mark(e, &mark.id.key))?
+                }
+            };
+            settings.marks.insert(mark.id.key, bytes);
+        }
+        timing.upstream += fetching.elapsed();
+        // The sources are in hand; the worker slot is only for the pixel work.
+        let waiting = Instant::now();
+        phase.set(Phase::QUEUE);
+        let worker = state.admission.work(&ticket).await?;
+        timing.queue += waiting.elapsed();
+        state.metrics.stage("queue", timing.queue.as_secs_f64());
+        for action in work.actions() {
+            state.metrics.action(action);
+        }
+        let started = Instant::now();
+        phase.set(Phase::PROCESSING);
+        // Pixel work never runs on the async runtime. The worker slot goes
+        // with it: if this request is dropped at its deadline, the slot is
+        // free when the work stops (at its next deadline check).
+        let product = tokio::task::spawn_blocking(move || {
+            let _worker = worker;
+            match work {
+                Work::Plan(plan) => pixgate_ops::process(&bytes, &plan, &settings),
+                Work::Metadata(request) => pixgate_ops::metadata(&bytes, request, &settings),
+            }
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "processing task failed");
+            ApiError::new(Code::InternalError, "The image could not be processed.")
+        })??;
+        state.metrics.rendered();
+        timing.processing = started.elapsed();
+        state
+            .metrics
+            .stage("processing", timing.processing.as_secs_f64());
+        let (bytes, content_type) = match product {
+            Product::Image { bytes, format } => (bytes, format.mime()),
+            Product::Json(text) => (text.into_bytes(), "application/json"),
+        };
+        Ok(Arc::new(Rendered {
+            bytes: Bytes::from(bytes),
+            content_type,
+            timing,
+        }))
     }
-    timing.upstream += fetching.elapsed();
-    let started = Instant::now();
-    // Pixel work never runs on the async runtime.
-    let product = tokio::task::spawn_blocking(move || match work {
-        Work::Plan(plan) => pixgate_ops::process(&bytes, &plan, &settings),
-        Work::Metadata(request) => pixgate_ops::metadata(&bytes, request, &settings),
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "processing task failed");
-        ApiError::new(Code::InternalError, "The image could not be processed.")
-    })??;
-    state.metrics.rendered();
-    timing.processing = started.elapsed();
-    state
-        .metrics
-        .stage("processing", timing.processing.as_secs_f64());
-    let (bytes, content_type) = match product {
-        Product::Image { bytes, format } => (bytes, format.mime()),
-        Product::Json(text) => (text.into_bytes(), "application/json"),
-    };
-    Ok(Arc::new(Rendered {
-        bytes: Bytes::from(bytes),
-        content_type,
-        timing,
-    }))
 }
 
 /// A plain GET of the whole source.
@@ -378,6 +505,13 @@ async fn read_capped(
     let mut out = Vec::with_capacity(object.meta.content_length.unwrap_or(0) as usize);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                state.metrics.upstream_error("timeout");
+                return ApiError::new(
+                    Code::UpstreamTimeout,
+                    "The upstream storage stopped sending the source object.",
+                );
+            }
             state.metrics.upstream_error("body");
             ApiError::new(
                 Code::UpstreamError,

@@ -12,10 +12,12 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use std::sync::atomic::Ordering;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::config::{Config, ConfigError};
+use crate::connections::Connections;
 use crate::handler;
 use crate::state::AppState;
 
@@ -24,8 +26,7 @@ pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
-    /// One permit per open client connection.
-    connections: Arc<Semaphore>,
+    connections: Arc<Connections>,
     header_read_timeout: Duration,
 }
 
@@ -50,14 +51,19 @@ impl Server {
     ) -> Result<Server, StartError> {
         let state = AppState::build(config, env)?;
         let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Listen { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartError::Listen { addr, source })?;
         Ok(Server {
             listener,
             state: Arc::new(state),
             shutdown_timeout: Duration::from_millis(config.server.shutdown_timeout_ms),
-            connections: Arc::new(Semaphore::new(config.server.max_connections)),
+            connections: Arc::new(
+                Connections::new(
+                    config.server.max_connections,
+                    Duration::from_millis(config.server.header_read_timeout_ms),
+                    Duration::from_millis(config.server.idle_timeout_ms),
+                )
+                .with_send_timeout(Duration::from_millis(config.server.send_timeout_ms)),
+            ),
             header_read_timeout: Duration::from_millis(config.server.header_read_timeout_ms),
         })
     }
@@ -67,10 +73,12 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and waits up to
-    /// the shutdown timeout for in-flight requests.
+    /// the shutdown timeout for in-flight requests; pixel work still running
+    /// then is cancelled.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut builder = ConnBuilder::new(TokioExecutor::new());
-        // Slow or idle clients give their connection back after this long.
+        // Later request headers on a keep-alive connection get as long as
+        // the first (the first is timed by `Connections`).
         builder
             .http1()
             .timer(TokioTimer::new())
@@ -78,14 +86,6 @@ impl Server {
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            // At the connection cap, stop accepting until one closes.
-            let slot = tokio::select! {
-                slot = self.connections.clone().acquire_owned() => match slot {
-                    Ok(slot) => slot,
-                    Err(_) => break,
-                },
-                () = shutdown.as_mut() => break,
-            };
             let (socket, _) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(conn) => conn,
@@ -100,18 +100,36 @@ impl Server {
             };
             // Without it, keep-alive responses stall on Nagle + delayed ACK.
             let _ = socket.set_nodelay(true);
+            let metrics = self.state.metrics.clone();
+            let Some(conn_state) = self.connections.register() else {
+                metrics.connection_closed("refused");
+                tokio::spawn(refuse(socket));
+                continue;
+            };
+            metrics.connection_opened();
             let state = self.state.clone();
+            let for_requests = conn_state.clone();
             let service = service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(handler::handle(state, req).await) }
+                let busy = for_requests.busy();
+                async move { Ok::<_, Infallible>(handler::handle(state, req, busy).await) }
             });
             let conn = builder.serve_connection(TokioIo::new(socket), service);
             let conn = graceful.watch(conn.into_owned());
+            let connections = self.connections.clone();
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(error = %e, "connection ended with an error");
+                tokio::select! {
+                    ended = conn => if let Err(e) = ended {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    },
+                    // Dropping the connection closes the socket.
+                    reason = connections.expired(&conn_state) => {
+                        tracing::debug!(reason, "connection closed by the server");
+                        metrics.connection_closed(reason);
+                    }
                 }
-                drop(slot);
+                connections.remove(&conn_state);
+                metrics.connection_ended();
             });
         }
         drop(self.listener);
@@ -122,5 +140,37 @@ impl Server {
         {
             tracing::warn!("drain timeout reached; closing remaining connections");
         }
+        // Whatever pixel work is left stops at its next check.
+        self.state.cancel.store(true, Ordering::SeqCst);
     }
+}
+
+/// Binds with a deep accept backlog: tokio's `TcpListener::bind` asks for
+/// 128, and a burst of connections past it is dropped by the kernel and
+/// retried by clients a second later (a health probe among them).
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // The kernel caps it at net.core.somaxconn (4096 by default).
+    socket.listen(4096)
+}
+
+/// Every open connection is working: say so at once rather than leave the
+/// newcomer waiting in the backlog.
+async fn refuse(mut socket: TcpStream) {
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 1\r\nconnection: close\r\n\r\n";
+    let answer = async {
+        // Read what the client sent first: closing on unread bytes would
+        // reset the connection before the client sees the answer.
+        let mut request = [0u8; 4096];
+        let _sent = socket.read(&mut request).await?;
+        socket.write_all(BUSY).await?;
+        socket.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), answer).await;
 }

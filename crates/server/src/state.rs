@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use pixgate_codec::Limits;
@@ -39,6 +40,9 @@ pub struct AppState {
     /// Fonts for text watermarks, found once at start.
     pub fonts: Arc<Fonts>,
     pub metrics: Arc<Metrics>,
+    /// Set when the server stops waiting for in-flight work at shutdown:
+    /// pixel work still running stops at its next check.
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
             caches: Caches::new(&config.cache, metrics.clone()),
             fonts: Arc::new(Fonts::new(&config.watermark.font_dirs)),
             metrics,
+            cancel: Arc::new(AtomicBool::new(false)),
         })
     }
 }

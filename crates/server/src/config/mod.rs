@@ -40,10 +40,16 @@ pub struct ServerConfig {
     pub shutdown_timeout_ms: u64,
     /// `Cache-Control` of processed results.
     pub cache_control: String,
-    /// Open client connections at most; past it, new ones wait to be accepted.
+    /// Open client connections at most; past it, the oldest idle one is
+    /// closed to make room (503 when every one is working).
     pub max_connections: usize,
-    /// Longest wait for a request's headers (slow clients, idle keep-alive).
+    /// From accept to a complete first request header (silent sockets, slow
+    /// headers, HTTP/1 and h2c alike); later headers get as long.
     pub header_read_timeout_ms: u64,
+    /// A keep-alive connection with nothing in progress is closed after this.
+    pub idle_timeout_ms: u64,
+    /// A client that takes no bytes of its response for this long is cut off.
+    pub send_timeout_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +62,8 @@ impl Default for ServerConfig {
             cache_control: "public, max-age=31536000".to_owned(),
             max_connections: 4096,
             header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            send_timeout_ms: 30_000,
         }
     }
 }

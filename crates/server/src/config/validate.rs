@@ -93,8 +93,17 @@ impl Config {
         if self.server.max_connections == 0 {
             return Err(err("server.max_connections", "must be at least 1"));
         }
-        if self.server.header_read_timeout_ms == 0 {
-            return Err(err("server.header_read_timeout_ms", "must be at least 1"));
+        for (key, value) in [
+            (
+                "server.header_read_timeout_ms",
+                self.server.header_read_timeout_ms,
+            ),
+            ("server.idle_timeout_ms", self.server.idle_timeout_ms),
+            ("server.send_timeout_ms", self.server.send_timeout_ms),
+        ] {
+            if value == 0 {
+                return Err(err(key, "must be at least 1"));
+            }
         }
         if self.admission.request_timeout_ms == 0 {
             return Err(err("admission.request_timeout_ms", "must be at least 1"));

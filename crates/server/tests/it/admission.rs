@@ -50,7 +50,8 @@ async fn busy_means_503_and_cheap_requests_do_not_wait() {
     );
     assert!(started.elapsed() < Duration::from_secs(2));
 
-    assert_eq!(held.await.unwrap(), 502);
+    // A body that stops coming is the upstream's timeout.
+    assert_eq!(held.await.unwrap(), 504);
     // The slot is free again.
     let res = client()
         .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_10"))
@@ -62,26 +63,40 @@ async fn busy_means_503_and_cheap_requests_do_not_wait() {
 }
 
 #[tokio::test]
-async fn work_past_the_deadline_is_abandoned() {
+async fn work_past_the_deadline_is_abandoned_and_the_worker_freed() {
+    // The cost model is off so the work starts; one worker, one deadline.
     let px = Pixgate::start(&format!(
-        "[admission]\nrequest_timeout_ms = 5\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        "[limits]\nmax_work_ms = 0\n[admission]\nmax_concurrent = 1\nrequest_timeout_ms = 1000\n\
+         [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
         photos_dir()
     ))
     .await;
+    let started = Instant::now();
     let res = client()
         .get(px.url(
-            "/local/phone-4032x3024.jpg?x-oss-process=image/crop,x_1/blur,r_50,s_50/blur,r_50,s_50",
+            "/local/phone-4032x3024.jpg?x-oss-process=image/crop,x_1/blur,r_50,s_50/blur,r_50,s_50/blur,r_50,s_50",
         ))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 503);
+    let answered = started.elapsed();
+    assert!(answered < Duration::from_secs(2), "{answered:?}");
     assert!(
         res.text()
             .await
             .unwrap()
             .contains("longer than the proxy allows")
     );
+    // The only worker is free again at once.
+    let started = Instant::now();
+    let res = client()
+        .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(started.elapsed() < Duration::from_millis(500));
     px.stop().await;
 }
 
@@ -105,7 +120,7 @@ async fn slow_headers_are_cut_off() {
 }
 
 #[tokio::test]
-async fn the_connection_cap_holds_new_clients_back() {
+async fn at_the_connection_cap_the_oldest_idle_connection_makes_room() {
     let px = Pixgate::start(&format!(
         "[server]\nmax_connections = 1\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
         photos_dir()
@@ -121,17 +136,118 @@ async fn the_connection_cap_holds_new_clients_back() {
     let n = first.read(&mut buf).await.unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 
-    let quick = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .unwrap();
-    assert!(
-        quick.get(px.url("/healthz")).send().await.is_err(),
-        "a second connection was served"
-    );
-    drop(first);
+    // A newcomer is served at once: the idle connection is closed for it.
+    let started = Instant::now();
     let res = client().get(px.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let closed = tokio::time::timeout(Duration::from_secs(2), first.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection was left open past the cap"
+    );
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn at_the_connection_cap_with_every_connection_working_newcomers_get_503() {
+    let (stalling, _upstream) = crate::support::stalling_server().await;
+    let px = Pixgate::start(&format!(
+        "[server]\nmax_connections = 1\n[upstream]\nread_timeout_ms = 3000\n\
+         [[buckets]]\nname = \"slow\"\norigin = \"s3://b\"\nendpoint = \"http://{stalling}\"\n"
+    ))
+    .await;
+    // The only connection is working (an upstream that never sends a body).
+    let held = tokio::spawn({
+        let url = px.url("/slow/a.jpg");
+        // Reading the body keeps the request (and its connection) working.
+        async move { client().get(url).send().await?.bytes().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let (status, headers, _) = crate::support::raw_get(px.addr, "/healthz").await;
+    assert_eq!(status, 503);
+    assert!(headers.iter().any(|(k, v)| k == "retry-after" && v == "1"));
+    assert!(started.elapsed() < Duration::from_secs(1));
+    held.abort();
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn silent_and_preface_only_connections_are_closed_after_the_header_timeout() {
+    let px = Pixgate::start(&format!(
+        "[server]\nheader_read_timeout_ms = 400\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos_dir()
+    ))
+    .await;
+    let silent = tokio::net::TcpStream::connect(px.addr).await.unwrap();
+    let mut preface = tokio::net::TcpStream::connect(px.addr).await.unwrap();
+    preface
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    for mut s in [silent, preface] {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "a connection without a request stayed open");
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(350) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    // Health checks are unaffected, and the closes are counted.
+    assert_eq!(
+        client()
+            .get(px.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let m = client()
+        .get(px.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let silent = [("reason", "silent")];
+    assert_eq!(
+        crate::support::metric(&m, "pixgate_connections_closed_total", &silent),
+        2.0,
+        "{m}"
+    );
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_after_the_send_timeout() {
+    let px = Pixgate::start(&format!(
+        "[server]\nsend_timeout_ms = 300\nmax_connections = 1\n\
+         [[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        photos_dir()
+    ))
+    .await;
+    // A small receive window: the 4 MB original cannot all sit in buffers.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut s = socket.connect(px.addr).await.unwrap();
+    s.write_all(b"GET /local/phone-4032x3024.jpg HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The connection was closed for the stalled reader: the cap's only
+    // slot serves a newcomer, and the stalled client got a cut-short body.
+    let res = client().get(px.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the stalled connection is still open");
+    assert!(got.len() < 4_000_000, "{} bytes arrived", got.len());
     px.stop().await;
 }
 

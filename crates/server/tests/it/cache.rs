@@ -114,7 +114,7 @@ async fn hits_are_served_while_every_worker_is_busy() {
     assert_eq!(metric(&m, "pixgate_cache_lookups_total", &hits), 5.0);
     assert_eq!(metric(&m, "pixgate_renders_total", &[]), 1.0);
 
-    assert_eq!(held.await.unwrap(), 502);
+    assert_eq!(held.await.unwrap(), 504);
     px.stop().await;
 }
 

@@ -11,6 +11,7 @@ mod cache;
 mod config_docs;
 mod corpus;
 mod dialects;
+mod hostile;
 mod info;
 mod pixels;
 mod process;
