@@ -43,6 +43,10 @@ pub enum End {
 /// connection marked as working — and the client as reading — until then.
 pub struct Watched {
     inner: Body,
+    /// The `Content-Length` sent, and the data bytes handed over so far:
+    /// hyper stops polling once that many are written.
+    length: Option<u64>,
+    sent: u64,
     busy: Option<Busy>,
     on_end: Option<Box<dyn FnOnce(End) + Send>>,
 }
@@ -63,11 +67,19 @@ impl Watched {
     }
 }
 
-/// `inner`, calling `on_end` when it ends, fails or is dropped.
-pub fn watched(inner: Body, mut busy: Busy, on_end: impl FnOnce(End) + Send + 'static) -> Body {
+/// `inner` (announced as `length` bytes, if known), calling `on_end` when
+/// it ends, fails or is dropped.
+pub fn watched(
+    inner: Body,
+    length: Option<u64>,
+    mut busy: Busy,
+    on_end: impl FnOnce(End) + Send + 'static,
+) -> Body {
     busy.sending();
     Watched {
         inner,
+        length,
+        sent: 0,
         busy: Some(busy),
         on_end: Some(Box::new(on_end)),
     }
@@ -84,7 +96,9 @@ impl hyper::body::Body for Watched {
     ) -> std::task::Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
         match &polled {
-            std::task::Poll::Ready(Some(Ok(_))) => {
+            std::task::Poll::Ready(Some(Ok(frame))) => {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                self.sent += n;
                 if let Some(b) = &self.busy {
                     b.progressed();
                 }
@@ -110,8 +124,9 @@ impl hyper::body::Body for Watched {
 
 impl Drop for Watched {
     fn drop(&mut self) {
-        // hyper stops polling once a body says it is at its end.
-        let end = if self.inner.is_end_stream() {
+        // hyper stops polling once a body says it is at its end, or once
+        // the announced length is written.
+        let end = if self.inner.is_end_stream() || self.length == Some(self.sent) {
             End::Complete
         } else {
             End::Abandoned

@@ -114,8 +114,13 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
             .append(VARY, HeaderValue::from_static("x-oss-process"));
     }
     log.trace = response.extensions_mut().remove::<Trace>();
+    let length = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .filter(|_| !head);
     response.map(|b| {
-        body::watched(b, busy, move |end| {
+        body::watched(b, length, busy, move |end| {
             log.write(&end);
             drop(in_flight);
         })
