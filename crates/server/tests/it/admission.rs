@@ -88,15 +88,14 @@ async fn work_past_the_deadline_is_abandoned_and_the_worker_freed() {
             .unwrap()
             .contains("longer than the proxy allows")
     );
-    // The only worker is free again at once.
-    let started = Instant::now();
+    // The only worker is free again: this request, with the same 1 s
+    // deadline, would get 503 if the abandoned blur still held it.
     let res = client()
         .get(px.url("/local/320x240.jpg?x-oss-process=image/resize,w_10"))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(started.elapsed() < Duration::from_millis(500));
     px.stop().await;
 }
 
