@@ -333,3 +333,6 @@ fn edges(g: Gravity) -> (Edge, Edge) {
         Gravity::Se => (End, End),
     }
 }
+
+#[cfg(test)]
+mod tests;
