@@ -4,6 +4,7 @@
 pub mod action;
 pub mod dialect;
 pub mod error;
+pub mod fit;
 pub mod geometry;
 pub mod params;
 pub mod plan;

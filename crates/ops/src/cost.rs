@@ -17,8 +17,8 @@
 //! prints each measurement and the estimate beside the measured time of
 //! whole plans. They are rounded up: the estimate errs on the high side.
 
-use pixgate_api::action::resize::ResizeLayout;
 use pixgate_api::action::watermark::{MarkStep, Watermark};
+use pixgate_api::fit::Layout;
 use pixgate_api::{Deliver, Format, Plan, Step};
 use pixgate_codec::{Limits, Probe, probe};
 
@@ -281,7 +281,7 @@ pub fn animation(src: Source<'_>, plan: &Plan, format: Format, settings: &Settin
         let step = match step {
             Step::Resize(r) => {
                 let mut r = *r;
-                r.limit = true;
+                r.fit = r.fit.never_enlarging();
                 Step::Resize(r)
             }
             other => other.clone(),
@@ -307,7 +307,7 @@ pub fn animation(src: Source<'_>, plan: &Plan, format: Format, settings: &Settin
 /// The step's output size, or `None` where the pipeline refuses it.
 fn checked_output(step: &Step, w: u32, h: u32, limits: &Limits) -> Option<(u32, u32)> {
     if let Step::Resize(r) = step
-        && let Some((bw, bh)) = r.requested_box()
+        && let Some((bw, bh)) = r.fit.requested_box()
     {
         check_output(bw, bh, limits).ok()?;
     }
@@ -335,13 +335,13 @@ fn step_ns(
     Some(match step {
         Step::Resize(r) => {
             let (w, h) = layout;
-            match r.layout(w, h) {
-                ResizeLayout::Unchanged if frame == layout => 0.0,
-                ResizeLayout::Unchanged => resize_ns(frame, layout, cf),
+            match r.fit.layout(w, h) {
+                Layout::Unchanged if frame == layout => 0.0,
+                Layout::Unchanged => resize_ns(frame, layout, cf),
                 l => {
                     let scaled = l.scaled(w, h);
                     let mut ns = resize_ns(frame, scaled, cf);
-                    if !matches!(l, ResizeLayout::Scale { .. }) {
+                    if !matches!(l, Layout::Scale { .. }) {
                         ns += ns::COPY_PX * px(ow, oh);
                     }
                     ns

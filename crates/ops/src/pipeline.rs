@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use pixgate_api::action::resize::ResizeLayout;
+use pixgate_api::fit::Layout;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
     Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, encode,
@@ -142,7 +142,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     for step in &plan.steps {
         settings.stop.check()?;
         if let Step::Resize(r) = step
-            && let Some((bw, bh)) = r.requested_box()
+            && let Some((bw, bh)) = r.fit.requested_box()
         {
             check_output(bw, bh, limits)?;
         }
@@ -196,7 +196,7 @@ pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
         && matches!(format, Format::Gif | Format::Webp)
         && plan.deliver == Deliver::Image
         && plan.steps.iter().all(|s| match s {
-            Step::Resize(r) => !r.uses_percent(),
+            Step::Resize(r) => !r.fit.is_percent(),
             Step::Crop(_) | Step::IndexCrop(_) | Step::Rotate(_) => true,
             Step::Watermark(w) => w.text.is_none(),
             _ => false,
@@ -226,11 +226,11 @@ fn process_animation(
         settings.stop.check()?;
         let step = match step {
             Step::Resize(r) => {
-                if let Some((bw, bh)) = r.requested_box() {
+                if let Some((bw, bh)) = r.fit.requested_box() {
                     check_output(bw, bh, limits)?;
                 }
                 let mut r = *r;
-                r.limit = true;
+                r.fit = r.fit.never_enlarging();
                 Step::Resize(r)
             }
             other => other.clone(),
@@ -273,8 +273,8 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
         (p.width, p.height)
     };
     let need = match plan.steps.first() {
-        Some(Step::Resize(r)) => match r.layout(ow, oh) {
-            ResizeLayout::Unchanged => return 1,
+        Some(Step::Resize(r)) => match r.fit.layout(ow, oh) {
+            Layout::Unchanged => return 1,
             l => l.scaled(ow, oh),
         },
         // The colour mean needs no detail.
@@ -341,7 +341,7 @@ fn check_rotatable(f: &Frame, limits: &Limits) -> Result<(), OpsError> {
 /// The size a step produces from a `w`×`h` image, without touching pixels.
 pub(crate) fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
     Ok(match step {
-        Step::Resize(r) => r.layout(w, h).output(w, h),
+        Step::Resize(r) => r.fit.layout(w, h).output(w, h),
         Step::Crop(c) => {
             let r = c.rect(w, h)?;
             (r.w, r.h)
@@ -374,21 +374,20 @@ pub(crate) fn run_step(
 ) -> Result<Frame, OpsError> {
     let limits = &settings.limits;
     Ok(match step {
-        Step::Resize(r) => match r.layout(w, h) {
-            ResizeLayout::Unchanged if (f.width, f.height) == (w, h) => f,
-            ResizeLayout::Unchanged => resize::scale(&f, w, h)?,
-            ResizeLayout::Scale { w, h } => resize::scale(&f, w, h)?,
-            ResizeLayout::ScaleCrop { w, h, crop: rect } => {
-                crop::crop(resize::scale(&f, w, h)?, rect)
-            }
-            ResizeLayout::ScalePad {
+        Step::Resize(r) => match r.fit.layout(w, h) {
+            Layout::Unchanged if (f.width, f.height) == (w, h) => f,
+            Layout::Unchanged => resize::scale(&f, w, h)?,
+            Layout::Scale { w, h } => resize::scale(&f, w, h)?,
+            Layout::ScaleCrop { w, h, crop: rect } => crop::crop(resize::scale(&f, w, h)?, rect),
+            Layout::ScalePad {
                 w,
                 h,
                 canvas_w,
                 canvas_h,
                 x,
                 y,
-            } => crop::pad(&resize::scale(&f, w, h)?, canvas_w, canvas_h, x, y, r.color),
+                color,
+            } => crop::pad(&resize::scale(&f, w, h)?, canvas_w, canvas_h, x, y, color),
         },
         Step::Crop(c) => {
             let rect = c.rect(f.width, f.height)?;

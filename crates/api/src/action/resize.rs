@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use crate::error::PlanError;
-use crate::geometry::{Rect, round_side};
+use crate::fit::{BoxKind, Fit, Layout, Sides, Size, Upscale};
+use crate::geometry::Gravity;
 use crate::params::Params;
 
 pub const MAX_SIDE: i64 = 16384;
@@ -41,8 +42,18 @@ impl Mode {
     }
 }
 
+/// A `resize` step: what it does, and how the process string spelled it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resize {
+    /// What the step does, in no dialect's words: the pipeline reads only this.
+    pub fit: Fit,
+    /// The parameters as written, defaults filled: what `canonical` writes.
+    pub spelling: Spelling,
+}
+
+/// `resize`'s parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spelling {
     pub mode: Mode,
     pub w: Option<u32>,
     pub h: Option<u32>,
@@ -54,50 +65,6 @@ pub struct Resize {
     pub limit: bool,
     /// Pad colour, RGB.
     pub color: [u8; 3],
-}
-
-/// What `resize` does to a `W`×`H` image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResizeLayout {
-    /// `limit_1` and the target is larger than the source, or nothing to do.
-    Unchanged,
-    /// Scale to exactly this size.
-    Scale { w: u32, h: u32 },
-    /// Scale, then keep `crop` of the scaled image (fill).
-    ScaleCrop { w: u32, h: u32, crop: Rect },
-    /// Scale, then centre on a canvas of `color` (pad).
-    ScalePad {
-        w: u32,
-        h: u32,
-        canvas_w: u32,
-        canvas_h: u32,
-        x: u32,
-        y: u32,
-    },
-}
-
-impl ResizeLayout {
-    /// The size of the image the step produces.
-    pub fn output(&self, src_w: u32, src_h: u32) -> (u32, u32) {
-        match *self {
-            ResizeLayout::Unchanged => (src_w, src_h),
-            ResizeLayout::Scale { w, h } => (w, h),
-            ResizeLayout::ScaleCrop { crop, .. } => (crop.w, crop.h),
-            ResizeLayout::ScalePad {
-                canvas_w, canvas_h, ..
-            } => (canvas_w, canvas_h),
-        }
-    }
-
-    /// The size the source is scaled to before any crop or pad.
-    pub fn scaled(&self, src_w: u32, src_h: u32) -> (u32, u32) {
-        match *self {
-            ResizeLayout::Unchanged => (src_w, src_h),
-            ResizeLayout::Scale { w, h }
-            | ResizeLayout::ScaleCrop { w, h, .. }
-            | ResizeLayout::ScalePad { w, h, .. } => (w, h),
-        }
-    }
 }
 
 impl Resize {
@@ -120,7 +87,7 @@ impl Resize {
                 ))
             })?,
         };
-        let r = Resize {
+        let r = Spelling {
             mode,
             w: side("w")?,
             h: side("h")?,
@@ -135,9 +102,23 @@ impl Resize {
                 "'resize' needs at least one of w, h, l, s or p.",
             ));
         }
-        Ok(r)
+        Ok(Resize {
+            fit: r.fit(),
+            spelling: r,
+        })
     }
 
+    pub fn canonical(&self, out: &mut String) {
+        self.spelling.canonical(out);
+    }
+
+    /// What the step does to a `src_w`×`src_h` image.
+    pub fn layout(&self, src_w: u32, src_h: u32) -> Layout {
+        self.fit.layout(src_w, src_h)
+    }
+}
+
+impl Spelling {
     /// Defaults written out, parameters in a fixed order; `p` only when it
     /// is used (it is ignored beside w, h, l, s).
     pub fn canonical(&self, out: &mut String) {
@@ -159,128 +140,92 @@ impl Resize {
         }
     }
 
-    /// The box asked for when both sides are given: the service refuses an
-    /// oversized request (`m_fixed,w_5000,h_5000`) even if `limit_1` would
-    /// leave a small source unchanged.
-    pub fn requested_box(&self) -> Option<(u32, u32)> {
-        Some((self.w?, self.h?))
-    }
-
     /// True when the size comes from `p` (no w, h, l or s given).
     pub fn uses_percent(&self) -> bool {
         self.w.is_none() && self.h.is_none() && self.l.is_none() && self.s.is_none()
     }
 
-    /// The target box: (w, h), either side possibly open.
-    fn target_box(&self, src_w: u32, src_h: u32) -> (Option<f64>, Option<f64>) {
-        let (mut w, mut h) = (self.w, self.h);
-        if w.is_none() && h.is_none() {
-            // l/s name the long and short sides of the source.
-            let (long, short) = (self.l, self.s);
-            if src_w >= src_h {
-                (w, h) = (long, short);
-            } else {
-                (w, h) = (short, long);
-            }
-        }
-        // fill, pad and fixed with one side: a square box (the service's own
-        // example: 200×100 with h_100,m_fixed gives 100×100).
-        if matches!(self.mode, Mode::Fill | Mode::Pad | Mode::Fixed) {
-            match (w, h) {
-                (Some(v), None) => h = Some(v),
-                (None, Some(v)) => w = Some(v),
-                _ => {}
-            }
-        }
-        (w.map(f64::from), h.map(f64::from))
-    }
-
-    pub fn layout(&self, src_w: u32, src_h: u32) -> ResizeLayout {
-        let (sw, sh) = (f64::from(src_w), f64::from(src_h));
-        let (bw, bh) = self.target_box(src_w, src_h);
-        if bw.is_none() && bh.is_none() {
-            let Some(p) = self.p else {
-                return ResizeLayout::Unchanged;
-            };
-            let f = f64::from(p) / 100.0;
-            if self.limit && f > 1.0 {
-                return ResizeLayout::Unchanged;
-            }
-            return self.scale_to(round_side(sw * f), round_side(sh * f), src_w, src_h);
-        }
-        let fx = bw.map(|b| b / sw);
-        let fy = bh.map(|b| b / sh);
-        match self.mode {
-            Mode::Fixed => {
-                let (w, h) = (bw.map_or(src_w, round_side), bh.map_or(src_h, round_side));
-                if self.limit && (w > src_w || h > src_h) {
-                    return ResizeLayout::Unchanged;
-                }
-                self.scale_to(w, h, src_w, src_h)
-            }
-            Mode::Lfit | Mode::Mfit | Mode::Fill | Mode::Pad => {
-                let f = match (fx, fy, self.mode) {
-                    (Some(a), Some(b), Mode::Lfit | Mode::Pad) => a.min(b),
-                    (Some(a), Some(b), _) => a.max(b),
-                    (Some(a), None, _) | (None, Some(a), _) => a,
-                    (None, None, _) => 1.0,
-                };
-                if self.limit && f > 1.0 {
-                    return ResizeLayout::Unchanged;
-                }
-                // The binding side is exact; the other rounds.
-                let w = if fx == Some(f) {
-                    bw.map_or(src_w, round_side)
-                } else {
-                    round_side(sw * f)
-                };
-                let h = if fy == Some(f) {
-                    bh.map_or(src_h, round_side)
-                } else {
-                    round_side(sh * f)
-                };
-                match self.mode {
-                    Mode::Fill => {
-                        let (cw, ch) = (
-                            bw.map_or(w, round_side).min(w),
-                            bh.map_or(h, round_side).min(h),
-                        );
-                        ResizeLayout::ScaleCrop {
-                            w,
-                            h,
-                            crop: Rect {
-                                x: (w - cw) / 2,
-                                y: (h - ch) / 2,
-                                w: cw,
-                                h: ch,
-                            },
-                        }
-                    }
-                    Mode::Pad => {
-                        let (cw, ch) = (
-                            bw.map_or(w, round_side).max(w),
-                            bh.map_or(h, round_side).max(h),
-                        );
-                        ResizeLayout::ScalePad {
-                            w,
-                            h,
-                            canvas_w: cw,
-                            canvas_h: ch,
-                            x: (cw - w) / 2,
-                            y: (ch - h) / 2,
-                        }
-                    }
-                    _ => self.scale_to(w, h, src_w, src_h),
-                }
-            }
-        }
-    }
-
-    fn scale_to(&self, w: u32, h: u32, src_w: u32, src_h: u32) -> ResizeLayout {
-        if (w, h) == (src_w, src_h) {
-            ResizeLayout::Unchanged
+    /// The neutral fit these parameters ask for:
+    /// - `p` alone: a uniform percent;
+    /// - `w`/`h` (these win) or else `l`/`s`: a box, long/short turned to the
+    ///   source; lfit inner, mfit outer, fixed exact, fill outer + centre
+    ///   crop, pad inner + centre pad in `color`;
+    /// - fill, pad and fixed with one side: a square box (the service's own
+    ///   example: 200×100 with h_100,m_fixed gives 100×100);
+    /// - `limit_1` never enlarges, `limit_0` scales either way;
+    /// - a box with `w` and `h` both given is checked against the output
+    ///   limits whatever the source.
+    pub fn fit(&self) -> Fit {
+        let upscale = if self.limit {
+            Upscale::Never
         } else {
-            ResizeLayout::Scale { w, h }
+            Upscale::Always
+        };
+        let strict_box = self.w.is_some() && self.h.is_some();
+        if self.uses_percent() {
+            let p = self.p.unwrap_or(100);
+            return Fit {
+                size: Size::Percent { x: p, y: p },
+                upscale,
+                strict_box,
+            };
+        }
+        let mut sides = if self.w.is_some() || self.h.is_some() {
+            Sides::Wh {
+                w: self.w,
+                h: self.h,
+            }
+        } else {
+            Sides::LongShort {
+                long: self.l,
+                short: self.s,
+            }
+        };
+        let kind = match self.mode {
+            Mode::Lfit => BoxKind::Inner,
+            Mode::Mfit => BoxKind::Outer,
+            Mode::Fixed => BoxKind::Exact,
+            Mode::Fill => BoxKind::Crop {
+                gravity: Gravity::Center,
+                dx: 0,
+                dy: 0,
+            },
+            Mode::Pad => BoxKind::Pad {
+                color: self.color,
+                gravity: Gravity::Center,
+            },
+        };
+        if matches!(self.mode, Mode::Fill | Mode::Pad | Mode::Fixed) {
+            let one = match sides {
+                Sides::Wh {
+                    w: Some(v),
+                    h: None,
+                }
+                | Sides::Wh {
+                    w: None,
+                    h: Some(v),
+                }
+                | Sides::LongShort {
+                    long: Some(v),
+                    short: None,
+                }
+                | Sides::LongShort {
+                    long: None,
+                    short: Some(v),
+                } => Some(v),
+                _ => None,
+            };
+            if let Some(v) = one {
+                sides = Sides::Wh {
+                    w: Some(v),
+                    h: Some(v),
+                };
+            }
+        }
+        Fit {
+            size: Size::Box { sides, kind },
+            upscale,
+            strict_box,
         }
     }
 }
@@ -296,6 +241,7 @@ pub fn parse_hex_color(s: &str) -> Option<[u8; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::Rect;
 
     fn resize(params: &[&str]) -> Resize {
         Resize::parse(&Params::parse("resize", params)).unwrap()
@@ -333,19 +279,20 @@ mod tests {
         let l = resize(&["w_150", "h_80", "m_pad"]).layout(200, 100);
         assert_eq!(
             l,
-            ResizeLayout::ScalePad {
+            Layout::ScalePad {
                 w: 150,
                 h: 75,
                 canvas_w: 150,
                 canvas_h: 80,
                 x: 0,
-                y: 2
+                y: 2,
+                color: [255, 255, 255]
             }
         );
         let l = resize(&["w_150", "h_80", "m_fill"]).layout(200, 100);
         assert_eq!(
             l,
-            ResizeLayout::ScaleCrop {
+            Layout::ScaleCrop {
                 w: 160,
                 h: 80,
                 crop: Rect {
