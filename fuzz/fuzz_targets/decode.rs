@@ -7,9 +7,9 @@
 use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
-use pixgate_api::Plan;
+use pixgate_api::{Incoming, Operation, Plan, Query, classify};
 use pixgate_codec::{Limits, read_metadata};
-use pixgate_ops::{MetadataRequest, Settings, Stop, metadata, process};
+use pixgate_ops::{Settings, Stop, metadata, process};
 
 static RESTORE_HOOK: Once = Once::new();
 
@@ -37,5 +37,15 @@ fuzz_target!(|data: &[u8]| {
         let _ = pixgate_codec::decode_dc(data, (p.width, p.height));
     }
     let _ = read_metadata(data);
-    let _ = metadata(data, MetadataRequest::CosExif, &settings);
+    // Every header-reading metadata answer a dialect offers by query.
+    for q in ["exif", "image&action=info"] {
+        let query = Query::parse(q);
+        let (_, op) = classify(&Incoming {
+            query: &query,
+            headers: &[],
+        });
+        if let Ok(Operation::Metadata(kind)) = op {
+            let _ = metadata(data, &kind, &settings);
+        }
+    }
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pixgate_api::{Plan, Query, classify};
+use pixgate_api::{Incoming, Plan, Query, classify, dialect};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -23,5 +23,11 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let _ = classify(&Query::parse(text), Some(text));
+    // Every dialect's detection and parsing, with the text in the query and
+    // in every processing header.
+    let headers: Vec<(&str, &str)> = dialect::process_headers().map(|n| (n, text)).collect();
+    let _ = classify(&Incoming {
+        query: &Query::parse(text),
+        headers: &headers,
+    });
 });

@@ -6,13 +6,17 @@ pub mod dialect;
 pub mod error;
 pub mod fit;
 pub mod geometry;
+pub mod metadata;
 pub mod params;
 pub mod plan;
 pub mod query;
 pub mod style;
 
 pub use action::format::Format;
-pub use dialect::{Dialect, DialectError, Operation, ProcessSource, classify};
+pub use dialect::{
+    DIALECTS, Dialect, DialectError, Incoming, Operation, ProcessSource, classify, pick,
+};
 pub use error::{PlanError, PlanErrorKind};
+pub use metadata::{Metadata, MetadataKind, Space};
 pub use plan::{Deliver, Output, Plan, Step};
 pub use query::Query;

@@ -12,6 +12,7 @@ use crate::action::rotate::Rotate;
 use crate::action::rounded_corners::RoundedCorners;
 use crate::action::watermark::Watermark;
 use crate::error::PlanError;
+use crate::metadata::MetadataKind;
 use crate::params::Params;
 
 /// Longest process string accepted (the service refuses over-long ones, 0017-00000288).
@@ -75,8 +76,8 @@ pub struct Output {
 pub enum Deliver {
     #[default]
     Image,
-    /// `info`: metadata JSON; alone, never combined with other steps.
-    Info,
+    /// `info`: a metadata answer; alone, never combined with other steps.
+    Metadata(MetadataKind),
     /// `average-hue`: `{"RGB": "0xRRGGBB"}` of the image after the steps.
     AverageHue,
 }
@@ -136,7 +137,7 @@ impl Plan {
                 "The process string names no action after 'image/'.",
             ));
         }
-        if plan.deliver == Deliver::Info && count > 1 {
+        if matches!(plan.deliver, Deliver::Metadata(_)) && count > 1 {
             return Err(PlanError::invalid(
                 "'info' cannot be combined with other actions.",
             ));
@@ -190,7 +191,7 @@ impl Plan {
                     )));
                 }
                 self.deliver = if p.action() == "info" {
-                    Deliver::Info
+                    Deliver::Metadata(crate::dialect::oss::INFO)
                 } else {
                     Deliver::AverageHue
                 };
@@ -234,7 +235,7 @@ impl Plan {
     /// the same work give the same canonical string (the cache key).
     pub fn canonical(&self) -> String {
         let mut out = String::from("image");
-        if self.deliver == Deliver::Info {
+        if matches!(self.deliver, Deliver::Metadata(_)) {
             out.push_str("/info");
             return out;
         }

@@ -6,43 +6,11 @@ use std::io::Cursor;
 
 use exif::{Field, In, Tag, Value};
 use pixgate_api::Format;
+pub use pixgate_api::metadata::{Metadata, Space};
 
 use crate::error::CodecError;
 use crate::jpeg::read_header;
 use crate::probe::{Probe, probe_unchecked};
-
-/// Colour model, as libvips names interpretations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Space {
-    Srgb,
-    /// Greyscale ("b-w").
-    Bw,
-    Cmyk,
-}
-
-#[derive(Debug, Clone)]
-pub struct Metadata {
-    pub format: Format,
-    pub file_size: u64,
-    /// Stored size (not orientation-corrected).
-    pub width: u32,
-    pub height: u32,
-    pub frames: u32,
-    pub orientation: u8,
-    pub space: Space,
-    pub alpha: bool,
-    /// JFIF density (units 0/1/2, x, y) when the file has no EXIF resolution.
-    pub jfif_density: Option<(u8, u16, u16)>,
-    /// Known EXIF fields, IFD0 first; IFD1 (thumbnail) fields only where
-    /// IFD0 has none of the same tag.
-    pub exif: Vec<Field>,
-}
-
-impl Metadata {
-    pub fn field(&self, tag: Tag) -> Option<&Field> {
-        self.exif.iter().find(|f| f.tag == tag)
-    }
-}
 
 /// Reads metadata. Works on any size the byte cap admits: no limits apply
 /// because no pixel is decoded.
@@ -55,7 +23,7 @@ pub fn read_metadata(bytes: &[u8]) -> Result<Metadata, CodecError> {
         None
     };
     let exif = match p.format {
-        // OSS: "PNG images return only basic properties".
+        // PNG: only the basic properties (as the services answer).
         Format::Png => None,
         Format::Jpg => jpeg
             .as_ref()
@@ -97,8 +65,8 @@ fn known_fields(e: &exif::Exif) -> Vec<Field> {
         .filter(known)
         .cloned()
         .collect();
-    // kamadak-exif follows the IFD pointers but does not list them; OSS
-    // reports them (`ExifTag`, `GPSTag`), so read them from IFD0 directly.
+    // kamadak-exif follows the IFD pointers but does not list them; exiv2
+    // (and the answers modelled on it) reports them (`ExifTag`, `GPSTag`), so read them from IFD0 directly.
     for (tag, offset) in ifd0_pointers(e.buf()) {
         out.push(Field {
             tag,
@@ -197,5 +165,22 @@ fn colour(bytes: &[u8], p: &Probe) -> (Space, bool) {
                 Err(_) => (Space::Srgb, false),
             }
         }
+    }
+}
+
+/// Lower-case hex MD5 of the source bytes.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod md5_tests {
+    #[test]
+    fn md5_is_lower_hex() {
+        assert_eq!(super::md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
     }
 }

@@ -10,7 +10,7 @@ mod stop;
 mod text;
 
 pub use error::OpsError;
-pub use metadata::{MetadataRequest, metadata};
+pub use metadata::metadata;
 pub use pipeline::{DEFAULT_QUALITY, Product, Settings, output_format, process};
 pub use stop::Stop;
 pub use text::Fonts;

@@ -1,67 +1,55 @@
-//! Metadata answers: OSS `image/info`, QingStor `?image&action=info`, COS
-//! `?exif`, `?imageInfo` and `?imageAve`. Only `imageInfo`'s colour and
-//! `imageAve` decode pixels (JPEG at 1/8 scale); the rest read headers.
+//! Metadata answers: reads what a [`MetadataKind`] asks for (headers and
+//! EXIF, the MD5, the average colour), checks its limits, and lets the kind
+//! write its body. Which service's answer it is, this module never knows.
+//! Only the average colour decodes pixels (JPEG at 1/8 scale).
 
-use pixgate_api::Plan;
-use pixgate_codec::info::{cos_exif, cos_image_info, md5_hex, oss_info, qingstor_info};
-use pixgate_codec::{CodecError, Metadata, read_metadata};
+use pixgate_api::metadata::{Facts, Metadata, MetadataKind, SourceLimits};
+use pixgate_api::{Deliver, Plan};
+use pixgate_codec::{CodecError, md5_hex, read_metadata};
 
 use crate::error::OpsError;
 use crate::pipeline::{Product, Settings, process};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetadataRequest {
-    OssInfo,
-    QingStorInfo,
-    CosExif,
-    CosImageInfo,
-    CosImageAve,
-}
-
-impl MetadataRequest {
-    /// A stable name for cache keys and ETags.
-    pub fn canonical(self) -> &'static str {
-        match self {
-            MetadataRequest::OssInfo => "image/info",
-            MetadataRequest::QingStorInfo => "qingstor/image/info",
-            MetadataRequest::CosExif => "cos/exif",
-            MetadataRequest::CosImageInfo => "cos/imageInfo",
-            MetadataRequest::CosImageAve => "cos/imageAve",
-        }
-    }
-}
-
 pub fn metadata(
     bytes: &[u8],
-    request: MetadataRequest,
+    kind: &MetadataKind,
     settings: &Settings,
 ) -> Result<Product, OpsError> {
-    let json = match request {
-        MetadataRequest::OssInfo => oss_info(&read_metadata(bytes)?),
-        MetadataRequest::QingStorInfo => qingstor_info(&read_metadata(bytes)?),
-        MetadataRequest::CosExif => {
-            let m = read_metadata(bytes)?;
-            cos_limits(&m)?;
-            cos_exif(&m)
+    let meta = if kind.reads.headers {
+        let m = read_metadata(bytes)?;
+        if let Some(limits) = &kind.limits {
+            check(&m, limits)?;
         }
-        MetadataRequest::CosImageInfo => {
-            let m = read_metadata(bytes)?;
-            cos_limits(&m)?;
-            cos_image_info(&m, &md5_hex(bytes), &average(bytes, settings)?)
-        }
-        MetadataRequest::CosImageAve => format!("{{\"RGB\": \"{}\"}}", average(bytes, settings)?),
+        Some(m)
+    } else {
+        None
     };
-    Ok(Product::Json(json))
+    let md5 = kind.reads.md5.then(|| md5_hex(bytes));
+    let average = if kind.reads.average {
+        Some(average(bytes, settings)?)
+    } else {
+        None
+    };
+    let facts = Facts {
+        meta: meta.as_ref(),
+        md5: md5.as_deref(),
+        average: average.as_deref(),
+    };
+    Ok(Product::Json((kind.body)(&facts)))
 }
 
-/// COS's own input limits (its documentation): ≤ 30000 px a side, ≤ 250 MP
-/// (frames counted).
-fn cos_limits(m: &Metadata) -> Result<(), OpsError> {
+/// A service's own input limits, read from the headers.
+fn check(m: &Metadata, limits: &SourceLimits) -> Result<(), OpsError> {
     let pixels = u64::from(m.width) * u64::from(m.height) * u64::from(m.frames.max(1));
-    if m.width > 30_000 || m.height > 30_000 || pixels > 250_000_000 {
+    if m.width > limits.side || m.height > limits.side || pixels > limits.pixels {
         return Err(CodecError::TooLarge(format!(
-            "The image is {}x{} ({} frames); COS reads at most 30000 px a side and 250 MP.",
-            m.width, m.height, m.frames
+            "The image is {}x{} ({} frames); {} reads at most {} px a side and {} MP.",
+            m.width,
+            m.height,
+            m.frames,
+            limits.service,
+            limits.side,
+            limits.pixels / 1_000_000
         ))
         .into());
     }
@@ -70,7 +58,10 @@ fn cos_limits(m: &Metadata) -> Result<(), OpsError> {
 
 /// `0xrrggbb` of the whole image, by the average-hue action.
 fn average(bytes: &[u8], settings: &Settings) -> Result<String, OpsError> {
-    let plan = Plan::parse("average-hue")?;
+    let plan = Plan {
+        deliver: Deliver::AverageHue,
+        ..Plan::default()
+    };
     match process(bytes, &plan, settings)? {
         Product::Json(json) => Ok(json
             .split('"')

@@ -76,13 +76,9 @@ pub fn output_format(plan: &Plan, source: Format) -> Format {
 }
 
 pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
-    if plan.deliver == Deliver::Info {
-        // Headers only: no limits, since no pixel is decoded.
-        return crate::metadata::metadata(
-            bytes,
-            crate::metadata::MetadataRequest::OssInfo,
-            settings,
-        );
+    if let Deliver::Metadata(kind) = &plan.deliver {
+        // The kind says what to read; its own limits only (no pixel work).
+        return crate::metadata::metadata(bytes, kind, settings);
     }
     let limits = &settings.limits;
     let p = probe(bytes)?;

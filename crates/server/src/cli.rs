@@ -14,11 +14,20 @@ use crate::error::ApiError;
 use crate::server::Server;
 use crate::state::AppState;
 
+/// The one-line description, naming the dialects the proxy speaks.
+fn about() -> String {
+    let names: Vec<_> = pixgate_api::DIALECTS.iter().map(|d| d.name()).collect();
+    format!(
+        "An image-processing proxy for S3-compatible storage, speaking the {} image URL dialects",
+        names.join(", ")
+    )
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pixgate",
     version,
-    about = "An OSS-compatible image-processing proxy for S3-compatible storage"
+    about = about()
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,7 +1,8 @@
 //! Every failure a client can see, and the one place it is mapped to the wire:
-//! status, code, and body in the dialect's format (SPEC §7).
+//! status and code (SPEC §7); the body is the request's dialect's
+//! (`Dialect::render_error`).
 
-use pixgate_api::{Dialect, DialectError, PlanError, PlanErrorKind};
+use pixgate_api::{DialectError, PlanError, PlanErrorKind};
 use pixgate_codec::CodecError;
 use pixgate_ops::OpsError;
 use pixgate_origin::OriginError;
@@ -80,33 +81,6 @@ impl Code {
             Code::UpstreamError => "UpstreamError",
             Code::UpstreamTimeout => "UpstreamTimeout",
             Code::ServiceUnavailable => "ServiceUnavailable",
-        }
-    }
-
-    /// QingStor's snake-case codes (its error_code page).
-    fn qingstor(self) -> &'static str {
-        match self {
-            Code::InvalidArgument
-            | Code::MissingArgument
-            | Code::BadRequest
-            | Code::WatermarkError
-            | Code::InvalidObjectName => "invalid_argument",
-            Code::ImageTooLarge => "image_too_large",
-            Code::AccessDenied
-            | Code::SignatureDoesNotMatch
-            | Code::InvalidAccessKeyId
-            | Code::RequestTimeTooSkewed => "permission_denied",
-            Code::NoSuchKey => "object_not_exists",
-            Code::NoSuchBucket => "bucket_not_exists",
-            Code::NoSuchStyle => "style_not_exists",
-            Code::MethodNotAllowed => "method_not_allowed",
-            Code::InvalidRange => "invalid_range",
-            Code::NotImplemented => "not_implemented",
-            Code::InternalError => "internal_error",
-            Code::UpstreamUnreachable
-            | Code::UpstreamError
-            | Code::UpstreamTimeout
-            | Code::ServiceUnavailable => "service_unavailable",
         }
     }
 }
@@ -205,95 +179,9 @@ impl From<DialectError> for ApiError {
     }
 }
 
-/// The error body in the dialect's shape, with its content type.
-pub fn render(
-    dialect: Dialect,
-    e: &ApiError,
-    request_id: &str,
-    host: &str,
-) -> (String, &'static str) {
-    match dialect {
-        // OSS and COS share the S3 XML envelope; COS names the host slot TraceId.
-        Dialect::Oss | Dialect::Cos => {
-            let host_tag = if dialect == Dialect::Oss {
-                "HostId"
-            } else {
-                "TraceId"
-            };
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{}</Code>\n  <Message>{}</Message>\n  <RequestId>{}</RequestId>\n  <{host_tag}>{}</{host_tag}>\n</Error>\n",
-                e.code.as_str(),
-                xml_escape(&e.message),
-                xml_escape(request_id),
-                xml_escape(host),
-            );
-            (body, "application/xml")
-        }
-        Dialect::QingStor => {
-            let body = format!(
-                "{{\"code\":{},\"message\":{},\"request_id\":{},\"url\":\"https://docs.qingcloud.com/qingstor/api/common/error_code\"}}",
-                json_string(e.code.qingstor()),
-                json_string(&e.message),
-                json_string(request_id),
-            );
-            (body, "application/json")
-        }
-    }
-}
-
-/// Escapes element text: `&`, `<`, `>` (quotes need no escaping there).
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // Control characters are not allowed in XML 1.0 at all.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn oss_envelope_escapes_everything_it_echoes() {
-        let e = ApiError::new(Code::InvalidArgument, "bad <w> & \"h\"");
-        let (body, ct) = render(Dialect::Oss, &e, "ABC", "h<o>st");
-        assert_eq!(ct, "application/xml");
-        assert!(body.contains("<Code>InvalidArgument</Code>"));
-        assert!(body.contains("<Message>bad &lt;w&gt; &amp; \"h\"</Message>"));
-        assert!(body.contains("<RequestId>ABC</RequestId>"));
-        assert!(body.contains("<HostId>h&lt;o&gt;st</HostId>"));
-    }
-
-    #[test]
-    fn qingstor_is_json_with_its_codes() {
-        let e = ApiError::new(Code::NoSuchKey, "gone \"x\"");
-        let (body, ct) = render(Dialect::QingStor, &e, "ID", "h");
-        assert_eq!(ct, "application/json");
-        assert!(body.starts_with("{\"code\":\"object_not_exists\",\"message\":\"gone \\\"x\\\"\""));
-    }
 
     #[test]
     fn every_origin_error_gets_a_sensible_status() {

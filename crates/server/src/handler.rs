@@ -9,21 +9,17 @@ use http::header::{
     ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RETRY_AFTER, VARY,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use pixgate_api::style::split_styled_key;
-use pixgate_api::{Dialect, Operation, Plan, ProcessSource, Query, classify};
-use pixgate_ops::MetadataRequest;
+use pixgate_api::dialect::{self, Dialect, Incoming};
+use pixgate_api::{Operation, Query};
 
 use crate::body::{self, Body, End};
 use crate::connections::Busy;
-use crate::error::{ApiError, Code, render};
+use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint};
 use crate::state::AppState;
 use crate::{access, health, original, process, request_id};
 use tracing::Instrument;
-
-/// Header carrying the request id, as OSS names it.
-pub const REQUEST_ID: &str = "x-oss-request-id";
 
 /// What the log line tells about a request besides method and status.
 #[derive(Debug, Default)]
@@ -53,18 +49,18 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         .to_owned();
     let head = parts.method == Method::HEAD;
 
+    // The dialect is chosen here, once: it parses the request and renders
+    // its errors.
     let query = Query::parse(parts.uri.query().unwrap_or(""));
-    let process_header = parts
-        .headers
-        .get("x-oss-process")
-        .and_then(|v| v.to_str().ok());
-    let operation = classify(&query, process_header);
-    let dialect = match &operation {
-        Ok(op) => op.dialect(),
-        Err(e) => e.dialect(),
-    };
+    let process_headers: Vec<(&str, &str)> = dialect::process_headers()
+        .filter_map(|name| Some((name, parts.headers.get(name)?.to_str().ok()?)))
+        .collect();
+    let (dialect, operation) = dialect::classify(&Incoming {
+        query: &query,
+        headers: &process_headers,
+    });
     let kind = match &operation {
-        Ok(op) => operation_name(op),
+        Ok(op) => dialect.label(op),
         Err(_) => "invalid",
     };
 
@@ -85,14 +81,21 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         path: parts.uri.path().to_owned(),
         started,
         outcome: Outcome::default(),
-        dialect: dialect.as_str(),
+        dialect: dialect.name(),
         kind,
         status: 0,
         trace: None,
     };
-    let result = dispatch(&state, &parts, operation, &mut log.outcome, deadline)
-        .instrument(span.clone())
-        .await;
+    let result = dispatch(
+        &state,
+        &parts,
+        dialect,
+        operation,
+        &mut log.outcome,
+        deadline,
+    )
+    .instrument(span.clone())
+    .await;
     let endpoint = route::endpoint(parts.uri.path()).is_some();
     let mut response = match result {
         Ok(response) => response,
@@ -104,14 +107,20 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
     log.status = response.status().as_u16();
     span.record("status", log.status);
     if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, v);
+        // The dialect's own name for it, and the default dialect's, which
+        // every response has always carried.
+        let headers = response.headers_mut();
+        headers.insert(dialect::default_dialect().request_id_header(), v.clone());
+        headers.insert(dialect.request_id_header(), v);
     }
     if !endpoint {
-        // The bytes depend on this header as well as on the URL (it may
+        // The bytes depend on these headers as well as on the URL (they may
         // carry a process string): a CDN must not serve one for the other.
-        response
-            .headers_mut()
-            .append(VARY, HeaderValue::from_static("x-oss-process"));
+        for name in dialect::process_headers() {
+            response
+                .headers_mut()
+                .append(VARY, HeaderValue::from_static(name));
+        }
     }
     log.trace = response.extensions_mut().remove::<Trace>();
     let length = response
@@ -201,6 +210,7 @@ impl Drop for LogLine {
 async fn dispatch(
     state: &AppState,
     parts: &http::request::Parts,
+    dialect: &'static dyn Dialect,
     operation: Result<Operation, pixgate_api::DialectError>,
     outcome: &mut Outcome,
     deadline: Instant,
@@ -250,16 +260,15 @@ async fn dispatch(
     )?;
     let mut key = target.key;
     if operation == Operation::Original
-        && let Some(styled) = split_styled_key(&key, &bucket.separators, &bucket.styles)
+        && let Some((styled, real_key)) =
+            dialect.style_in_key(&key, &bucket.separators, &bucket.styles)
     {
-        operation = Operation::OssStyle {
-            name: styled.style.to_owned(),
-            source: ProcessSource::Path,
-        };
-        key = styled.key.to_owned();
+        operation = styled;
+        key = real_key.to_owned();
         outcome.key = Some(key.clone());
     }
-    access::check(bucket, &key, &operation, &principal)?;
+    let hint = dialect::style_hint(dialect);
+    access::check(bucket, &key, &operation, &principal, hint)?;
     let headers = &parts.headers;
     match operation {
         Operation::Original => {
@@ -276,64 +285,37 @@ async fn dispatch(
                     ))
                 })
         }
-        Operation::OssImage { steps, .. } => {
-            let work = Work::Plan(Plan::parse(&steps)?);
+        Operation::Process { plan, .. } => {
+            let work = Work::Plan(plan?);
             process::serve(state, bucket, key, work, method, headers, deadline).await
         }
-        Operation::OssStyle { name, .. } => {
+        Operation::Style { name, .. } => {
             let content = bucket.styles.get(&name).ok_or_else(|| {
                 ApiError::new(
                     Code::NoSuchStyle,
                     format!("The style '{name}' does not exist."),
                 )
             })?;
-            let plan = Plan::parse(content.strip_prefix("image/").unwrap_or(content))?;
-            let work = Work::Plan(plan);
+            let work = Work::Plan(dialect.style_plan(content)?);
             process::serve(state, bucket, key, work, method, headers, deadline).await
         }
-        Operation::QingStor { action } if action == "info" => {
-            let work = Work::Metadata(MetadataRequest::QingStorInfo);
+        Operation::Metadata(kind) => {
+            let work = Work::Metadata(kind);
             process::serve(state, bucket, key, work, method, headers, deadline).await
         }
-        Operation::QingStor { action } => Err(ApiError::new(
-            Code::NotImplemented,
-            format!("The QingStor image action '{action}' is not supported; only info is."),
-        )),
-        Operation::CosExif | Operation::CosImageInfo | Operation::CosImageAve => {
-            let request = match operation {
-                Operation::CosExif => MetadataRequest::CosExif,
-                Operation::CosImageInfo => MetadataRequest::CosImageInfo,
-                _ => MetadataRequest::CosImageAve,
-            };
-            let work = Work::Metadata(request);
-            process::serve(state, bucket, key, work, method, headers, deadline).await
-        }
-    }
-}
-
-/// The operation as a metrics label (styles and path styles count as
-/// `style`; a reserved endpoint is named by its path).
-fn operation_name(op: &Operation) -> &'static str {
-    match op {
-        Operation::Original => "original",
-        Operation::OssImage { .. } => "image",
-        Operation::OssStyle { .. } => "style",
-        Operation::QingStor { .. } => "qingstor-image",
-        Operation::CosExif => "cos-exif",
-        Operation::CosImageInfo => "cos-imageinfo",
-        Operation::CosImageAve => "cos-imageave",
+        Operation::NotImplemented(message) => Err(ApiError::new(Code::NotImplemented, message)),
     }
 }
 
 /// The single place an [`ApiError`] becomes a response.
 pub fn error_response(
-    dialect: Dialect,
+    dialect: &dyn Dialect,
     e: &ApiError,
     request_id: &str,
     host: &str,
     head: bool,
 ) -> Response<Body> {
-    let (text, content_type) = render(dialect, e, request_id, host);
+    let (text, content_type) = dialect.render_error(e.code.as_str(), &e.message, request_id, host);
     let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = Response::new(body::empty());
     *response.status_mut() = status;

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::{HeaderMap, Method, Response, StatusCode};
-use pixgate_api::{Deliver, Plan};
-use pixgate_ops::{MetadataRequest, Product, Settings, Stop};
+use pixgate_api::{Deliver, MetadataKind, Plan};
+use pixgate_ops::{Product, Settings, Stop};
 use pixgate_origin::{Fetched, Object, ObjectRequest};
 
 use crate::admission::{Place, Ticket};
@@ -25,7 +25,7 @@ use crate::state::{AppState, Bucket};
 #[derive(Debug)]
 pub enum Work {
     Plan(Plan),
-    Metadata(MetadataRequest),
+    Metadata(MetadataKind),
 }
 
 impl Work {
@@ -33,7 +33,7 @@ impl Work {
     fn canonical(&self) -> String {
         match self {
             Work::Plan(p) => p.canonical(),
-            Work::Metadata(m) => m.canonical().to_owned(),
+            Work::Metadata(m) => m.canonical.to_owned(),
         }
     }
 }
@@ -45,7 +45,7 @@ impl Work {
             Work::Plan(p) => {
                 let mut names: Vec<_> = p.steps.iter().map(|s| s.name()).collect();
                 match p.deliver {
-                    Deliver::Info => names.push("info"),
+                    Deliver::Metadata(_) => names.push("info"),
                     Deliver::AverageHue => names.push("average-hue"),
                     Deliver::Image => {}
                 }
@@ -435,7 +435,7 @@ impl Job<'_> {
             let _worker = worker;
             match work {
                 Work::Plan(plan) => pixgate_ops::process(&bytes, &plan, &settings),
-                Work::Metadata(request) => pixgate_ops::metadata(&bytes, request, &settings),
+                Work::Metadata(kind) => pixgate_ops::metadata(&bytes, &kind, &settings),
             }
         })
         .await

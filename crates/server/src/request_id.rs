@@ -1,4 +1,4 @@
-//! Request ids in the shape OSS uses: 24 upper-case hex digits, unique per
+//! Request ids: 24 upper-case hex digits (the clouds' usual shape), unique per
 //! request and unlikely to repeat across restarts or replicas.
 
 use std::collections::hash_map::RandomState;

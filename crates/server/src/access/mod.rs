@@ -18,6 +18,7 @@ pub fn check(
     key: &str,
     op: &Operation,
     principal: &Principal,
+    style_hint: &str,
 ) -> Result<(), ApiError> {
     if let Principal::Key(_) = principal {
         return Ok(());
@@ -30,11 +31,13 @@ pub fn check(
     }
     // Only styles pass protection: originals, image/… and every metadata
     // endpoint of the other dialects are refused alike.
-    let needs_style = !matches!(op, Operation::OssStyle { .. });
+    let needs_style = !matches!(op, Operation::Style { .. });
     if bucket.protect.enabled && needs_style && is_protected(key, &bucket.protect.suffixes) {
         return Err(ApiError::new(
             Code::AccessDenied,
-            "You have no right to access this object because of source image protection: use a style (x-oss-process=style/<name>).",
+            format!(
+                "You have no right to access this object because of source image protection: use {style_hint}."
+            ),
         ));
     }
     Ok(())
@@ -51,13 +54,14 @@ fn is_protected(key: &str, suffixes: &[String]) -> bool {
 mod tests {
     use std::sync::Arc;
 
-    use pixgate_api::ProcessSource;
+    use pixgate_api::{Plan, ProcessSource};
     use pixgate_origin::LocalDir;
 
     use super::*;
     use crate::config::ProtectConfig;
 
     const ANON: Principal = Principal::Anonymous;
+    const HINT: &str = "a style";
 
     fn bucket(acl: Acl, protect: bool) -> Bucket {
         Bucket {
@@ -75,14 +79,14 @@ mod tests {
     }
 
     fn image() -> Operation {
-        Operation::OssImage {
-            steps: "resize,w_1".into(),
+        Operation::Process {
+            plan: Plan::parse("resize,w_1"),
             source: ProcessSource::Query,
         }
     }
 
     fn style() -> Operation {
-        Operation::OssStyle {
+        Operation::Style {
             name: "s".into(),
             source: ProcessSource::Query,
         }
@@ -95,7 +99,8 @@ mod tests {
                 &bucket(Acl::PublicRead, false),
                 "a.jpg",
                 &Operation::Original,
-                &ANON
+                &ANON,
+                HINT
             )
             .is_ok()
         );
@@ -104,14 +109,22 @@ mod tests {
     #[test]
     fn private_refuses_anonymous_and_admits_a_proven_key() {
         let b = bucket(Acl::Private, false);
-        let e = check(&b, "a.jpg", &Operation::Original, &Principal::Anonymous).unwrap_err();
+        let e = check(
+            &b,
+            "a.jpg",
+            &Operation::Original,
+            &Principal::Anonymous,
+            HINT,
+        )
+        .unwrap_err();
         assert_eq!(e.code, Code::AccessDenied);
         assert!(
             check(
                 &b,
                 "a.jpg",
                 &Operation::Original,
-                &Principal::Key("AK".into())
+                &Principal::Key("AK".into()),
+                HINT
             )
             .is_ok()
         );
@@ -120,10 +133,10 @@ mod tests {
     #[test]
     fn protection_leaves_only_styles_for_protected_suffixes() {
         let b = bucket(Acl::PublicRead, true);
-        assert!(check(&b, "a.JPG", &Operation::Original, &ANON).is_err());
-        assert!(check(&b, "a.jpg", &image(), &ANON).is_err());
-        assert!(check(&b, "a.jpg", &style(), &ANON).is_ok());
-        assert!(check(&b, "a.txt", &Operation::Original, &ANON).is_ok());
-        assert!(check(&b, "noext", &Operation::Original, &ANON).is_ok());
+        assert!(check(&b, "a.JPG", &Operation::Original, &ANON, HINT).is_err());
+        assert!(check(&b, "a.jpg", &image(), &ANON, HINT).is_err());
+        assert!(check(&b, "a.jpg", &style(), &ANON, HINT).is_ok());
+        assert!(check(&b, "a.txt", &Operation::Original, &ANON, HINT).is_ok());
+        assert!(check(&b, "noext", &Operation::Original, &ANON, HINT).is_ok());
     }
 }

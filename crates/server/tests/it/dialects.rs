@@ -230,3 +230,28 @@ async fn private_and_protected_buckets() {
     assert_eq!(res.status(), StatusCode::OK);
     px.stop().await;
 }
+
+#[tokio::test]
+async fn each_dialect_names_the_request_id_its_way_and_vary_lists_process_headers() {
+    let px = start().await;
+    for (query, own) in [
+        ("x-oss-process=image/info", "x-oss-request-id"),
+        ("image&action=info", "x-qs-request-id"),
+        ("imageInfo", "x-cos-request-id"),
+        ("exif", "x-cos-request-id"),
+    ] {
+        for path in ["/320x240.jpg", "/missing.jpg"] {
+            let res = client()
+                .get(px.url(&format!("{path}?{query}")))
+                .send()
+                .await
+                .unwrap();
+            // Every response keeps x-oss-request-id; the dialect's own
+            // header carries the same id.
+            let id = &res.headers()["x-oss-request-id"];
+            assert_eq!(&res.headers()[own], id, "{path}?{query}");
+            assert_eq!(res.headers()["vary"], "x-oss-process", "{path}?{query}");
+        }
+    }
+    px.stop().await;
+}

@@ -10,6 +10,7 @@ mod binary;
 mod cache;
 mod config_docs;
 mod corpus;
+mod dialect_names;
 mod dialects;
 mod hostile;
 mod info;

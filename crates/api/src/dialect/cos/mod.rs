@@ -1,0 +1,90 @@
+//! Tencent COS metadata: `?exif`, `?imageInfo` (also Qiniu's lower-case
+//! `?imageinfo`) and `?imageAve`. XML errors with `TraceId`.
+
+mod wire;
+
+use super::{Dialect, DialectError, Incoming, Operation};
+
+#[derive(Debug)]
+pub struct Cos;
+
+impl Cos {
+    fn kind(req: &Incoming<'_>) -> Option<crate::metadata::MetadataKind> {
+        let q = req.query;
+        if q.has("exif") {
+            Some(wire::EXIF)
+        } else if q.has("imageInfo") || q.has("imageinfo") {
+            Some(wire::IMAGE_INFO)
+        } else if q.has("imageAve") {
+            Some(wire::IMAGE_AVE)
+        } else {
+            None
+        }
+    }
+}
+
+impl Dialect for Cos {
+    fn name(&self) -> &'static str {
+        "cos"
+    }
+
+    fn request_id_header(&self) -> &'static str {
+        "x-cos-request-id"
+    }
+
+    fn detect(&self, req: &Incoming<'_>) -> bool {
+        Cos::kind(req).is_some()
+    }
+
+    fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
+        Ok(Cos::kind(req).map_or(Operation::Original, Operation::Metadata))
+    }
+
+    fn label(&self, op: &Operation) -> &'static str {
+        match op {
+            Operation::Metadata(k) if *k == wire::EXIF => "cos-exif",
+            Operation::Metadata(k) if *k == wire::IMAGE_INFO => "cos-imageinfo",
+            Operation::Metadata(k) if *k == wire::IMAGE_AVE => "cos-imageave",
+            op => op.label(),
+        }
+    }
+
+    fn render_error(
+        &self,
+        code: &str,
+        message: &str,
+        request_id: &str,
+        host: &str,
+    ) -> (String, &'static str) {
+        wire::error(code, message, request_id, host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Query;
+
+    fn op(query: &str) -> Result<Operation, DialectError> {
+        let q = Query::parse(query);
+        Cos.parse(&Incoming {
+            query: &q,
+            headers: &[],
+        })
+    }
+
+    #[test]
+    fn the_three_metadata_answers() {
+        assert_eq!(op("exif"), Ok(Operation::Metadata(wire::EXIF)));
+        assert_eq!(op("imageInfo"), Ok(Operation::Metadata(wire::IMAGE_INFO)));
+        assert_eq!(op("imageinfo"), Ok(Operation::Metadata(wire::IMAGE_INFO)));
+        assert_eq!(op("imageAve"), Ok(Operation::Metadata(wire::IMAGE_AVE)));
+    }
+
+    #[test]
+    fn errors_name_the_trace() {
+        let (body, ct) = Cos.render_error("NoSuchKey", "gone", "ID", "h&h");
+        assert_eq!(ct, "application/xml");
+        assert!(body.contains("<TraceId>h&amp;h</TraceId>"), "{body}");
+    }
+}

@@ -1,0 +1,236 @@
+//! The one place that knows a cloud. Each dialect lives in its own folder
+//! (`oss/`, `qingstor/`, `cos/`): it tells whether a request speaks it
+//! ([`Dialect::detect`]), turns the request into a neutral [`Operation`]
+//! ([`Dialect::parse`]) and renders its own wire (error bodies, request-id
+//! header, metadata bodies). The server picks a dialect once per request
+//! with [`pick`], which loops over [`DIALECTS`], and names none itself.
+
+mod cos;
+pub(crate) mod oss;
+mod qingstor;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use crate::metadata::MetadataKind;
+use crate::query::Query;
+use crate::{Plan, PlanError};
+
+/// Every dialect, in detection order: the first whose [`Dialect::detect`]
+/// says yes speaks for the request. The first entry is also the default:
+/// it answers requests no dialect claims (plain object reads, reserved
+/// endpoints) and errors raised before a dialect is known.
+///
+/// Adding a dialect: a folder beside `oss/` and one line here.
+pub const DIALECTS: &[&dyn Dialect] = &[&oss::Oss, &qingstor::QingStor, &cos::Cos];
+
+/// The dialect that speaks for requests no dialect claims.
+pub fn default_dialect() -> &'static dyn Dialect {
+    DIALECTS[0]
+}
+
+/// The dialect of a request: the first that detects it, else the default.
+pub fn pick(req: &Incoming<'_>) -> &'static dyn Dialect {
+    DIALECTS
+        .iter()
+        .copied()
+        .find(|d| d.detect(req))
+        .unwrap_or_else(default_dialect)
+}
+
+/// Every request header some dialect reads processing from: the server
+/// reads these (and only these) into [`Incoming`], and names them in
+/// `Vary` on object responses.
+pub fn process_headers() -> impl Iterator<Item = &'static str> {
+    DIALECTS
+        .iter()
+        .flat_map(|d| d.process_headers().iter().copied())
+}
+
+/// Picks the dialect and parses the request in it.
+pub fn classify(req: &Incoming<'_>) -> (&'static dyn Dialect, Result<Operation, DialectError>) {
+    let dialect = pick(req);
+    (dialect, dialect.parse(req))
+}
+
+/// How `dialect`'s clients can ask for a style: its own way, else the
+/// default dialect's (styles apply to any object, whatever dialect its
+/// other requests speak).
+pub fn style_hint(dialect: &dyn Dialect) -> &'static str {
+    dialect
+        .style_hint()
+        .or_else(|| default_dialect().style_hint())
+        .unwrap_or("a style")
+}
+
+/// What a dialect sees of a request: the query and the processing headers
+/// ([`process_headers`]) that were present.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub query: &'a Query,
+    /// (name, value) pairs, names as the dialects list them.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Incoming<'a> {
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
+/// A cloud's image-URL language.
+pub trait Dialect: Debug + Sync {
+    /// Lower-case name, for logs and metrics.
+    fn name(&self) -> &'static str;
+
+    /// Request headers that carry processing (listed in `Vary`).
+    fn process_headers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The response header that carries the request id.
+    fn request_id_header(&self) -> &'static str;
+
+    /// Whether the request speaks this dialect (query and headers only).
+    fn detect(&self, req: &Incoming<'_>) -> bool;
+
+    /// The neutral operation the request asks for. Called on the detected
+    /// dialect, and on the default one when none detected the request.
+    fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError>;
+
+    /// A style named in the key itself (`a.jpg@!thumb`), for requests that
+    /// parsed to [`Operation::Original`]: the operation and the real key.
+    fn style_in_key<'k>(
+        &self,
+        _key: &'k str,
+        _separators: &[String],
+        _styles: &BTreeMap<String, String>,
+    ) -> Option<(Operation, &'k str)> {
+        None
+    }
+
+    /// A configured style's content as a plan.
+    fn style_plan(&self, _content: &str) -> Result<Plan, PlanError> {
+        Err(PlanError {
+            kind: crate::PlanErrorKind::NotImplemented,
+            message: format!("The {} dialect has no styles.", self.name()),
+        })
+    }
+
+    /// How a client names a style in this dialect, for messages
+    /// (`a style (x-oss-process=style/<name>)`); `None`: it has no styles.
+    fn style_hint(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The operation as a metrics label.
+    fn label(&self, op: &Operation) -> &'static str {
+        op.label()
+    }
+
+    /// An error body in this dialect's shape, and its content type. `code`
+    /// is the proxy's error code name (`NoSuchKey`, `InvalidArgument`, …).
+    fn render_error(
+        &self,
+        code: &str,
+        message: &str,
+        request_id: &str,
+        host: &str,
+    ) -> (String, &'static str);
+}
+
+/// Where a process string came from; all are signed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessSource {
+    Query,
+    Header,
+    /// A style separator in the key (`a.jpg@!thumb`).
+    Path,
+}
+
+/// What the request asks the proxy to do with the object, in no dialect's
+/// words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// No processing: the stored bytes.
+    Original,
+    /// Run a plan. A plan that does not parse is kept as its error: it is
+    /// reported only once the request has passed routing and access.
+    Process {
+        plan: Result<Plan, PlanError>,
+        source: ProcessSource,
+    },
+    /// Run the bucket's style of this name.
+    Style { name: String, source: ProcessSource },
+    /// A metadata answer (the dialect's body).
+    Metadata(MetadataKind),
+    /// A request the dialect knows but the proxy does not serve (501 once
+    /// the request has passed routing and access), with the client's message.
+    NotImplemented(String),
+}
+
+impl Operation {
+    /// The neutral metrics label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Operation::Original => "original",
+            Operation::Process { .. } => "image",
+            Operation::Style { .. } => "style",
+            Operation::Metadata(kind) => kind.canonical,
+            Operation::NotImplemented(_) => "unsupported",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DialectError {
+    #[error("The x-oss-process value is empty.")]
+    EmptyProcess,
+    #[error(
+        "The x-oss-process namespace '{0}' is not image processing; this proxy serves only 'image/…' and 'style/…'."
+    )]
+    UnsupportedNamespace(String),
+    #[error("The x-oss-process value '{0}' does not start with 'image/' or 'style/'.")]
+    MalformedProcess(String),
+    #[error("The style name is empty.")]
+    EmptyStyle,
+    #[error("The QingStor image request needs an action parameter, e.g. ?image&action=info.")]
+    MissingQingStorAction,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pick_for(query: &str, headers: &[(&str, &str)]) -> &'static str {
+        let q = Query::parse(query);
+        pick(&Incoming { query: &q, headers }).name()
+    }
+
+    #[test]
+    fn the_first_detecting_dialect_speaks_else_the_default() {
+        assert_eq!(pick_for("", &[]), "oss");
+        assert_eq!(pick_for("versionId=1", &[]), "oss");
+        assert_eq!(pick_for("image&action=info", &[]), "qingstor");
+        assert_eq!(pick_for("exif", &[]), "cos");
+        assert_eq!(pick_for("imageAve", &[]), "cos");
+        // The OSS parameter wins over every other dialect's.
+        assert_eq!(pick_for("exif&x-oss-process=image/info", &[]), "oss");
+        assert_eq!(
+            pick_for("image&action=info", &[("x-oss-process", "image/info")]),
+            "oss"
+        );
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = DIALECTS.iter().map(|d| d.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DIALECTS.len());
+    }
+}

@@ -1,0 +1,81 @@
+//! QingStor: `?image&action=<action>`; only `info` is served. JSON errors.
+
+mod wire;
+
+use super::{Dialect, DialectError, Incoming, Operation};
+
+#[derive(Debug)]
+pub struct QingStor;
+
+impl Dialect for QingStor {
+    fn name(&self) -> &'static str {
+        "qingstor"
+    }
+
+    fn request_id_header(&self) -> &'static str {
+        "x-qs-request-id"
+    }
+
+    fn detect(&self, req: &Incoming<'_>) -> bool {
+        req.query.has("image")
+    }
+
+    fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
+        match req.query.get("action") {
+            Some("info") => Ok(Operation::Metadata(wire::INFO)),
+            Some(action) if !action.is_empty() => Ok(Operation::NotImplemented(format!(
+                "The QingStor image action '{action}' is not supported; only info is."
+            ))),
+            _ => Err(DialectError::MissingQingStorAction),
+        }
+    }
+
+    fn label(&self, _op: &Operation) -> &'static str {
+        "qingstor-image"
+    }
+
+    fn render_error(
+        &self,
+        code: &str,
+        message: &str,
+        request_id: &str,
+        _host: &str,
+    ) -> (String, &'static str) {
+        wire::error(code, message, request_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Query;
+
+    fn op(query: &str) -> Result<Operation, DialectError> {
+        let q = Query::parse(query);
+        QingStor.parse(&Incoming {
+            query: &q,
+            headers: &[],
+        })
+    }
+
+    #[test]
+    fn info_and_the_rest() {
+        assert_eq!(op("image&action=info"), Ok(Operation::Metadata(wire::INFO)));
+        assert!(matches!(
+            op("image&action=resize:w_1"),
+            Ok(Operation::NotImplemented(_))
+        ));
+        assert_eq!(op("image"), Err(DialectError::MissingQingStorAction));
+        assert_eq!(
+            op("image&action="),
+            Err(DialectError::MissingQingStorAction)
+        );
+    }
+
+    #[test]
+    fn qingstor_is_json_with_its_codes() {
+        let (body, ct) = QingStor.render_error("NoSuchKey", "gone \"x\"", "ID", "h");
+        assert_eq!(ct, "application/json");
+        assert!(body.starts_with("{\"code\":\"object_not_exists\",\"message\":\"gone \\\"x\\\"\""));
+    }
+}
