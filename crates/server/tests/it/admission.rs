@@ -206,14 +206,7 @@ async fn silent_and_preface_only_connections_are_closed_after_the_header_timeout
             .status(),
         200
     );
-    let m = client()
-        .get(px.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = crate::support::scrape(&px).await;
     let silent = [("reason", "silent")];
     assert_eq!(
         crate::support::metric(&m, "pixgate_connections_closed_total", &silent),

@@ -220,14 +220,7 @@ fn the_example_config_is_valid_and_lists_the_defaults() {
 /// `/metrics` scrape asking (a loaded machine may take a while to read it).
 async fn wait_in_flight(addr: SocketAddr) {
     for _ in 0..200 {
-        let m = client()
-            .get(format!("http://{addr}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let m = crate::support::scrape_at(addr).await;
         if metric(&m, "pixgate_in_flight_requests", &[]) >= 2.0 {
             return;
         }

@@ -9,16 +9,10 @@ use futures_util::future::join_all;
 use crate::s3_originals::s3_config;
 use crate::support::{
     Pixgate, S3Server, SK, client, corpus_file, hold_the_admission, metric, one_admission_proxy,
-    photos_dir,
+    photos_dir, scrape,
 };
 
 const UPSTREAM: &str = "upstream-photos";
-
-async fn scrape(px: &Pixgate) -> String {
-    let res = client().get(px.url("/metrics")).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    res.text().await.unwrap()
-}
 
 fn width_of(bytes: &[u8]) -> u32 {
     image::load_from_memory(bytes).unwrap().width()

@@ -155,14 +155,7 @@ async fn an_expensive_plan_on_a_small_source_is_refused_before_decoding() {
     assert_eq!(xml_tag(&body, "Code").as_deref(), Some("ImageTooLarge"));
     assert!(body.contains("ms of processing"), "{body}");
     // Refused from the header: nothing was decoded.
-    let m = client()
-        .get(px.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = crate::support::scrape(&px).await;
     assert_eq!(metric(&m, "pixgate_renders_total", &[]), 0.0, "{m}");
     // The same steps at an ordinary size are fine.
     let res = client()

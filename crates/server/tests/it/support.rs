@@ -211,6 +211,22 @@ impl Pixgate {
     }
 }
 
+/// The `/metrics` text of the server at `addr`.
+pub async fn scrape_at(addr: SocketAddr) -> String {
+    let res = client()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+/// The `/metrics` text of `px`.
+pub async fn scrape(px: &Pixgate) -> String {
+    scrape_at(px.addr).await
+}
+
 /// The value of a sample in a Prometheus text exposition, e.g.
 /// `metric(text, "pixgate_renders_total", &[])`; 0 when absent.
 pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
