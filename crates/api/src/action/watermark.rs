@@ -338,11 +338,7 @@ impl MarkText {
         };
         let color = match p.get("color") {
             None => [0, 0, 0],
-            Some(c) => parse_color(c).ok_or_else(|| {
-                PlanError::invalid(format!(
-                    "The watermark parameter color_{c} is not a colour: give six hex digits, e.g. color_FFFFFF."
-                ))
-            })?,
+            Some(c) => text_color(c)?,
         };
         Ok(MarkText {
             text,
@@ -353,6 +349,21 @@ impl MarkText {
             rotate: (p.int("rotate", 0..=360)?.unwrap_or(0) % 360) as u32,
         })
     }
+}
+
+/// `color_`: six hex digits are the colour itself (the current service);
+/// anything else is URL-safe base64 of `#RRGGBB` (the older guide's
+/// `color_I0ZGMDAwMA` for red), as SPEC §3 decides.
+fn text_color(c: &str) -> Result<[u8; 3], PlanError> {
+    if let Some(rgb) = parse_color(c) {
+        return Ok(rgb);
+    }
+    let decoded = decode_base64(c)?;
+    parse_color(decoded.trim().trim_start_matches('#')).ok_or_else(|| {
+        PlanError::invalid(format!(
+            "The watermark parameter color_{c} is not a colour: give six hex digits (color_FF0000) or base64 of '#RRGGBB' (color_I0ZGMDAwMA)."
+        ))
+    })
 }
 
 fn parse_color(c: &str) -> Option<[u8; 3]> {
@@ -366,6 +377,25 @@ fn parse_color(c: &str) -> Option<[u8; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_colour_is_plain_hex_or_base64_of_hash_hex() {
+        let colour = |c: &str| {
+            let w = wm(&format!("watermark,text_SGVsbG8,color_{c}")).map_err(|e| e.message)?;
+            Ok::<_, String>(w.text.map(|t| t.color))
+        };
+        assert_eq!(colour("FF0000"), Ok(Some([255, 0, 0])));
+        // The older guide's form: URL-safe base64 of "#FF0000", padded or not.
+        assert_eq!(colour("I0ZGMDAwMA"), Ok(Some([255, 0, 0])));
+        assert_eq!(colour("I0ZGMDAwMA=="), Ok(Some([255, 0, 0])));
+        // Base64 of a non-colour, and a non-base64 value, are refused by name.
+        assert!(colour("aGVsbG8").unwrap_err().contains("is not a colour"));
+        assert_eq!(colour("#FF0000").unwrap_err(), BASE64_MESSAGE);
+        // Both spellings are one canonical string (one cache entry).
+        let a = wm("watermark,text_SGVsbG8,color_I0ZGMDAwMA").unwrap();
+        let b = wm("watermark,text_SGVsbG8,color_FF0000").unwrap();
+        assert_eq!(a, b);
+    }
 
     fn wm(s: &str) -> Result<Watermark, PlanError> {
         let mut parts = s.split(',');

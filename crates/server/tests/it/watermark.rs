@@ -382,3 +382,29 @@ async fn an_oversized_text_line_is_refused_before_it_is_drawn() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(xml_tag(&body, "Code").as_deref(), Some("InvalidArgument"));
 }
+
+#[tokio::test]
+async fn a_base64_text_colour_is_the_same_colour_as_its_hex() {
+    let b = bucket().await;
+    // The older guide's `color_I0ZGMDAwMA` is base64 of "#FF0000".
+    let hex = b
+        .image(
+            "white.png",
+            "image/watermark,text_SGVsbG8,color_FF0000/format,png",
+        )
+        .await;
+    let b64 = b
+        .image(
+            "white.png",
+            "image/watermark,text_SGVsbG8,color_I0ZGMDAwMA/format,png",
+        )
+        .await;
+    assert_eq!(hex, b64);
+    // And the glyphs are red: some pixels are pure red, none dark.
+    let red = b64
+        .pixels()
+        .filter(|p| p.0[0] > 200 && p.0[1] < 40 && p.0[2] < 40)
+        .count();
+    assert!(red > 100, "{red} red pixels");
+    assert!(b64.pixels().all(|p| p.0[0] > 200));
+}
