@@ -290,13 +290,14 @@ async fn dispatch(
             process::serve(state, bucket, key, work, method, headers, deadline).await
         }
         Operation::Style { name, .. } => {
-            let content = bucket.styles.get(&name).ok_or_else(|| {
+            // Parsed when the configuration loaded.
+            let plan = bucket.style_plans.get(&name).cloned().ok_or_else(|| {
                 ApiError::new(
                     Code::NoSuchStyle,
                     format!("The style '{name}' does not exist."),
                 )
             })?;
-            let work = Work::Plan(dialect.style_plan(content)?);
+            let work = Work::Plan(plan);
             process::serve(state, bucket, key, work, method, headers, deadline).await
         }
         Operation::Metadata(kind) => {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use pixgate_api::Plan;
 use pixgate_codec::Limits;
 use pixgate_origin::{LocalDir, Origin, S3Credentials, S3Origin, S3Settings};
 
@@ -23,8 +24,10 @@ pub struct Bucket {
     pub protect: ProtectConfig,
     pub auto_orient: bool,
     pub separators: Vec<String>,
-    /// name -> `image/…` (validated at start).
+    /// name -> `image/…` as configured (style separators look names up here).
     pub styles: BTreeMap<String, String>,
+    /// name -> its plan, parsed once when the configuration loads.
+    pub style_plans: BTreeMap<String, Plan>,
 }
 
 #[derive(Debug)]
@@ -69,6 +72,10 @@ impl AppState {
                     auto_orient: b.auto_orient,
                     separators: b.separators.clone(),
                     styles: b.styles.clone(),
+                    style_plans: parse_styles(&b.styles).map_err(|message| ConfigError {
+                        key: format!("buckets[{i}].styles"),
+                        message,
+                    })?,
                 },
             );
         }
@@ -97,6 +104,22 @@ impl AppState {
             cancel: Arc::new(AtomicBool::new(false)),
         })
     }
+}
+
+/// Each style's plan, in the grammar styles are written in (the default
+/// dialect's); validation has already refused bad ones, so an error here
+/// only names the style.
+fn parse_styles(styles: &BTreeMap<String, String>) -> Result<BTreeMap<String, Plan>, String> {
+    let dialect = pixgate_api::dialect::default_dialect();
+    styles
+        .iter()
+        .map(|(name, content)| {
+            let plan = dialect
+                .style_plan(content)
+                .map_err(|e| format!("style '{name}': {}", e.message))?;
+            Ok((name.clone(), plan))
+        })
+        .collect()
 }
 
 fn build_origin(

@@ -75,6 +75,7 @@ mod tests {
             auto_orient: true,
             separators: Vec::new(),
             styles: Default::default(),
+            style_plans: Default::default(),
         }
     }
 
