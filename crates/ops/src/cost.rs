@@ -17,7 +17,7 @@
 //! prints each measurement and the estimate beside the measured time of
 //! whole plans. They are rounded up: the estimate errs on the high side.
 
-use pixgate_api::action::watermark::{MarkStep, Watermark};
+use pixgate_api::action::watermark::Watermark;
 use pixgate_api::fit::Layout;
 use pixgate_api::{Deliver, Format, Plan, Step};
 use pixgate_codec::{Limits, Probe, probe};
@@ -454,24 +454,14 @@ fn watermark_ns(wm: &Watermark, w: u32, h: u32, settings: &Settings) -> Option<f
             ns += decode_ns(bytes, &p, 1);
             let (mut mw, mut mh) = p.oriented_size();
             ns += ns::ORIENT_PX * px(mw, mh);
-            if let Some(percent) = m.percent {
-                let tw = (u64::from(w) * u64::from(percent)).div_ceil(100).max(1) as u32;
-                let th = ((u64::from(mh) * u64::from(tw) + u64::from(mw) / 2)
-                    / u64::from(mw.max(1)))
-                .max(1) as u32;
+            if let Some((tw, th)) = m.percent_size(w, mw, mh) {
                 check_output(tw, th, limits).ok()?;
                 ns += resize_ns((mw, mh), (tw, th), 4.0);
                 (mw, mh) = (tw, th);
             }
             let mut c = 4;
             for step in &m.steps {
-                let step = match *step {
-                    MarkStep::Resize(r) => Step::Resize(r),
-                    MarkStep::Crop(c) => Step::Crop(c),
-                    MarkStep::IndexCrop(c) => Step::IndexCrop(c),
-                    MarkStep::RoundedCorners(c) => Step::RoundedCorners(c),
-                    MarkStep::Rotate(r) => Step::Rotate(r),
-                };
+                let step = step.step();
                 let out = checked_output(&step, mw, mh, limits)?;
                 ns += step_ns(&step, (mw, mh), (mw, mh), out, &mut c, true, settings)?;
                 (mw, mh) = out;

@@ -66,6 +66,35 @@ pub enum MarkStep {
     Rotate(Rotate),
 }
 
+impl MarkStep {
+    /// The pipeline step it runs as.
+    pub fn step(self) -> crate::Step {
+        use crate::Step;
+        match self {
+            MarkStep::Resize(r) => Step::Resize(r),
+            MarkStep::Crop(c) => Step::Crop(c),
+            MarkStep::IndexCrop(c) => Step::IndexCrop(c),
+            MarkStep::RoundedCorners(c) => Step::RoundedCorners(c),
+            MarkStep::Rotate(r) => Step::Rotate(r),
+        }
+    }
+}
+
+impl MarkImage {
+    /// The size `P_n` scales a `w`×`h` mark to on a `main_w`-wide image
+    /// (n % of that width, the height in proportion, each side at least
+    /// 1); `None` without `P_`.
+    pub fn percent_size(&self, main_w: u32, w: u32, h: u32) -> Option<(u32, u32)> {
+        let percent = self.percent?;
+        let tw = (u64::from(main_w) * u64::from(percent))
+            .div_ceil(100)
+            .max(1) as u32;
+        let th =
+            ((u64::from(h) * u64::from(tw) + u64::from(w) / 2) / u64::from(w.max(1))).max(1) as u32;
+        Some((tw, th))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkText {
     pub text: String,

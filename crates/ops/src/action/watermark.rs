@@ -2,8 +2,7 @@
 //! its opacity, and blends it at the gravity with margins — or tiles it over
 //! the whole image with `fill_1`.
 
-use pixgate_api::Step;
-use pixgate_api::action::watermark::{MarkImage, MarkStep, MarkText, Watermark};
+use pixgate_api::action::watermark::{MarkImage, MarkText, Watermark};
 use pixgate_api::geometry::Gravity;
 use pixgate_codec::{Frame, decode, probe};
 
@@ -109,24 +108,12 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
         f = orient::apply_orientation(&f, p.orientation);
     }
     let mut f = f.into_rgba();
-    if let Some(percent) = m.percent {
-        let tw = (u64::from(main_w) * u64::from(percent))
-            .div_ceil(100)
-            .max(1) as u32;
-        let th = ((u64::from(f.height) * u64::from(tw) + u64::from(f.width) / 2)
-            / u64::from(f.width.max(1)))
-        .max(1) as u32;
+    if let Some((tw, th)) = m.percent_size(main_w, f.width, f.height) {
         check_output(tw, th, limits)?;
         f = resize::scale(&f, tw, th)?;
     }
     for step in &m.steps {
-        let step = match *step {
-            MarkStep::Resize(r) => Step::Resize(r),
-            MarkStep::Crop(c) => Step::Crop(c),
-            MarkStep::IndexCrop(c) => Step::IndexCrop(c),
-            MarkStep::RoundedCorners(c) => Step::RoundedCorners(c),
-            MarkStep::Rotate(r) => Step::Rotate(r),
-        };
+        let step = step.step();
         let (w, h) = (f.width, f.height);
         // The mark's own steps obey the output limits before allocating.
         let (nw, nh) = step_output(&step, w, h)?;
