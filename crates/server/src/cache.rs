@@ -183,11 +183,8 @@ impl Caches {
         F: FnOnce(Option<Arc<Known>>) -> Fut,
         Fut: Future<Output = Result<Revalidated, ApiError>>,
     {
-        if let Some(known) = self.known.get(id).await
-            && known.checked.elapsed() < self.fresh_for
-        {
-            return Ok((known, None));
-        }
+        // Callers look at `fresh` first (they decide whether to take a place
+        // in line on it); a key that turned fresh meanwhile is a `Nop` below.
         let mut read = None;
         let fresh_for = self.fresh_for;
         let outcome = self

@@ -13,7 +13,7 @@
 //! every connection is working, the newcomer gets an immediate 503.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,7 @@ pub struct Conn {
     accepted: Instant,
     /// Wakes the connection's task: closed from outside, or became idle.
     changed: Notify,
-    close: std::sync::atomic::AtomicBool,
+    close: AtomicBool,
 }
 
 /// Held while a request's response is being produced and sent.
@@ -121,7 +121,7 @@ impl Connections {
             idle_since: Mutex::new(None),
             accepted: Instant::now(),
             changed: Notify::new(),
-            close: std::sync::atomic::AtomicBool::new(false),
+            close: AtomicBool::new(false),
         });
         open.insert(conn.id, conn.clone());
         Some(conn)
@@ -131,7 +131,8 @@ impl Connections {
         lock(&self.open).remove(&conn.id);
     }
 
-    pub fn open(&self) -> usize {
+    #[cfg(test)]
+    fn open(&self) -> usize {
         lock(&self.open).len()
     }
 

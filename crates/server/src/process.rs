@@ -258,7 +258,6 @@ async fn revalidate(
     // a deadline missed while waiting here (every admission held by slow
     // downloads) is still the upstream's: the phase stays UPSTREAM.
     let ticket = state.admission.admit(place).await?;
-    phase.set(Phase::UPSTREAM);
     let bytes = read_capped(state, object, started).await?;
     *admitted = Some(ticket);
     Ok(Revalidated::New(Known::new(etag, last_modified), bytes))
@@ -384,7 +383,6 @@ impl Job<'_> {
         let (bytes, ticket) = match read {
             Some(read) => read,
             None => {
-                phase.set(Phase::QUEUE);
                 let ticket = state.admission.admit(place).await?;
                 timing.queue = admitting.elapsed();
                 let fetching = Instant::now();
