@@ -157,6 +157,52 @@ impl Fit {
         }
     }
 
+    /// The fit as text, every field written: the cache key of a resize no
+    /// OSS parameters spell (`fit,box_inner,w_300,h_-,up_never`). Two fits
+    /// write the same text only when they are equal.
+    pub fn canonical(&self, out: &mut String) {
+        use std::fmt::Write;
+        let side = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
+        out.push_str("fit");
+        match self.size {
+            Size::Percent { x, y } => {
+                let _ = write!(out, ",pct_{x}x{y}");
+            }
+            Size::Area(a) => {
+                let _ = write!(out, ",area_{a}");
+            }
+            Size::Box { sides, kind } => {
+                let kind = match kind {
+                    BoxKind::Inner => "inner".to_owned(),
+                    BoxKind::Outer => "outer".to_owned(),
+                    BoxKind::Exact => "exact".to_owned(),
+                    BoxKind::Pad {
+                        color: [r, g, b],
+                        gravity,
+                    } => format!("pad-{r:02X}{g:02X}{b:02X}-{}", gravity.as_str()),
+                    BoxKind::Crop { gravity, dx, dy } => {
+                        format!("crop-{}-{dx}-{dy}", gravity.as_str())
+                    }
+                };
+                let _ = write!(out, ",box_{kind}");
+                match sides {
+                    Sides::Wh { w, h } => {
+                        let _ = write!(out, ",w_{},h_{}", side(w), side(h));
+                    }
+                    Sides::LongShort { long, short } => {
+                        let _ = write!(out, ",l_{},s_{}", side(long), side(short));
+                    }
+                }
+            }
+        }
+        let up = match self.upscale {
+            Upscale::Never => "never",
+            Upscale::Only => "only",
+            Upscale::Always => "always",
+        };
+        let _ = write!(out, ",up_{up},strict_{}", u8::from(self.strict_box));
+    }
+
     /// True when the size is a percentage of the source.
     pub fn is_percent(&self) -> bool {
         matches!(self.size, Size::Percent { .. })

@@ -9,6 +9,7 @@ pub mod geometry;
 pub mod metadata;
 pub mod params;
 pub mod plan;
+pub mod policy;
 pub mod query;
 pub mod style;
 
@@ -18,5 +19,6 @@ pub use dialect::{
 };
 pub use error::{PlanError, PlanErrorKind};
 pub use metadata::{Metadata, MetadataKind, Space};
-pub use plan::{Deliver, Output, Plan, Step};
+pub use plan::{Deliver, Output, Plan, SizeLimit, Step};
+pub use policy::Policy;
 pub use query::Query;

@@ -4,6 +4,7 @@
 use crate::action::blur::Blur;
 use crate::action::circle::Circle;
 use crate::action::crop::Crop;
+use crate::action::flip::Flip;
 use crate::action::format::Format;
 use crate::action::indexcrop::IndexCrop;
 use crate::action::quality::Quality;
@@ -14,6 +15,7 @@ use crate::action::watermark::Watermark;
 use crate::error::PlanError;
 use crate::metadata::MetadataKind;
 use crate::params::Params;
+use crate::policy::Policy;
 
 /// Longest process string accepted (the service refuses over-long ones, 0017-00000288).
 pub const MAX_PROCESS_LEN: usize = 4096;
@@ -40,6 +42,10 @@ pub enum Step {
     /// 50..=399.
     Sharpen(u32),
     Watermark(Box<Watermark>),
+    /// Mirror (no OSS spelling).
+    Flip(Flip),
+    /// Every pixel to its luma, alpha kept (no OSS spelling).
+    Grayscale,
 }
 
 impl Step {
@@ -57,6 +63,8 @@ impl Step {
             Step::Contrast(_) => "contrast",
             Step::Sharpen(_) => "sharpen",
             Step::Watermark(_) => "watermark",
+            Step::Flip(_) => "flip",
+            Step::Grayscale => "grayscale",
         }
     }
 }
@@ -69,6 +77,19 @@ pub struct Output {
     pub quality: Option<Quality>,
     /// Progressive JPEG.
     pub interlace: Option<bool>,
+    /// Keep at most this many frames of an animation, evenly spaced.
+    pub max_frames: Option<u32>,
+    /// Re-encode (JPEG) at lower qualities until the output fits.
+    pub size_limit: Option<SizeLimit>,
+}
+
+/// A cap on the output's bytes (Tencent and Qiniu `size-limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeLimit {
+    pub bytes: u64,
+    /// When the output cannot be made smaller than the source, answer the
+    /// source's bytes (the `!` form).
+    pub or_source: bool,
 }
 
 /// What the response carries.
@@ -89,6 +110,12 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub output: Output,
     pub deliver: Deliver,
+    /// The dialect's output rules.
+    pub policy: Policy,
+    /// On any error in parsing-free work (limits, decoding, a step that
+    /// cannot run), answer the original object instead (Tencent and Qiniu
+    /// `ignore-error/1`).
+    pub ignore_error: bool,
 }
 
 impl Plan {
@@ -256,6 +283,8 @@ impl Plan {
                 Step::Contrast(v) => out.push_str(&format!("contrast,{v}")),
                 Step::Sharpen(v) => out.push_str(&format!("sharpen,{v}")),
                 Step::Watermark(w) => w.canonical(&mut out),
+                Step::Flip(f) => f.canonical(&mut out),
+                Step::Grayscale => out.push_str("grayscale"),
             }
         }
         if let Some(f) = self.output.format {
@@ -267,6 +296,16 @@ impl Plan {
         }
         if let Some(i) = self.output.interlace {
             out.push_str(&format!("/interlace,{}", u8::from(i)));
+        }
+        if let Some(n) = self.output.max_frames {
+            out.push_str(&format!("/frames,{n}"));
+        }
+        if let Some(l) = self.output.size_limit {
+            out.push_str(&format!("/size-limit,{},{}", l.bytes, u8::from(l.or_source)));
+        }
+        self.policy.canonical(&mut out);
+        if self.ignore_error {
+            out.push_str("/ignore-error,1");
         }
         if self.deliver == Deliver::AverageHue {
             out.push_str("/average-hue");

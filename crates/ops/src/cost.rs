@@ -255,9 +255,17 @@ pub fn still(src: Source<'_>, plan: &Plan, format: Format, settings: &Settings) 
         e.add("average-hue", ns::HUE_PX * px(w, h));
         return e;
     }
-    if check_format_size(format, w, h).is_ok() {
+    if check_format_size(plan, format, w, h).is_ok() {
         let progressive = plan.output.interlace.unwrap_or(false);
-        e.add("encoding", encode_ns(format, progressive, w, h));
+        let encodes = if plan.output.size_limit.is_some() && format == Format::Jpg {
+            crate::pipeline::SIZE_LIMIT_ENCODES
+        } else {
+            1
+        };
+        e.add(
+            "encoding",
+            encode_ns(format, progressive, w, h) * f64::from(encodes),
+        );
     }
     e
 }
@@ -298,7 +306,7 @@ pub fn animation(src: Source<'_>, plan: &Plan, format: Format, settings: &Settin
         (w, h) = (nw, nh);
     }
     e.merge(&one_frame, frames);
-    if finished && check_format_size(format, w, h).is_ok() {
+    if finished && check_format_size(plan, format, w, h).is_ok() {
         e.add("encoding", encode_ns(format, false, w, h) * frames);
     }
     e
@@ -366,7 +374,8 @@ fn step_ns(
         Step::Sharpen(_) => {
             convolution_ns(px(fw, fh), cf, sharpen::RADIUS) + ns::SHARPEN_CHANNEL * px(fw, fh) * cf
         }
-        Step::Bright(_) | Step::Contrast(_) => ns::ADJUST_PX * px(fw, fh),
+        Step::Bright(_) | Step::Contrast(_) | Step::Grayscale => ns::ADJUST_PX * px(fw, fh),
+        Step::Flip(_) => ns::ORIENT_PX * px(ow, oh),
         Step::Watermark(wm) => watermark_ns(wm, fw, fh, settings)?,
     })
 }

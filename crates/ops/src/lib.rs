@@ -11,6 +11,6 @@ mod text;
 
 pub use error::OpsError;
 pub use metadata::metadata;
-pub use pipeline::{DEFAULT_QUALITY, Product, Settings, output_format, process};
+pub use pipeline::{Product, Settings, output_format, process};
 pub use stop::Stop;
 pub use text::Fonts;

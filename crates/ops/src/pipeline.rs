@@ -16,16 +16,14 @@ use pixgate_codec::{
 };
 
 use crate::action::{
-    adjust, average_hue, blur, crop, mask, orient, resize, rotate, sharpen, watermark,
+    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate, sharpen,
+    watermark,
 };
 use crate::cost;
 use crate::error::OpsError;
 use crate::stop::Stop;
 use crate::text::Fonts;
 
-/// Encoder quality when the plan names none (JPEG and WebP); the service's
-/// own default is undocumented ("85-ish").
-pub const DEFAULT_QUALITY: u8 = 85;
 const WHITE: [u8; 3] = [255, 255, 255];
 
 #[derive(Debug, Clone)]
@@ -66,16 +64,17 @@ pub enum Product {
 }
 
 /// The output format: the plan's, else the source's; `gif` on a non-GIF
-/// source keeps the source format (as the service documents).
+/// source keeps the source format where the dialect's policy says so.
 pub fn output_format(plan: &Plan, source: Format) -> Format {
     match plan.output.format {
-        Some(Format::Gif) if source != Format::Gif => source,
+        Some(Format::Gif) if source != Format::Gif && plan.policy.gif_only_from_gif => source,
         Some(f) => f,
         None => source,
     }
 }
 
 pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
+    let original = bytes;
     if let Deliver::Metadata(kind) = &plan.deliver {
         // The kind says what to read; its own limits only (no pixel work).
         return crate::metadata::metadata(bytes, kind, settings);
@@ -159,7 +158,7 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         )));
     }
     settings.stop.check()?;
-    check_format_size(format, frame.width, frame.height)?;
+    check_format_size(plan, format, frame.width, frame.height)?;
     // The encoded output, at most about the size of the pixels.
     budget.reserve(frame_bytes(&frame), "encoding")?;
     let source_quality = if p.format == Format::Jpg {
@@ -170,37 +169,96 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     let quality = plan
         .output
         .quality
-        .map_or(DEFAULT_QUALITY.min(source_quality.unwrap_or(100)), |q| {
-            q.resolve(source_quality)
-        });
+        .map_or(
+            plan.policy
+                .default_quality
+                .min(source_quality.unwrap_or(100)),
+            |q| q.resolve(source_quality),
+        );
     let opts = EncodeOptions {
         quality,
         progressive: plan.output.interlace.unwrap_or(false),
         background: WHITE,
     };
-    let bytes = encode(frame, format, &opts)?;
-    Ok(Product::Image { bytes, format })
+    let encoded = match plan.output.size_limit {
+        Some(limit) if format == Format::Jpg => {
+            fit_size(frame, &opts, limit.bytes, &settings.stop)?
+        }
+        _ => encode(frame, format, &opts)?,
+    };
+    // `size-limit/…!`: whichever of the source and the result is smaller.
+    if plan.output.size_limit.is_some_and(|l| l.or_source) && encoded.len() > original.len() {
+        return Ok(Product::Image {
+            bytes: original.to_vec(),
+            format: p.format,
+        });
+    }
+    Ok(Product::Image {
+        bytes: encoded,
+        format,
+    })
+}
+
+/// Most JPEG encodes one `size-limit` may spend (a binary search on the
+/// quality; the cost model counts them).
+pub(crate) const SIZE_LIMIT_ENCODES: u32 = 6;
+
+/// The JPEG at the highest quality, at most `opts.quality`, whose size is
+/// at most `max` bytes; the smallest tried when none fits.
+fn fit_size(frame: Frame, opts: &EncodeOptions, max: u64, stop: &Stop) -> Result<Vec<u8>, OpsError> {
+    let at = |q: u8| -> Result<Vec<u8>, OpsError> {
+        stop.check()?;
+        let o = EncodeOptions { quality: q, ..*opts };
+        Ok(encode(frame.clone(), Format::Jpg, &o)?)
+    };
+    let first = at(opts.quality)?;
+    if first.len() as u64 <= max {
+        return Ok(first);
+    }
+    let (mut lo, mut hi) = (1u8, opts.quality.saturating_sub(1).max(1));
+    let mut best: Option<Vec<u8>> = None;
+    let mut smallest = first;
+    for _ in 1..SIZE_LIMIT_ENCODES {
+        if lo > hi {
+            break;
+        }
+        let q = lo + (hi - lo) / 2;
+        let out = at(q)?;
+        if out.len() as u64 <= max {
+            lo = q + 1;
+            best = Some(out);
+        } else {
+            hi = q.saturating_sub(1);
+            if q == 1 || out.len() < smallest.len() {
+                smallest = out;
+            }
+            if q == 1 {
+                break;
+            }
+        }
+    }
+    Ok(best.unwrap_or(smallest))
 }
 
 /// An animated source stays animated when the output can animate (GIF,
-/// WebP) and every step is one the service applies to animations: resize
-/// (not by percent: "with p, the animation becomes a static image"), crop,
-/// indexcrop, rotate and image watermarks. Anything else renders the first
-/// frame.
+/// WebP) and every step is one that runs frame by frame: resize (not by
+/// percent where the policy says so: OSS "with p, the animation becomes a
+/// static image"), crop, indexcrop, rotate, flip and image watermarks.
+/// Anything else renders the first frame.
 pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1
         && matches!(format, Format::Gif | Format::Webp)
         && plan.deliver == Deliver::Image
         && plan.steps.iter().all(|s| match s {
-            Step::Resize(r) => !r.fit.is_percent(),
-            Step::Crop(_) | Step::IndexCrop(_) | Step::Rotate(_) => true,
+            Step::Resize(r) => !(r.fit.is_percent() && plan.policy.percent_flattens_animation),
+            Step::Crop(_) | Step::IndexCrop(_) | Step::Rotate(_) | Step::Flip(_) => true,
             Step::Watermark(w) => w.text.is_none(),
             _ => false,
         })
 }
 
-/// Runs the steps on every frame. Animations are never enlarged, even with
-/// `limit_0` (as the service documents for GIF).
+/// Runs the steps on every frame. Where the policy says so, animations are
+/// never enlarged, even with `limit_0` (as OSS documents for GIF).
 fn process_animation(
     bytes: &[u8],
     plan: &Plan,
@@ -217,6 +275,9 @@ fn process_animation(
         "the decoded frames",
     )?;
     let mut anim = decode_animation(bytes, p, limits)?;
+    if let Some(n) = plan.output.max_frames {
+        anim = frames::keep(anim, n);
+    }
     let (mut w, mut h) = (anim.frames[0].width, anim.frames[0].height);
     for step in &plan.steps {
         settings.stop.check()?;
@@ -226,7 +287,9 @@ fn process_animation(
                     check_output(bw, bh, limits)?;
                 }
                 let mut r = *r;
-                r.fit = r.fit.never_enlarging();
+                if plan.policy.animations_shrink_only {
+                    r.fit = r.fit.never_enlarging();
+                }
                 Step::Resize(r)
             }
             other => other.clone(),
@@ -248,11 +311,11 @@ fn process_animation(
         budget.release((before + reserved).saturating_sub(after));
         (w, h) = (anim.frames[0].width, anim.frames[0].height);
     }
-    check_format_size(format, w, h)?;
+    check_format_size(plan, format, w, h)?;
     let quality = plan
         .output
         .quality
-        .map_or(DEFAULT_QUALITY, |q| q.resolve(None));
+        .map_or(plan.policy.default_quality, |q| q.resolve(None));
     let bytes = encode_animation(anim, format, quality)?;
     Ok(Product::Image { bytes, format })
 }
@@ -306,13 +369,10 @@ pub(crate) fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsErr
     Ok(())
 }
 
-/// The service's per-format output ceilings (EC 0040-00000011/14, HEIC guide).
-pub(crate) fn check_format_size(format: Format, w: u32, h: u32) -> Result<(), OpsError> {
-    let (max_w, max_h) = match format {
-        Format::Avif => (4096, 2304),
-        Format::Heic => (4096, 4096),
-        Format::Webp => (16383, 16383),
-        _ => return Ok(()),
+/// The dialect's per-format output ceilings (OSS: EC 0040-00000011/14, HEIC guide).
+pub(crate) fn check_format_size(plan: &Plan, format: Format, w: u32, h: u32) -> Result<(), OpsError> {
+    let Some((max_w, max_h)) = plan.policy.ceiling(format) else {
+        return Ok(());
     };
     // Either orientation of the box is accepted (2304×4096 is as large as 4096×2304).
     let fits = (w <= max_w && h <= max_h) || (w <= max_h && h <= max_w);
@@ -353,7 +413,9 @@ pub(crate) fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), Pla
         | Step::Bright(_)
         | Step::Contrast(_)
         | Step::Sharpen(_)
-        | Step::Watermark(_) => (w, h),
+        | Step::Watermark(_)
+        | Step::Flip(_)
+        | Step::Grayscale => (w, h),
     })
 }
 
@@ -412,5 +474,7 @@ pub(crate) fn run_step(
         Step::Contrast(v) => adjust::contrast(&f, *v),
         Step::Sharpen(v) => sharpen::sharpen(&f, *v, &settings.stop)?,
         Step::Watermark(wm) => watermark::apply(f, wm, settings)?,
+        Step::Flip(d) => flip::flip(&f, *d),
+        Step::Grayscale => grayscale::grayscale(f),
     })
 }

@@ -58,6 +58,20 @@ impl Code {
         }
     }
 
+    /// An error the source image or the work on it caused (its size, its
+    /// bytes, a step that cannot run on it): what `ignore-error` forgives.
+    pub fn is_about_the_image(self) -> bool {
+        matches!(
+            self,
+            Code::InvalidArgument
+                | Code::MissingArgument
+                | Code::ImageTooLarge
+                | Code::BadRequest
+                | Code::WatermarkError
+                | Code::NotImplemented
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::InvalidArgument => "InvalidArgument",

@@ -17,7 +17,7 @@ use crate::connections::Busy;
 use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint};
-use crate::state::AppState;
+use crate::state::{AppState, Bucket};
 use crate::{access, health, original, process, request_id};
 use tracing::Instrument;
 
@@ -271,23 +271,22 @@ async fn dispatch(
     access::check(bucket, &key, &operation, &principal, hint)?;
     let headers = &parts.headers;
     match operation {
-        Operation::Original => {
-            // The deadline covers the upstream's answer; the body then
-            // streams as fast as the client reads (the upstream read timeout
-            // bounds a stall).
-            let answer = original::serve(bucket, key, method, headers);
-            tokio::time::timeout_at(deadline.into(), answer)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(ApiError::new(
-                        Code::UpstreamTimeout,
-                        "The upstream storage did not answer within the request deadline.",
-                    ))
-                })
-        }
+        Operation::Original => serve_original(bucket, key, method, headers, deadline).await,
         Operation::Process { plan, .. } => {
-            let work = Work::Plan(plan?);
-            process::serve(state, bucket, key, work, method, headers, deadline).await
+            let plan = plan?;
+            let ignore_error = plan.ignore_error;
+            let work = Work::Plan(plan);
+            let answer = process::serve(state, bucket, key.clone(), work, method, headers, deadline);
+            match answer.await {
+                // `ignore-error/1`: a source the work cannot be done on (its
+                // size, its pixels, a limit) is answered as stored; a
+                // missing object, a busy proxy or a broken upstream is not.
+                Err(e) if ignore_error && e.code.is_about_the_image() => {
+                    outcome.error = Some(e.code.as_str());
+                    serve_original(bucket, key, method, headers, deadline).await
+                }
+                answer => answer,
+            }
         }
         Operation::Style { name, .. } => {
             // Parsed when the configuration loaded.
@@ -306,6 +305,27 @@ async fn dispatch(
         }
         Operation::NotImplemented(message) => Err(ApiError::new(Code::NotImplemented, message)),
     }
+}
+
+/// The stored bytes. The deadline covers the upstream's answer; the body
+/// then streams as fast as the client reads (the upstream read timeout
+/// bounds a stall).
+async fn serve_original(
+    bucket: &Bucket,
+    key: String,
+    method: &Method,
+    headers: &http::HeaderMap,
+    deadline: Instant,
+) -> Result<Response<Body>, ApiError> {
+    let answer = original::serve(bucket, key, method, headers);
+    tokio::time::timeout_at(deadline.into(), answer)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::new(
+                Code::UpstreamTimeout,
+                "The upstream storage did not answer within the request deadline.",
+            ))
+        })
 }
 
 /// The single place an [`ApiError`] becomes a response.

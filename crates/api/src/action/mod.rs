@@ -4,6 +4,7 @@
 pub mod blur;
 pub mod circle;
 pub mod crop;
+pub mod flip;
 pub mod format;
 pub mod indexcrop;
 pub mod quality;

@@ -1,12 +1,19 @@
-//! `quality`: q (relative to the source's quality), Q (absolute, capped by it).
+//! `quality`: q (relative to the source's quality), Q (absolute, capped by
+//! it); and the forms only other dialects spell: a forced value and a floor.
 
 use crate::error::PlanError;
 use crate::params::{Params, parse_int};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quality {
+    /// A percent of the source's quality (OSS `q_`, Tencent `rquality`).
     Relative(u8),
+    /// This value, but never above the source's (OSS `Q_`, Tencent `quality/N`).
     Absolute(u8),
+    /// This value whatever the source's (Tencent and Qiniu `quality/N!`).
+    Forced(u8),
+    /// The source's quality, but never below this value (Tencent `lquality`).
+    AtLeast(u8),
 }
 
 impl Quality {
@@ -31,6 +38,8 @@ impl Quality {
         match self {
             Quality::Relative(q) => out.push_str(&format!("quality,q_{q}")),
             Quality::Absolute(q) => out.push_str(&format!("quality,Q_{q}")),
+            Quality::Forced(q) => out.push_str(&format!("quality,forced_{q}")),
+            Quality::AtLeast(q) => out.push_str(&format!("quality,floor_{q}")),
         }
     }
 
@@ -42,7 +51,9 @@ impl Quality {
                 ((u32::from(src) * u32::from(q) + 50) / 100).clamp(1, 100) as u8
             }
             (Quality::Absolute(q), Some(src)) => q.min(src),
-            (Quality::Relative(q) | Quality::Absolute(q), None) => q,
+            (Quality::AtLeast(q), Some(src)) => q.max(src),
+            (Quality::Forced(q), _) => q,
+            (Quality::Relative(q) | Quality::Absolute(q) | Quality::AtLeast(q), None) => q,
         }
     }
 }
@@ -67,5 +78,9 @@ mod tests {
         assert!(q(&["q_200"]).unwrap_err().message.contains("'q'"));
         assert!(q(&["200"]).is_err());
         assert!(q(&[]).is_err());
+        assert_eq!(Quality::Forced(90).resolve(Some(70)), 90);
+        assert_eq!(Quality::AtLeast(60).resolve(Some(70)), 70);
+        assert_eq!(Quality::AtLeast(80).resolve(Some(70)), 80);
+        assert_eq!(Quality::AtLeast(80).resolve(None), 80);
     }
 }

@@ -47,8 +47,10 @@ impl Mode {
 pub struct Resize {
     /// What the step does, in no dialect's words: the pipeline reads only this.
     pub fit: Fit,
-    /// The parameters as written, defaults filled: what `canonical` writes.
-    pub spelling: Spelling,
+    /// OSS's parameters as written, defaults filled: what `canonical`
+    /// writes. `None` for a fit another dialect built (its canonical form is
+    /// then the fit's own, [`Fit::canonical`]).
+    pub spelling: Option<Spelling>,
 }
 
 /// `resize`'s parameters.
@@ -104,12 +106,23 @@ impl Resize {
         }
         Ok(Resize {
             fit: r.fit(),
-            spelling: r,
+            spelling: Some(r),
         })
     }
 
+    /// A step that does what `fit` says, spelled in no dialect's words.
+    pub fn from_fit(fit: Fit) -> Resize {
+        Resize {
+            fit,
+            spelling: None,
+        }
+    }
+
     pub fn canonical(&self, out: &mut String) {
-        self.spelling.canonical(out);
+        match &self.spelling {
+            Some(s) => s.canonical(out),
+            None => self.fit.canonical(out),
+        }
     }
 
     /// What the step does to a `src_w`×`src_h` image.

@@ -32,11 +32,51 @@ pub fn default_dialect() -> &'static dyn Dialect {
 
 /// The dialect of a request: the first that detects it, else the default.
 pub fn pick(req: &Incoming<'_>) -> &'static dyn Dialect {
-    DIALECTS
+    pick_among(req, DIALECTS)
+}
+
+/// The dialect of a request to a bucket that answers `allowed` (in
+/// [`DIALECTS`] order): the first of them that detects it, else the first
+/// of them (it answers plain reads and errors).
+pub fn pick_among(
+    req: &Incoming<'_>,
+    allowed: &[&'static dyn Dialect],
+) -> &'static dyn Dialect {
+    allowed
         .iter()
         .copied()
         .find(|d| d.detect(req))
+        .or_else(|| allowed.first().copied())
         .unwrap_or_else(default_dialect)
+}
+
+/// The dialect called `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
+    DIALECTS.iter().copied().find(|d| d.name() == name)
+}
+
+/// The dialects a bucket answers when its configuration names none: every
+/// one whose requests cannot be mistaken for an earlier one's.
+pub fn default_set() -> Vec<&'static dyn Dialect> {
+    DIALECTS
+        .iter()
+        .copied()
+        .filter(|d| d.on_by_default())
+        .collect()
+}
+
+/// `names` as dialects in [`DIALECTS`] order (the order decides which of
+/// two that detect the same request speaks), the default dialect first
+/// when listed; the first unknown name as the error.
+pub fn named_set(names: &[String]) -> Result<Vec<&'static dyn Dialect>, String> {
+    if let Some(unknown) = names.iter().find(|n| by_name(n).is_none()) {
+        return Err(unknown.clone());
+    }
+    Ok(DIALECTS
+        .iter()
+        .copied()
+        .filter(|d| names.iter().any(|n| n == d.name()))
+        .collect())
 }
 
 /// Every request header some dialect reads processing from: the server
@@ -98,6 +138,13 @@ pub trait Dialect: Debug + Sync {
     /// Whether the request speaks this dialect (query and headers only).
     fn detect(&self, req: &Incoming<'_>) -> bool;
 
+    /// Whether buckets answer this dialect when their configuration names
+    /// no dialects: false for one whose requests an earlier dialect in
+    /// [`DIALECTS`] also detects (a bucket must choose it by name).
+    fn on_by_default(&self) -> bool {
+        true
+    }
+
     /// The neutral operation the request asks for. Called on the detected
     /// dialect, and on the default one when none detected the request.
     fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError>;
@@ -128,6 +175,10 @@ pub trait Dialect: Debug + Sync {
     }
 
     /// The operation as a metrics label.
+    ///
+    /// (Every `parse` answers [`Operation::Original`] for a request that
+    /// names none of its processing: a bucket's first dialect answers
+    /// plain reads.)
     fn label(&self, op: &Operation) -> &'static str {
         op.label()
     }
