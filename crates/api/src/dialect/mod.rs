@@ -5,6 +5,7 @@
 //! header, metadata bodies). The server picks a dialect once per request
 //! with [`pick`], which loops over [`DIALECTS`], and names none itself.
 
+mod ci;
 mod cos;
 pub(crate) mod oss;
 mod qingstor;
