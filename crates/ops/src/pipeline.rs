@@ -16,8 +16,8 @@ use pixgate_codec::{
 };
 
 use crate::action::{
-    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate, sharpen,
-    watermark,
+    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate,
+    sharpen, watermark,
 };
 use crate::cost;
 use crate::error::OpsError;
@@ -166,15 +166,12 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     } else {
         None
     };
-    let quality = plan
-        .output
-        .quality
-        .map_or(
-            plan.policy
-                .default_quality
-                .min(source_quality.unwrap_or(100)),
-            |q| q.resolve(source_quality),
-        );
+    let quality = plan.output.quality.map_or(
+        plan.policy
+            .default_quality
+            .min(source_quality.unwrap_or(100)),
+        |q| q.resolve(source_quality),
+    );
     let opts = EncodeOptions {
         quality,
         progressive: plan.output.interlace.unwrap_or(false),
@@ -205,10 +202,18 @@ pub(crate) const SIZE_LIMIT_ENCODES: u32 = 6;
 
 /// The JPEG at the highest quality, at most `opts.quality`, whose size is
 /// at most `max` bytes; the smallest tried when none fits.
-fn fit_size(frame: Frame, opts: &EncodeOptions, max: u64, stop: &Stop) -> Result<Vec<u8>, OpsError> {
+fn fit_size(
+    frame: Frame,
+    opts: &EncodeOptions,
+    max: u64,
+    stop: &Stop,
+) -> Result<Vec<u8>, OpsError> {
     let at = |q: u8| -> Result<Vec<u8>, OpsError> {
         stop.check()?;
-        let o = EncodeOptions { quality: q, ..*opts };
+        let o = EncodeOptions {
+            quality: q,
+            ..*opts
+        };
         Ok(encode(frame.clone(), Format::Jpg, &o)?)
     };
     let first = at(opts.quality)?;
@@ -242,8 +247,8 @@ fn fit_size(frame: Frame, opts: &EncodeOptions, max: u64, stop: &Stop) -> Result
 
 /// An animated source stays animated when the output can animate (GIF,
 /// WebP) and every step is one that runs frame by frame: resize (not by
-/// percent where the policy says so: OSS "with p, the animation becomes a
-/// static image"), crop, indexcrop, rotate, flip and image watermarks.
+/// percent where the policy says so), crop, indexcrop, rotate, flip and
+/// image watermarks.
 /// Anything else renders the first frame.
 pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1
@@ -258,7 +263,7 @@ pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
 }
 
 /// Runs the steps on every frame. Where the policy says so, animations are
-/// never enlarged, even with `limit_0` (as OSS documents for GIF).
+/// never enlarged, even by a resize that may enlarge.
 fn process_animation(
     bytes: &[u8],
     plan: &Plan,
@@ -369,8 +374,13 @@ pub(crate) fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsErr
     Ok(())
 }
 
-/// The dialect's per-format output ceilings (OSS: EC 0040-00000011/14, HEIC guide).
-pub(crate) fn check_format_size(plan: &Plan, format: Format, w: u32, h: u32) -> Result<(), OpsError> {
+/// The plan's per-format output ceilings (its dialect's policy).
+pub(crate) fn check_format_size(
+    plan: &Plan,
+    format: Format,
+    w: u32,
+    h: u32,
+) -> Result<(), OpsError> {
     let Some((max_w, max_h)) = plan.policy.ceiling(format) else {
         return Ok(());
     };

@@ -68,7 +68,10 @@ impl Dialect for Oss {
     }
 
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
-        Plan::parse(content.strip_prefix("image/").unwrap_or(content))
+        let steps = content
+            .strip_prefix("image/")
+            .ok_or_else(|| PlanError::invalid("style content must be an image/… process string"))?;
+        Plan::parse(steps)
     }
 
     fn render_error(
