@@ -73,12 +73,10 @@ pub fn output_format(plan: &Plan, source: Format) -> Format {
     }
 }
 
-pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
+/// Runs a plan that delivers pixels (an image, or a colour computed from
+/// them); metadata answers are `metadata.rs`'s.
+pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
     let original = bytes;
-    if let Deliver::Metadata(kind) = &plan.deliver {
-        // The kind says what to read; its own limits only (no pixel work).
-        return crate::metadata::metadata(bytes, kind, settings);
-    }
     let limits = &settings.limits;
     let p = probe(bytes)?;
     limits.check_probe(&p)?;
@@ -145,17 +143,26 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         check_output(nw, nh, limits)?;
         let (before, reserved) = (frame_bytes(&frame), rgba_bytes(nw, nh));
         budget.reserve(reserved, step.name())?;
-        frame = run_step(step, frame, w, h, alpha_ok, settings)?;
+        frame = match step {
+            Step::Watermark(wm) => {
+                let mark = watermark::build(wm, frame.width, settings)?;
+                let size = mark.as_ref().map_or(0, frame_bytes);
+                budget.reserve(size, "the watermark")?;
+                let out = watermark::place(frame, mark.as_ref(), wm, settings)?;
+                budget.release(size);
+                out
+            }
+            _ => run_step(step, frame, w, h, alpha_ok, settings)?,
+        };
         // The input frame is gone; the reservation becomes the real size.
         budget.release((before + reserved).saturating_sub(frame_bytes(&frame)));
         (w, h) = (frame.width, frame.height);
     }
 
-    if plan.deliver == Deliver::AverageHue {
-        return Ok(Product::Json(format!(
-            "{{\"RGB\": \"{}\"}}",
-            average_hue::average_hue(&frame)
-        )));
+    if let Deliver::Average(body) = plan.deliver {
+        return Ok(Product::Json((body.write)(average_hue::average_hue(
+            &frame,
+        ))));
     }
     settings.stop.check()?;
     check_format_size(plan, format, frame.width, frame.height)?;
@@ -304,14 +311,25 @@ fn process_animation(
         let before: u64 = anim.frames.iter().map(frame_bytes).sum();
         let reserved = rgba_bytes(nw, nh).saturating_mul(anim.frames.len() as u64);
         budget.reserve(reserved, step.name())?;
+        // A watermark's mark is built once and placed on every frame.
+        let mark = match &step {
+            Step::Watermark(wm) => watermark::build(wm, w, settings)?,
+            _ => None,
+        };
+        let mark_size = mark.as_ref().map_or(0, frame_bytes);
+        budget.reserve(mark_size, "the watermark")?;
         anim.frames = anim
             .frames
             .into_iter()
             .map(|f| {
                 settings.stop.check()?;
-                run_step(&step, f, w, h, true, settings)
+                match &step {
+                    Step::Watermark(wm) => watermark::place(f, mark.as_ref(), wm, settings),
+                    _ => run_step(&step, f, w, h, true, settings),
+                }
             })
             .collect::<Result<_, _>>()?;
+        budget.release(mark_size);
         let after: u64 = anim.frames.iter().map(frame_bytes).sum();
         budget.release((before + reserved).saturating_sub(after));
         (w, h) = (anim.frames[0].width, anim.frames[0].height);
@@ -342,7 +360,7 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
             l => l.scaled(ow, oh),
         },
         // The colour mean needs no detail.
-        None if plan.deliver == Deliver::AverageHue => (1, 1),
+        None if matches!(plan.deliver, Deliver::Average(_)) => (1, 1),
         _ => return 1,
     };
     let need = if orientation >= 5 {

@@ -298,8 +298,8 @@ fn table() -> String {
                 Expect::Error {
                     status,
                     shape,
-                    code,
-                } if code.is_empty() => format!("{status}, {shape} error"),
+                    code: "",
+                } => format!("{status}, {shape} error"),
                 Expect::Error {
                     status,
                     shape,

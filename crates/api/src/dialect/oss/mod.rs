@@ -11,7 +11,7 @@ use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
 use crate::style::split_styled_key;
 use crate::{Plan, PlanError};
 
-pub use wire::INFO;
+pub use wire::{AVERAGE_HUE, INFO};
 
 /// The parameter and header that carry a process string.
 const PROCESS: &str = "x-oss-process";
