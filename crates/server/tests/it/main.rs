@@ -16,6 +16,8 @@ mod hostile;
 mod info;
 mod pixels;
 mod process;
+mod qingstor_sdk;
+mod qingstor_vectors;
 mod oss_vectors;
 mod s3_failures;
 mod s3_originals;
