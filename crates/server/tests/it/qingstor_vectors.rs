@@ -75,6 +75,12 @@ pub const VECTORS: &[Vector] = &[
         1920,
         1080,
     ),
+    image(
+        "watermark t in the standard alphabet, c padded",
+        "/320x240.jpg?image&action=watermark:t_Pz4/,d_400,c_I0ZGMDAwMA==",
+        320,
+        240,
+    ),
     // Resize modes and one-sided sizes.
     image(
         "resize m_1: exactly w×h",
