@@ -17,6 +17,8 @@ mod info;
 mod oss_vectors;
 mod pixels;
 mod process;
+mod qingstor_sdk;
+mod qingstor_vectors;
 mod s3_failures;
 mod s3_originals;
 mod sdk;
