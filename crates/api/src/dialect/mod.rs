@@ -5,10 +5,13 @@
 //! header, metadata bodies). The server picks a dialect once per request
 //! with [`pick`], which loops over [`DIALECTS`], and names none itself.
 
+mod bos;
 mod ci;
 mod cos;
+mod obs;
 pub(crate) mod oss;
 mod qingstor;
+mod tos;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -24,7 +27,14 @@ use crate::{Plan, PlanError};
 /// endpoints) and errors raised before a dialect is known.
 ///
 /// Adding a dialect: a folder beside `oss/` and one line here.
-pub const DIALECTS: &[&dyn Dialect] = &[&oss::Oss, &qingstor::QingStor, &cos::Cos];
+pub const DIALECTS: &[&dyn Dialect] = &[
+    &oss::Oss,
+    &qingstor::QingStor,
+    &cos::Cos,
+    &obs::Obs,
+    &tos::Tos,
+    &bos::Bos,
+];
 
 /// The dialect that speaks for requests no dialect claims.
 pub fn default_dialect() -> &'static dyn Dialect {
@@ -39,10 +49,7 @@ pub fn pick(req: &Incoming<'_>) -> &'static dyn Dialect {
 /// The dialect of a request to a bucket that answers `allowed` (in
 /// [`DIALECTS`] order): the first of them that detects it, else the first
 /// of them (it answers plain reads and errors).
-pub fn pick_among(
-    req: &Incoming<'_>,
-    allowed: &[&'static dyn Dialect],
-) -> &'static dyn Dialect {
+pub fn pick_among(req: &Incoming<'_>, allowed: &[&'static dyn Dialect]) -> &'static dyn Dialect {
     allowed
         .iter()
         .copied()
