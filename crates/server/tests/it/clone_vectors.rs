@@ -142,6 +142,13 @@ pub const VECTORS: &[Vector] = &[
     ),
     json(
         HW,
+        "info with EXIF: its fields beside the four",
+        "/jolla-3264x2448.jpg?x-image-process=image/info",
+        "Make",
+        "Jolla",
+    ),
+    json(
+        HW,
         "average-hue #RRGGBB",
         "/formats/hopper.png?x-image-process=image/average-hue",
         "RGB",

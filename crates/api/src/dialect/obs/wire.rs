@@ -1,13 +1,13 @@
 //! OBS on the wire: S3-style XML errors (`Code`, `Message`, `RequestId`,
 //! `HostId`), and the `info` and `average-hue` bodies Huawei documents:
 //! `{"format":"JPEG","height":2000,"size":1046583,"width":2668}` (numbers,
-//! lower-case keys) and `{"RGB":"#28577D"}`.
+//! lower-case keys, EXIF fields beside them) and `{"RGB":"#28577D"}`.
 
-use serde_json::json;
+use serde_json::{Map, Value as Json, json};
 
 use crate::Format;
 use crate::dialect::wire::xml_error;
-use crate::metadata::{Facts, MetadataKind, Reads};
+use crate::metadata::{Facts, MetadataKind, Reads, exiv2_name, exiv2_value};
 
 pub(super) fn error(
     code: &str,
@@ -57,18 +57,23 @@ fn format_name(f: Format) -> &'static str {
     }
 }
 
-/// Keys sorted as the documented example is (serde_json's map is ordered).
+/// The four documented fields, numbers, keys sorted as the documented
+/// example is (serde_json's map is ordered). Huawei adds "the full EXIF as
+/// JSON" without showing its shape: here each EXIF field by its exiv2 name,
+/// its value a string (OSS's values), beside the four.
 fn info(facts: &Facts<'_>) -> String {
     let Some(m) = facts.meta else {
         return "{}".to_owned();
     };
-    json!({
-        "format": format_name(m.format),
-        "height": m.height,
-        "size": m.file_size,
-        "width": m.width,
-    })
-    .to_string()
+    let mut out = Map::new();
+    for f in &m.exif {
+        out.insert(exiv2_name(f.tag), Json::String(exiv2_value(f)));
+    }
+    out.insert("format".into(), json!(format_name(m.format)));
+    out.insert("height".into(), json!(m.height));
+    out.insert("size".into(), json!(m.file_size));
+    out.insert("width".into(), json!(m.width));
+    Json::Object(out).to_string()
 }
 
 /// `0xrrggbb` as Huawei writes it: `#RRGGBB`.
