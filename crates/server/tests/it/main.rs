@@ -8,6 +8,8 @@ mod admission;
 mod animation;
 mod binary;
 mod cache;
+mod clone_sdk;
+mod clone_vectors;
 mod config_docs;
 mod corpus;
 mod dialect_names;
