@@ -7,6 +7,7 @@
 
 mod bos;
 mod ci;
+mod clone;
 mod cos;
 mod obs;
 pub(crate) mod oss;
@@ -27,7 +28,14 @@ use crate::{Plan, PlanError};
 /// endpoints) and errors raised before a dialect is known.
 ///
 /// Adding a dialect: a folder beside `oss/` and one line here.
-pub const DIALECTS: &[&dyn Dialect] = &[&oss::Oss, &qingstor::QingStor, &cos::Cos, &obs::Obs, &tos::Tos, &bos::Bos];
+pub const DIALECTS: &[&dyn Dialect] = &[
+    &oss::Oss,
+    &qingstor::QingStor,
+    &cos::Cos,
+    &obs::Obs,
+    &tos::Tos,
+    &bos::Bos,
+];
 
 /// The dialect that speaks for requests no dialect claims.
 pub fn default_dialect() -> &'static dyn Dialect {

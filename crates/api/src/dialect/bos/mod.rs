@@ -8,7 +8,7 @@
 
 mod wire;
 
-use super::tos::clone::{self, Rewrite, int_in, named, unchanged};
+use super::clone::{self, Rewrite, int_in, named, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
 use crate::fit::{Fit, Size, Upscale};
 use crate::{Format, Plan, PlanError, Policy};

@@ -7,7 +7,7 @@
 
 mod wire;
 
-use super::tos::clone::{self, Rewrite, int_in, named, unchanged};
+use super::clone::{self, Rewrite, int_in, named, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
 use crate::{Deliver, Plan, PlanError};
 

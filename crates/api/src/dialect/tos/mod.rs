@@ -2,12 +2,11 @@
 //! (what `TosClientV2.get_object(process=…)` sends). Alibaba's grammar
 //! unchanged; TOS's own output ceiling (16 384 px a side) and JSON errors.
 
-pub(super) mod clone;
 mod wire;
 
+use super::clone::{self, Rewrite, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
 use crate::{Format, Plan, PlanError, Policy};
-use clone::{Rewrite, unchanged};
 
 const PROCESS: &str = "x-tos-process";
 
