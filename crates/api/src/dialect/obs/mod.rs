@@ -128,26 +128,21 @@ fn parse_steps(steps: &str) -> Result<Plan, PlanError> {
     clone::parse(steps, PROCESS, MAX_ACTIONS, translate)
 }
 
-/// OBS's own metadata answers replace OSS's: `info` and a lone
-/// `average-hue` become metadata operations with Huawei's bodies (and
-/// cache keys of their own).
-fn metadata(plan: Plan) -> Result<Operation, PlanError> {
+/// OBS's own answers replace OSS's: `info` is a metadata operation with
+/// Huawei's body, `average-hue` writes Huawei's `#RRGGBB` (both with cache
+/// keys of their own).
+fn metadata(mut plan: Plan) -> Result<Operation, PlanError> {
     match plan.deliver {
         Deliver::Metadata(_) => Ok(Operation::Metadata(wire::INFO)),
-        Deliver::AverageHue
-            if plan.steps.is_empty()
-                && plan.auto_orient.is_none()
-                && plan.output == crate::Output::default() =>
-        {
-            Ok(Operation::Metadata(wire::AVERAGE_HUE))
+        Deliver::Average(_) | Deliver::Image => {
+            if matches!(plan.deliver, Deliver::Average(_)) {
+                plan.deliver = Deliver::Average(wire::AVERAGE_HUE);
+            }
+            Ok(Operation::Process {
+                plan: Ok(plan),
+                source: super::ProcessSource::Query,
+            })
         }
-        Deliver::AverageHue => Err(PlanError::not_implemented(
-            "This proxy answers OBS 'average-hue' only on its own, not after other actions.",
-        )),
-        Deliver::Image => Ok(Operation::Process {
-            plan: Ok(plan),
-            source: super::ProcessSource::Query,
-        }),
     }
 }
 
@@ -270,14 +265,14 @@ mod tests {
             op("x-image-process=image/info"),
             Operation::Metadata(wire::INFO)
         );
-        assert_eq!(
-            op("x-image-process=image/average-hue"),
-            Operation::Metadata(wire::AVERAGE_HUE)
-        );
-        assert_eq!(
-            plan("resize,w_10/average-hue").unwrap_err().kind,
-            crate::PlanErrorKind::NotImplemented
-        );
+        // The colour after the steps, written Huawei's way.
+        for s in ["average-hue", "resize,w_10/average-hue"] {
+            let Operation::Process { plan: Ok(p), .. } = op(&format!("x-image-process=image/{s}"))
+            else {
+                panic!("{s}: not a plan");
+            };
+            assert_eq!(p.deliver, Deliver::Average(wire::AVERAGE_HUE));
+        }
         assert!(plan("info/resize,w_10").is_err());
         assert_eq!(
             op("x-image-process=style/s"),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::Format;
 use crate::dialect::wire::xml_error;
-use crate::metadata::{Facts, MetadataKind, Reads, exiv2_name, exiv2_value};
+use crate::metadata::{ColourBody, Facts, MetadataKind, Reads, exiv2_name, exiv2_value};
 
 pub(super) fn error(
     code: &str,
@@ -31,16 +31,10 @@ pub(super) const INFO: MetadataKind = MetadataKind {
     body: info,
 };
 
-/// `image/average-hue` on its own: the average colour.
-pub(super) const AVERAGE_HUE: MetadataKind = MetadataKind {
+/// `average-hue`: the average colour of the image after the steps.
+pub(super) const AVERAGE_HUE: ColourBody = ColourBody {
     canonical: "obs/average-hue",
-    reads: Reads {
-        headers: false,
-        md5: false,
-        average: true,
-    },
-    limits: None,
-    body: average_hue,
+    write: |[r, g, b]| json!({ "RGB": format!("#{r:02X}{g:02X}{b:02X}") }).to_string(),
 };
 
 /// The format as Huawei's example writes it (`JPEG`).
@@ -76,27 +70,15 @@ fn info(facts: &Facts<'_>) -> String {
     Json::Object(out).to_string()
 }
 
-/// `0xrrggbb` as Huawei writes it: `#RRGGBB`.
-fn average_hue(facts: &Facts<'_>) -> String {
-    let hex = facts
-        .average
-        .unwrap_or("0x000000")
-        .trim_start_matches("0x")
-        .to_ascii_uppercase();
-    json!({ "RGB": format!("#{hex}") }).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn average_hue_is_hash_upper_case() {
-        let facts = Facts {
-            meta: None,
-            md5: None,
-            average: Some("0x28577d"),
-        };
-        assert_eq!(average_hue(&facts), r##"{"RGB":"#28577D"}"##);
+        assert_eq!(
+            (AVERAGE_HUE.write)([0x28, 0x57, 0x7d]),
+            r##"{"RGB":"#28577D"}"##
+        );
     }
 }
