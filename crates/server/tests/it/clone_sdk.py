@@ -1,7 +1,7 @@
 """Requests to a running pixgate from the OSS-clone clouds' own SDKs:
 esdk-obs-python (Huawei OBS), tos (Volcengine TOS), bce-python-sdk (Baidu
-BOS), anonymous where the SDK allows it (pixgate serves a public bucket and
-refuses signature schemes it cannot check).
+BOS), against a public bucket (pixgate does not verify these clouds'
+signature schemes yet: their signed requests count as anonymous).
 
 Usage: clone_sdk.py ENDPOINT BUCKET KEY OUT_DIR
 Prints one JSON object: per call, its status and error code; bodies of
@@ -61,9 +61,8 @@ for name, process in [
     except tos.exceptions.TosServerError as e:
         result[name] = {"status": e.status_code, "code": e.code, "request_id": e.request_id}
 
-# Baidu BOS. The SDK always signs (bce-auth-v1), so its get_object is
-# refused by pixgate (a scheme it cannot verify); its presigned URL carries
-# the signature in `authorization=`, which pixgate does not read, so the
+# Baidu BOS. The SDK always signs (bce-auth-v1); its presigned URL carries
+# the signature in `authorization=`, which pixgate does not read yet, so the
 # URL reads the public bucket as an anonymous request would.
 from baidubce.auth.bce_credentials import BceCredentials
 from baidubce.bce_client_configuration import BceClientConfiguration
@@ -87,14 +86,21 @@ for name, process in [
     except urllib.error.HTTPError as e:
         body = json.loads(e.read())
         result[name] = {"status": e.code, "code": body.get("code", "")}
-# The same process through the SDK's own (header-signed) request path:
-# this SDK's get_object has no process argument, so its internal sender.
+# The same process through the SDK's own header-signed request path (this
+# SDK's get_object has no process argument, so its sender with
+# get_object's own body parser). pixgate does not verify bce-auth-v1 yet:
+# the request counts as anonymous, which the public bucket answers.
 from baidubce.http import http_methods
 
 try:
-    bos._send_request(
-        http_methods.GET, bucket, key, params={"x-bce-process": "image/resize,w_100"}
+    got = bos._send_request(
+        http_methods.GET,
+        bucket,
+        key,
+        params={"x-bce-process": "image/resize,w_100"},
+        body_parser=BosClient._parse_bos_object,
     )
+    save("bos_signed_get", got.data.read())
     result["bos_signed_get"] = {"status": 200, "code": ""}
 except BceHttpClientError as e:
     # The SDK wraps the error it parsed from the body.
