@@ -2,11 +2,11 @@
 //! its opacity, and blends it at the gravity with margins — or tiles it over
 //! the whole image with `fill_1`.
 
-use pixgate_api::action::watermark::{MarkImage, MarkText, Watermark};
-use pixgate_api::geometry::Gravity;
+use pixgate_api::action::watermark::{MarkImage, MarkText, Oversize, Watermark};
+use pixgate_api::geometry::{Gravity, Rect};
 use pixgate_codec::{Frame, decode, probe};
 
-use crate::action::{orient, resize, rotate};
+use crate::action::{crop, orient, resize, rotate};
 use crate::error::OpsError;
 use crate::pipeline::{Settings, check_output, run_step, step_output};
 
@@ -20,11 +20,10 @@ const TILE_OVERHEAD_PX: u64 = 64;
 
 pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame, OpsError> {
     let (w, h) = (frame.width, frame.height);
-    let image = wm
-        .image
-        .as_ref()
-        .map(|m| mark_image(m, w, settings))
-        .transpose()?;
+    let image = match &wm.image {
+        Some(m) => mark_image(m, w, h, settings)?,
+        None => None,
+    };
     let text = wm
         .text
         .as_ref()
@@ -87,8 +86,14 @@ pub fn position(wm: &Watermark, w: u32, h: u32, mw: u32, mh: u32) -> (i64, i64) 
 }
 
 /// The watermark object, decoded, oriented, scaled to `P` % of the main
-/// image's width, then its own pre-processing.
-fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, OpsError> {
+/// image's width (or by its relative scale), then its own pre-processing,
+/// then fitted to the main image as its `oversize` says (`None`: skipped).
+fn mark_image(
+    m: &MarkImage,
+    main_w: u32,
+    main_h: u32,
+    settings: &Settings,
+) -> Result<Option<Frame>, OpsError> {
     let bytes = settings.marks.get(&m.key).ok_or_else(|| {
         OpsError::Watermark(format!(
             "The watermark image '{}' could not be read from this bucket.",
@@ -112,6 +117,11 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
         check_output(tw, th, limits)?;
         f = resize::scale(&f, tw, th)?;
     }
+    if let Some(scale) = m.scale {
+        let (tw, th) = scale.size(main_w, main_h, f.width, f.height);
+        check_output(tw, th, limits)?;
+        f = resize::scale(&f, tw, th)?;
+    }
     for step in &m.steps {
         let step = step.step();
         let (w, h) = (f.width, f.height);
@@ -120,7 +130,34 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
         check_output(nw, nh, limits)?;
         f = run_step(&step, f, w, h, true, settings)?;
     }
-    Ok(f.into_rgba())
+    let f = f.into_rgba();
+    let (fw, fh) = (f.width, f.height);
+    if fw <= main_w && fh <= main_h {
+        return Ok(Some(f));
+    }
+    Ok(match m.oversize {
+        Oversize::Overlay => Some(f),
+        Oversize::Skip => None,
+        Oversize::Shrink => {
+            // The largest size with the mark's aspect ratio that fits.
+            let k = (f64::from(main_w) / f64::from(fw)).min(f64::from(main_h) / f64::from(fh));
+            let side = |v: u32| ((f64::from(v) * k).round() as u32).max(1);
+            Some(resize::scale(
+                &f,
+                side(fw).min(main_w),
+                side(fh).min(main_h),
+            )?)
+        }
+        Oversize::Crop => Some(crop::crop(
+            f,
+            Rect {
+                x: 0,
+                y: 0,
+                w: fw.min(main_w),
+                h: fh.min(main_h),
+            },
+        )),
+    })
 }
 
 /// The text in its colour, with its shadow, turned by its angle.
