@@ -337,4 +337,96 @@ mod tests {
         wm.voffset = -15;
         assert_eq!(position(&wm, 400, 300, 50, 30), (175, 120));
     }
+
+    /// The shared corpus's 128×128 hopper.png as the mark, at the top-left
+    /// of a white `w`×`h` image; the box of pixels it changed.
+    fn mark_box(mark: MarkImage, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+        use pixgate_codec::Limits;
+        let corpus = std::env::var_os("PIXGATE_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+            });
+        let bytes = std::fs::read(corpus.join("formats/hopper.png")).unwrap();
+        let mut settings = Settings::new(Limits::default(), true, crate::stop::Stop::never());
+        settings.marks.insert(mark.key.clone(), bytes.into());
+        let wm = Watermark {
+            opacity: 100,
+            gravity: Gravity::Nw,
+            x: 0,
+            y: 0,
+            voffset: 0,
+            fill: false,
+            padx: 0,
+            pady: 0,
+            image: Some(mark),
+            text: None,
+            text_first: false,
+            align: 0,
+            interval: 0,
+        };
+        let out = apply(Frame::filled(w, h, &[255, 255, 255]), &wm, &settings).unwrap();
+        let mut b: Option<(u32, u32, u32, u32)> = None;
+        for y in 0..h {
+            for x in 0..w {
+                let i = ((y * w + x) * 3) as usize;
+                if out.data[i..i + 3] != [255, 255, 255] {
+                    b = Some(b.map_or((x, y, x + 1, y + 1), |(x0, y0, x1, y1)| {
+                        (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1))
+                    }));
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn relative_scale_sizes_the_mark_from_the_main_image() {
+        use pixgate_api::action::watermark::{MarkScale, ScaleBy};
+        let mut m = MarkImage::new("hopper.png");
+        // Half the main image's width: 200 px of a 400×300 image.
+        m.scale = Some(MarkScale {
+            by: ScaleBy::Width,
+            permille: 500,
+        });
+        let (x0, y0, x1, y1) = mark_box(m.clone(), 400, 300).unwrap();
+        assert!(x0 <= 2 && y0 <= 2, "{x0},{y0}");
+        assert!(
+            (198..=200).contains(&x1) && (198..=200).contains(&y1),
+            "{x1}x{y1}"
+        );
+        // A fifth of the height: 60 px.
+        m.scale = Some(MarkScale {
+            by: ScaleBy::Height,
+            permille: 200,
+        });
+        let (_, _, x1, y1) = mark_box(m, 400, 300).unwrap();
+        assert!(
+            (58..=60).contains(&x1) && (58..=60).contains(&y1),
+            "{x1}x{y1}"
+        );
+    }
+
+    #[test]
+    fn a_mark_larger_than_the_image_is_overlaid_skipped_shrunk_or_cropped() {
+        let with = |oversize| {
+            let mut m = MarkImage::new("hopper.png");
+            m.oversize = oversize;
+            mark_box(m, 100, 60)
+        };
+        // OSS: drawn and clipped; Qiniu: not drawn at all.
+        assert_eq!(with(Oversize::Overlay).map(|b| (b.2, b.3)), Some((100, 60)));
+        assert_eq!(with(Oversize::Skip), None);
+        // Tencent blogo/1: scaled to 60×60, whole; blogo/2: cut to 100×60.
+        let (_, _, x1, y1) = with(Oversize::Shrink).unwrap();
+        assert!(
+            (58..=60).contains(&x1) && (58..=60).contains(&y1),
+            "{x1}x{y1}"
+        );
+        assert_eq!(with(Oversize::Crop).map(|b| (b.2, b.3)), Some((100, 60)));
+        // A mark that fits is drawn as it is whatever the rule.
+        let mut m = MarkImage::new("hopper.png");
+        m.oversize = Oversize::Skip;
+        assert!(mark_box(m, 200, 200).is_some_and(|b| b.2 <= 128 && b.2 > 120));
+    }
 }
