@@ -414,10 +414,10 @@ mod tests {
             m.oversize = oversize;
             mark_box(m, 100, 60)
         };
-        // OSS: drawn and clipped; Qiniu: not drawn at all.
+        // Overlay: drawn and clipped; skip: not drawn at all.
         assert_eq!(with(Oversize::Overlay).map(|b| (b.2, b.3)), Some((100, 60)));
         assert_eq!(with(Oversize::Skip), None);
-        // Tencent blogo/1: scaled to 60×60, whole; blogo/2: cut to 100×60.
+        // Shrink: scaled to 60×60, whole; crop: cut to 100×60.
         let (_, _, x1, y1) = with(Oversize::Shrink).unwrap();
         assert!(
             (58..=60).contains(&x1) && (58..=60).contains(&y1),
