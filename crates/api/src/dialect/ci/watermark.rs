@@ -49,11 +49,11 @@ pub(super) fn parse(segment: &str, flavour: Flavour) -> Result<Step, PlanError> 
     let (kind, rest) = segment.split_once('/').unwrap_or((segment, ""));
     let wm = match kind {
         "1" => image(
-            &Args::parse("watermark/1", rest, flavour.image_params(), flavour)?,
+            &Args::parse("watermark/1", rest, image_params(flavour), flavour)?,
             flavour,
         )?,
         "2" => text(
-            &Args::parse("watermark/2", rest, flavour.text_params(), flavour)?,
+            &Args::parse("watermark/2", rest, text_params(flavour), flavour)?,
             flavour,
         )?,
         "3" => {
@@ -80,34 +80,33 @@ pub(super) fn parse(segment: &str, flavour: Flavour) -> Result<Step, PlanError> 
     Ok(Step::Watermark(Box::new(wm)))
 }
 
-impl Flavour {
-    fn image_params(self) -> &'static [&'static str] {
-        match self {
-            Flavour::Tencent => &[
-                "image", "gravity", "dx", "dy", "blogo", "scatype", "spcent", "dissolve", "batch",
-                "degree",
-            ],
-            Flavour::Qiniu => &["image", "dissolve", "gravity", "dx", "dy", "ws", "wst"],
-        }
+// Free functions, not methods: `Flavour` belongs to the grammar module.
+fn image_params(flavour: Flavour) -> &'static [&'static str] {
+    match flavour {
+        Flavour::Tencent => &[
+            "image", "gravity", "dx", "dy", "blogo", "scatype", "spcent", "dissolve", "batch",
+            "degree",
+        ],
+        Flavour::Qiniu => &["image", "dissolve", "gravity", "dx", "dy", "ws", "wst"],
     }
+}
 
-    fn text_params(self) -> &'static [&'static str] {
-        match self {
-            Flavour::Tencent => &[
-                "text", "font", "fontsize", "fill", "dissolve", "gravity", "dx", "dy", "batch",
-                "degree", "shadow",
-            ],
-            Flavour::Qiniu => &[
-                "text", "font", "fontsize", "fill", "dissolve", "gravity", "dx", "dy",
-            ],
-        }
+fn text_params(flavour: Flavour) -> &'static [&'static str] {
+    match flavour {
+        Flavour::Tencent => &[
+            "text", "font", "fontsize", "fill", "dissolve", "gravity", "dx", "dy", "batch",
+            "degree", "shadow",
+        ],
+        Flavour::Qiniu => &[
+            "text", "font", "fontsize", "fill", "dissolve", "gravity", "dx", "dy",
+        ],
     }
+}
 
-    fn name(self) -> &'static str {
-        match self {
-            Flavour::Tencent => "Tencent",
-            Flavour::Qiniu => "Qiniu",
-        }
+fn cloud(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Tencent => "Tencent",
+        Flavour::Qiniu => "Qiniu",
     }
 }
 
@@ -134,7 +133,7 @@ impl<'a> Args<'a> {
             if !known.contains(&name) {
                 return Err(PlanError::invalid(format!(
                     "{action} has no parameter '{name}' in the {} grammar; it takes {}.",
-                    flavour.name(),
+                    cloud(flavour),
                     known.join(", ")
                 )));
             }
