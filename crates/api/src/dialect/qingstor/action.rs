@@ -388,11 +388,7 @@ fn image_watermark(a: &Args<'_>) -> Result<Watermark, PlanError> {
         fill: false,
         padx: 0,
         pady: 0,
-        image: Some(MarkImage {
-            key: mark_key(&url)?,
-            percent: None,
-            steps: Vec::new(),
-        }),
+        image: Some(MarkImage::new(&mark_key(&url)?)),
         text: None,
         text_first: false,
         align: 0,
