@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use pixgate_api::{DialectError, Plan};
+use pixgate_api::Plan;
 use pixgate_codec::Limits;
 use pixgate_ops::{Product, Settings};
 
@@ -95,9 +95,10 @@ fn process_file(input: &Path, process: &str, output: &Path) -> ExitCode {
     };
     let plan = match process.strip_prefix("image/") {
         Some(steps) => Plan::parse(steps).map_err(ApiError::from),
-        None => Err(ApiError::from(DialectError::MalformedProcess(
-            process.to_owned(),
-        ))),
+        None => Err(ApiError::new(
+            crate::error::Code::InvalidArgument,
+            format!("The process string '{process}' does not start with 'image/'."),
+        )),
     };
     let plan = match plan {
         Ok(p) => p,

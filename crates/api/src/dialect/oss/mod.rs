@@ -87,26 +87,42 @@ impl Dialect for Oss {
 
 fn process(value: &str, source: ProcessSource) -> Result<Operation, DialectError> {
     if value.is_empty() {
-        return Err(DialectError::EmptyProcess);
+        return Err(empty_process());
     }
-    let (namespace, rest) = value
-        .split_once('/')
-        .ok_or_else(|| DialectError::MalformedProcess(value.to_owned()))?;
+    let (namespace, rest) = value.split_once('/').ok_or_else(|| malformed(value))?;
     match namespace {
         "image" => Ok(Operation::Process {
             plan: Plan::parse(rest),
             source,
         }),
-        "style" if rest.is_empty() => Err(DialectError::EmptyStyle),
+        "style" if rest.is_empty() => Err(empty_style()),
         "style" => Ok(Operation::Style {
             name: rest.to_owned(),
             source,
         }),
-        ns if OTHER_NAMESPACES.contains(&ns) => {
-            Err(DialectError::UnsupportedNamespace(ns.to_owned()))
-        }
-        _ => Err(DialectError::MalformedProcess(value.to_owned())),
+        ns if OTHER_NAMESPACES.contains(&ns) => Err(other_namespace(ns)),
+        _ => Err(malformed(value)),
     }
+}
+
+fn empty_process() -> DialectError {
+    DialectError("The x-oss-process value is empty.".to_owned())
+}
+
+fn empty_style() -> DialectError {
+    DialectError("The style name is empty.".to_owned())
+}
+
+fn malformed(value: &str) -> DialectError {
+    DialectError(format!(
+        "The x-oss-process value '{value}' does not start with 'image/' or 'style/'."
+    ))
+}
+
+fn other_namespace(ns: &str) -> DialectError {
+    DialectError(format!(
+        "The x-oss-process namespace '{ns}' is not image processing; this proxy serves only 'image/…' and 'style/…'."
+    ))
 }
 
 #[cfg(test)]
@@ -149,7 +165,7 @@ mod tests {
                 source: ProcessSource::Query
             })
         );
-        assert_eq!(op("x-oss-process=style/"), Err(DialectError::EmptyStyle));
+        assert_eq!(op("x-oss-process=style/"), Err(empty_style()));
     }
 
     #[test]
@@ -171,13 +187,13 @@ mod tests {
     fn other_namespaces_are_refused_not_treated_as_images() {
         assert_eq!(
             op("x-oss-process=video/snapshot,t_1000"),
-            Err(DialectError::UnsupportedNamespace("video".into()))
+            Err(other_namespace("video"))
         );
-        assert!(matches!(
+        assert_eq!(
             op("x-oss-process=resize,w_100"),
-            Err(DialectError::MalformedProcess(_))
-        ));
-        assert_eq!(op("x-oss-process="), Err(DialectError::EmptyProcess));
+            Err(malformed("resize,w_100"))
+        );
+        assert_eq!(op("x-oss-process="), Err(empty_process()));
     }
 
     #[test]

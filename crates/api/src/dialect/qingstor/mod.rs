@@ -9,6 +9,12 @@ use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
 #[derive(Debug)]
 pub struct QingStor;
 
+fn missing_action() -> DialectError {
+    DialectError(
+        "The QingStor image request needs an action parameter, e.g. ?image&action=info.".to_owned(),
+    )
+}
+
 impl Dialect for QingStor {
     fn name(&self) -> &'static str {
         "qingstor"
@@ -33,7 +39,7 @@ impl Dialect for QingStor {
                 plan: action::parse(action, wire::INFO),
                 source: ProcessSource::Query,
             }),
-            _ => Err(DialectError::MissingQingStorAction),
+            _ => Err(missing_action()),
         }
     }
 
@@ -80,11 +86,8 @@ mod tests {
             Ok(Operation::Process { plan: Err(_), .. })
         ));
         assert_eq!(op("versionId=1"), Ok(Operation::Original));
-        assert_eq!(op("image"), Err(DialectError::MissingQingStorAction));
-        assert_eq!(
-            op("image&action="),
-            Err(DialectError::MissingQingStorAction)
-        );
+        assert_eq!(op("image"), Err(missing_action()));
+        assert_eq!(op("image&action="), Err(missing_action()));
     }
 
     #[test]
