@@ -301,7 +301,11 @@ impl Plan {
             out.push_str(&format!("/frames,{n}"));
         }
         if let Some(l) = self.output.size_limit {
-            out.push_str(&format!("/size-limit,{},{}", l.bytes, u8::from(l.or_source)));
+            out.push_str(&format!(
+                "/size-limit,{},{}",
+                l.bytes,
+                u8::from(l.or_source)
+            ));
         }
         self.policy.canonical(&mut out);
         if self.ignore_error {

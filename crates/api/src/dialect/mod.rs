@@ -9,6 +9,7 @@ mod ci;
 mod cos;
 pub(crate) mod oss;
 mod qingstor;
+mod qiniu;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -24,7 +25,7 @@ use crate::{Plan, PlanError};
 /// endpoints) and errors raised before a dialect is known.
 ///
 /// Adding a dialect: a folder beside `oss/` and one line here.
-pub const DIALECTS: &[&dyn Dialect] = &[&oss::Oss, &qingstor::QingStor, &cos::Cos];
+pub const DIALECTS: &[&dyn Dialect] = &[&oss::Oss, &qingstor::QingStor, &cos::Cos, &qiniu::Qiniu];
 
 /// The dialect that speaks for requests no dialect claims.
 pub fn default_dialect() -> &'static dyn Dialect {
@@ -39,10 +40,7 @@ pub fn pick(req: &Incoming<'_>) -> &'static dyn Dialect {
 /// The dialect of a request to a bucket that answers `allowed` (in
 /// [`DIALECTS`] order): the first of them that detects it, else the first
 /// of them (it answers plain reads and errors).
-pub fn pick_among(
-    req: &Incoming<'_>,
-    allowed: &[&'static dyn Dialect],
-) -> &'static dyn Dialect {
+pub fn pick_among(req: &Incoming<'_>, allowed: &[&'static dyn Dialect]) -> &'static dyn Dialect {
     allowed
         .iter()
         .copied()
