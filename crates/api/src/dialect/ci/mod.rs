@@ -76,15 +76,17 @@ fn is_spec(name: &str) -> bool {
 
 /// The processing spec of a request: the first bare query component that
 /// opens with a module prefix. The query parser split it at its first `=`
-/// (base64 padding); it is joined back.
+/// (base64 padding): it is joined back. An empty value is dropped: the
+/// SDKs send the spec as a key with an empty value (`…/format/png=`), and
+/// a lone padding `=` means nothing to the base64 readers.
 pub(super) fn spec(query: &Query) -> Option<String> {
     query
         .params()
         .iter()
         .find(|p| is_spec(&p.name))
-        .map(|p| match &p.value {
-            Some(v) => format!("{}={v}", p.name),
-            None => p.name.clone(),
+        .map(|p| match p.value.as_deref() {
+            Some(v) if !v.is_empty() => format!("{}={v}", p.name),
+            _ => p.name.clone(),
         })
 }
 

@@ -133,3 +133,46 @@ fn orientation_name(o: u8) -> &'static str {
 fn image_ave(facts: &Facts<'_>) -> String {
     format!("{{\"RGB\":\"{}\"}}", facts.average.unwrap_or_default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Metadata;
+
+    fn meta(format: Format, frames: u32, orientation: u8) -> Metadata {
+        Metadata {
+            format,
+            file_size: 1234,
+            width: 640,
+            height: 427,
+            frames,
+            orientation,
+            space: Space::Srgb,
+            alpha: false,
+            jfif_density: None,
+            exif: Vec::new(),
+        }
+    }
+
+    fn info(m: &Metadata) -> serde_json::Value {
+        let facts = Facts {
+            meta: Some(m),
+            md5: None,
+            average: None,
+        };
+        serde_json::from_str(&image_info(&facts)).unwrap()
+    }
+
+    #[test]
+    fn image_info_is_numbers_as_documented() {
+        // The document's example, exactly.
+        assert_eq!(
+            info(&meta(Format::Jpg, 1, 1)),
+            json!({"format":"jpeg","width":640,"height":427,"colorModel":"ycbcr"})
+        );
+        let gif = info(&meta(Format::Gif, 3, 1));
+        assert_eq!(gif["frameNumber"], 3);
+        assert_eq!(gif["colorModel"], "palette");
+        assert_eq!(info(&meta(Format::Jpg, 1, 6))["orientation"], "Right-top");
+    }
+}
