@@ -94,6 +94,25 @@ impl PartialEq for MetadataKind {
 
 impl Eq for MetadataKind {}
 
+/// How a dialect writes an image's average colour (OSS `{"RGB": "0x…"}`,
+/// Huawei `{"RGB":"#…"}`): pixel code computes the colour, the dialect's
+/// function writes the body.
+#[derive(Debug, Clone, Copy)]
+pub struct ColourBody {
+    /// A stable name for cache keys and ETags (e.g. `average-hue`).
+    pub canonical: &'static str,
+    pub write: fn([u8; 3]) -> String,
+}
+
+/// Two bodies are the same when their canonical names are.
+impl PartialEq for ColourBody {
+    fn eq(&self, other: &ColourBody) -> bool {
+        self.canonical == other.canonical
+    }
+}
+
+impl Eq for ColourBody {}
+
 /// The name exiv2 gives a tag (the EXIF standard's, except the IFD
 /// pointers).
 pub fn exiv2_name(t: Tag) -> String {

@@ -13,7 +13,7 @@ use crate::action::rotate::Rotate;
 use crate::action::rounded_corners::RoundedCorners;
 use crate::action::watermark::Watermark;
 use crate::error::PlanError;
-use crate::metadata::MetadataKind;
+use crate::metadata::{ColourBody, MetadataKind};
 use crate::params::Params;
 use crate::policy::Policy;
 
@@ -99,8 +99,9 @@ pub enum Deliver {
     Image,
     /// `info`: a metadata answer; alone, never combined with other steps.
     Metadata(MetadataKind),
-    /// `average-hue`: `{"RGB": "0xRRGGBB"}` of the image after the steps.
-    AverageHue,
+    /// The average colour of the image after the steps, written by the
+    /// dialect's body (OSS `average-hue`).
+    Average(ColourBody),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -148,7 +149,7 @@ impl Plan {
                     "The process string has more than {MAX_STEPS} steps."
                 )));
             }
-            if plan.deliver == Deliver::AverageHue {
+            if matches!(plan.deliver, Deliver::Average(_)) {
                 return Err(PlanError::invalid(
                     "'average-hue' must be the last step of the process string.",
                 ));
@@ -220,7 +221,7 @@ impl Plan {
                 self.deliver = if p.action() == "info" {
                     Deliver::Metadata(crate::dialect::oss::INFO)
                 } else {
-                    Deliver::AverageHue
+                    Deliver::Average(crate::dialect::oss::AVERAGE_HUE)
                 };
                 return Ok(());
             }
@@ -311,8 +312,9 @@ impl Plan {
         if self.ignore_error {
             out.push_str("/ignore-error,1");
         }
-        if self.deliver == Deliver::AverageHue {
-            out.push_str("/average-hue");
+        if let Deliver::Average(body) = self.deliver {
+            out.push('/');
+            out.push_str(body.canonical);
         }
         out
     }

@@ -251,7 +251,7 @@ pub fn still(src: Source<'_>, plan: &Plan, format: Format, settings: &Settings) 
         e.add(step.name(), ns);
         (fw, fh, w, h) = (nw, nh, nw, nh);
     }
-    if plan.deliver == Deliver::AverageHue {
+    if matches!(plan.deliver, Deliver::Average(_)) {
         e.add("average-hue", ns::HUE_PX * px(w, h));
         return e;
     }
@@ -536,7 +536,7 @@ mod tests {
 
     use super::*;
     use crate::action::{mask, orient, resize, rotate};
-    use crate::pipeline::process;
+    use crate::process;
     use crate::text::Fonts;
 
     fn corpus() -> PathBuf {

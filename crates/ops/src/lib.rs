@@ -11,6 +11,17 @@ mod text;
 
 pub use error::OpsError;
 pub use metadata::metadata;
-pub use pipeline::{Product, Settings, output_format, process};
+pub use pipeline::{Product, Settings, output_format};
+
+use pixgate_api::{Deliver, Plan};
+
+/// Runs `plan` on a source: a metadata answer reads headers (no pixel
+/// work), everything else goes through the pixel pipeline.
+pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
+    match &plan.deliver {
+        Deliver::Metadata(kind) => metadata::metadata(bytes, kind, settings),
+        Deliver::Image | Deliver::Average(_) => pipeline::render(bytes, plan, settings),
+    }
+}
 pub use stop::Stop;
 pub use text::Fonts;

@@ -3,12 +3,12 @@
 //! write its body. Which service's answer it is, this module never knows.
 //! Only the average colour decodes pixels (JPEG at 1/8 scale).
 
-use pixgate_api::metadata::{Facts, Metadata, MetadataKind, SourceLimits};
+use pixgate_api::metadata::{ColourBody, Facts, Metadata, MetadataKind, SourceLimits};
 use pixgate_api::{Deliver, Plan};
 use pixgate_codec::{CodecError, md5_hex, read_metadata};
 
 use crate::error::OpsError;
-use crate::pipeline::{Product, Settings, process};
+use crate::pipeline::{Product, Settings, render};
 
 pub fn metadata(
     bytes: &[u8],
@@ -56,20 +56,21 @@ fn check(m: &Metadata, limits: &SourceLimits) -> Result<(), OpsError> {
     Ok(())
 }
 
-/// `0xrrggbb` of the whole image, by the average-hue action.
+/// `0xrrggbb` of the whole image, as the pixel pipeline computes an
+/// average colour (the metadata bodies write it as they please).
 fn average(bytes: &[u8], settings: &Settings) -> Result<String, OpsError> {
+    const HEX: ColourBody = ColourBody {
+        canonical: "hex",
+        write: |[r, g, b]| format!("0x{r:02x}{g:02x}{b:02x}"),
+    };
     let plan = Plan {
-        deliver: Deliver::AverageHue,
+        deliver: Deliver::Average(HEX),
         ..Plan::default()
     };
-    match process(bytes, &plan, settings)? {
-        Product::Json(json) => Ok(json
-            .split('"')
-            .find(|s| s.starts_with("0x"))
-            .unwrap_or("0x000000")
-            .to_owned()),
+    match render(bytes, &plan, settings)? {
+        Product::Json(hex) => Ok(hex),
         Product::Image { .. } => Err(OpsError::NotImplemented(
-            "average-hue returned an image".into(),
+            "the average colour came back as an image".into(),
         )),
     }
 }

@@ -16,8 +16,8 @@ use pixgate_codec::{
 };
 
 use crate::action::{
-    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate, sharpen,
-    watermark,
+    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate,
+    sharpen, watermark,
 };
 use crate::cost;
 use crate::error::OpsError;
@@ -73,12 +73,10 @@ pub fn output_format(plan: &Plan, source: Format) -> Format {
     }
 }
 
-pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
+/// Runs a plan that delivers pixels (an image, or a colour computed from
+/// them); metadata answers are `metadata.rs`'s.
+pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
     let original = bytes;
-    if let Deliver::Metadata(kind) = &plan.deliver {
-        // The kind says what to read; its own limits only (no pixel work).
-        return crate::metadata::metadata(bytes, kind, settings);
-    }
     let limits = &settings.limits;
     let p = probe(bytes)?;
     limits.check_probe(&p)?;
@@ -145,17 +143,26 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
         check_output(nw, nh, limits)?;
         let (before, reserved) = (frame_bytes(&frame), rgba_bytes(nw, nh));
         budget.reserve(reserved, step.name())?;
-        frame = run_step(step, frame, w, h, alpha_ok, settings)?;
+        frame = match step {
+            Step::Watermark(wm) => {
+                let mark = watermark::build(wm, frame.width, settings)?;
+                let size = mark.as_ref().map_or(0, frame_bytes);
+                budget.reserve(size, "the watermark")?;
+                let out = watermark::place(frame, mark.as_ref(), wm, settings)?;
+                budget.release(size);
+                out
+            }
+            _ => run_step(step, frame, w, h, alpha_ok, settings)?,
+        };
         // The input frame is gone; the reservation becomes the real size.
         budget.release((before + reserved).saturating_sub(frame_bytes(&frame)));
         (w, h) = (frame.width, frame.height);
     }
 
-    if plan.deliver == Deliver::AverageHue {
-        return Ok(Product::Json(format!(
-            "{{\"RGB\": \"{}\"}}",
-            average_hue::average_hue(&frame)
-        )));
+    if let Deliver::Average(body) = plan.deliver {
+        return Ok(Product::Json((body.write)(average_hue::average_hue(
+            &frame,
+        ))));
     }
     settings.stop.check()?;
     check_format_size(plan, format, frame.width, frame.height)?;
@@ -166,15 +173,12 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     } else {
         None
     };
-    let quality = plan
-        .output
-        .quality
-        .map_or(
-            plan.policy
-                .default_quality
-                .min(source_quality.unwrap_or(100)),
-            |q| q.resolve(source_quality),
-        );
+    let quality = plan.output.quality.map_or(
+        plan.policy
+            .default_quality
+            .min(source_quality.unwrap_or(100)),
+        |q| q.resolve(source_quality),
+    );
     let opts = EncodeOptions {
         quality,
         progressive: plan.output.interlace.unwrap_or(false),
@@ -205,10 +209,18 @@ pub(crate) const SIZE_LIMIT_ENCODES: u32 = 6;
 
 /// The JPEG at the highest quality, at most `opts.quality`, whose size is
 /// at most `max` bytes; the smallest tried when none fits.
-fn fit_size(frame: Frame, opts: &EncodeOptions, max: u64, stop: &Stop) -> Result<Vec<u8>, OpsError> {
+fn fit_size(
+    frame: Frame,
+    opts: &EncodeOptions,
+    max: u64,
+    stop: &Stop,
+) -> Result<Vec<u8>, OpsError> {
     let at = |q: u8| -> Result<Vec<u8>, OpsError> {
         stop.check()?;
-        let o = EncodeOptions { quality: q, ..*opts };
+        let o = EncodeOptions {
+            quality: q,
+            ..*opts
+        };
         Ok(encode(frame.clone(), Format::Jpg, &o)?)
     };
     let first = at(opts.quality)?;
@@ -242,8 +254,8 @@ fn fit_size(frame: Frame, opts: &EncodeOptions, max: u64, stop: &Stop) -> Result
 
 /// An animated source stays animated when the output can animate (GIF,
 /// WebP) and every step is one that runs frame by frame: resize (not by
-/// percent where the policy says so: OSS "with p, the animation becomes a
-/// static image"), crop, indexcrop, rotate, flip and image watermarks.
+/// percent where the policy says so), crop, indexcrop, rotate, flip and
+/// image watermarks.
 /// Anything else renders the first frame.
 pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1
@@ -258,7 +270,7 @@ pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
 }
 
 /// Runs the steps on every frame. Where the policy says so, animations are
-/// never enlarged, even with `limit_0` (as OSS documents for GIF).
+/// never enlarged, even by a resize that may enlarge.
 fn process_animation(
     bytes: &[u8],
     plan: &Plan,
@@ -299,14 +311,25 @@ fn process_animation(
         let before: u64 = anim.frames.iter().map(frame_bytes).sum();
         let reserved = rgba_bytes(nw, nh).saturating_mul(anim.frames.len() as u64);
         budget.reserve(reserved, step.name())?;
+        // A watermark's mark is built once and placed on every frame.
+        let mark = match &step {
+            Step::Watermark(wm) => watermark::build(wm, w, settings)?,
+            _ => None,
+        };
+        let mark_size = mark.as_ref().map_or(0, frame_bytes);
+        budget.reserve(mark_size, "the watermark")?;
         anim.frames = anim
             .frames
             .into_iter()
             .map(|f| {
                 settings.stop.check()?;
-                run_step(&step, f, w, h, true, settings)
+                match &step {
+                    Step::Watermark(wm) => watermark::place(f, mark.as_ref(), wm, settings),
+                    _ => run_step(&step, f, w, h, true, settings),
+                }
             })
             .collect::<Result<_, _>>()?;
+        budget.release(mark_size);
         let after: u64 = anim.frames.iter().map(frame_bytes).sum();
         budget.release((before + reserved).saturating_sub(after));
         (w, h) = (anim.frames[0].width, anim.frames[0].height);
@@ -337,7 +360,7 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
             l => l.scaled(ow, oh),
         },
         // The colour mean needs no detail.
-        None if plan.deliver == Deliver::AverageHue => (1, 1),
+        None if matches!(plan.deliver, Deliver::Average(_)) => (1, 1),
         _ => return 1,
     };
     let need = if orientation >= 5 {
@@ -369,8 +392,13 @@ pub(crate) fn check_output(w: u32, h: u32, limits: &Limits) -> Result<(), OpsErr
     Ok(())
 }
 
-/// The dialect's per-format output ceilings (OSS: EC 0040-00000011/14, HEIC guide).
-pub(crate) fn check_format_size(plan: &Plan, format: Format, w: u32, h: u32) -> Result<(), OpsError> {
+/// The plan's per-format output ceilings (its dialect's policy).
+pub(crate) fn check_format_size(
+    plan: &Plan,
+    format: Format,
+    w: u32,
+    h: u32,
+) -> Result<(), OpsError> {
     let Some((max_w, max_h)) = plan.policy.ceiling(format) else {
         return Ok(());
     };

@@ -16,7 +16,7 @@ use crate::body::{self, Body, End};
 use crate::connections::Busy;
 use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
-use crate::route::{self, Endpoint};
+use crate::route::{self, Endpoint, Target};
 use crate::state::{AppState, Bucket};
 use crate::{access, health, original, process, request_id};
 use tracing::Instrument;
@@ -49,16 +49,31 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         .to_owned();
     let head = parts.method == Method::HEAD;
 
-    // The dialect is chosen here, once: it parses the request and renders
+    // The bucket first (its configuration says which dialects it answers),
+    // then the dialect, chosen here once: it parses the request and renders
     // its errors.
+    let target = if route::endpoint(parts.uri.path()).is_some() {
+        None
+    } else {
+        Some(state.addressing.resolve(&host, parts.uri.path()))
+    };
+    let allowed = match &target {
+        Some(Ok(t)) => state.buckets.get(&t.bucket).map(|b| b.dialects.as_slice()),
+        _ => None,
+    };
     let query = Query::parse(parts.uri.query().unwrap_or(""));
     let process_headers: Vec<(&str, &str)> = dialect::process_headers()
         .filter_map(|name| Some((name, parts.headers.get(name)?.to_str().ok()?)))
         .collect();
-    let (dialect, operation) = dialect::classify(&Incoming {
+    let incoming = Incoming {
         query: &query,
         headers: &process_headers,
-    });
+    };
+    let dialect = match allowed {
+        Some(allowed) => dialect::pick_among(&incoming, allowed),
+        None => dialect::pick_among(&incoming, &dialect::default_set()),
+    };
+    let operation = dialect.parse(&incoming);
     let kind = match &operation {
         Ok(op) => dialect.label(op),
         Err(_) => "invalid",
@@ -89,6 +104,7 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
     let result = dispatch(
         &state,
         &parts,
+        target,
         dialect,
         operation,
         &mut log.outcome,
@@ -207,9 +223,11 @@ impl Drop for LogLine {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     state: &AppState,
     parts: &http::request::Parts,
+    target: Option<Result<Target, ApiError>>,
     dialect: &'static dyn Dialect,
     operation: Result<Operation, pixgate_api::DialectError>,
     outcome: &mut Outcome,
@@ -222,22 +240,22 @@ async fn dispatch(
             format!("The method {method} is not allowed; this proxy serves GET and HEAD."),
         ));
     }
-    if let Some(endpoint) = route::endpoint(parts.uri.path()) {
-        return match endpoint {
-            Endpoint::Health => Ok(health::healthz()),
-            Endpoint::Ready => Ok(health::readyz(state).await),
-            Endpoint::Metrics => {
+    let Some(target) = target else {
+        return match route::endpoint(parts.uri.path()) {
+            Some(Endpoint::Health) => Ok(health::healthz()),
+            Some(Endpoint::Ready) => Ok(health::readyz(state).await),
+            Some(Endpoint::Metrics) => {
                 let sizes = state.caches.sizes().await;
                 Ok(state.metrics.render(&sizes, state.admission.load()))
             }
+            // `handle` resolves a target for every path that is not an endpoint.
+            None => Err(ApiError::new(
+                Code::InternalError,
+                "The request has no target.",
+            )),
         };
-    }
-    let host = parts
-        .headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let target = state.addressing.resolve(host, parts.uri.path())?;
+    };
+    let target = target?;
     outcome.bucket = Some(target.bucket.clone());
     outcome.key = Some(target.key.clone());
     let mut operation = operation?;
@@ -276,7 +294,8 @@ async fn dispatch(
             let plan = plan?;
             let ignore_error = plan.ignore_error;
             let work = Work::Plan(plan);
-            let answer = process::serve(state, bucket, key.clone(), work, method, headers, deadline);
+            let answer =
+                process::serve(state, bucket, key.clone(), work, method, headers, deadline);
             match answer.await {
                 // `ignore-error/1`: a source the work cannot be done on (its
                 // size, its pixels, a limit) is answered as stored; a

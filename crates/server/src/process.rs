@@ -46,7 +46,7 @@ impl Work {
                 let mut names: Vec<_> = p.steps.iter().map(|s| s.name()).collect();
                 match p.deliver {
                     Deliver::Metadata(_) => names.push("info"),
-                    Deliver::AverageHue => names.push("average-hue"),
+                    Deliver::Average(body) => names.push(body.canonical),
                     Deliver::Image => {}
                 }
                 if p.output.format.is_some() {

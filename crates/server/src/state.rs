@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use pixgate_api::Plan;
+use pixgate_api::dialect::Dialect;
 use pixgate_codec::Limits;
 use pixgate_origin::{LocalDir, Origin, S3Credentials, S3Origin, S3Settings};
 
@@ -28,6 +29,8 @@ pub struct Bucket {
     pub styles: BTreeMap<String, String>,
     /// name -> its plan, parsed once when the configuration loads.
     pub style_plans: BTreeMap<String, Plan>,
+    /// The URL grammars it answers, in detection order.
+    pub dialects: Vec<&'static dyn Dialect>,
 }
 
 #[derive(Debug)]
@@ -62,6 +65,10 @@ impl AppState {
                 key: format!("buckets[{i}]"),
                 message,
             })?;
+            let dialects = b.dialect_set().map_err(|message| ConfigError {
+                key: format!("buckets[{i}].dialects"),
+                message,
+            })?;
             buckets.insert(
                 b.name.clone(),
                 Bucket {
@@ -72,10 +79,13 @@ impl AppState {
                     auto_orient: b.auto_orient,
                     separators: b.separators.clone(),
                     styles: b.styles.clone(),
-                    style_plans: parse_styles(&b.styles).map_err(|message| ConfigError {
-                        key: format!("buckets[{i}].styles"),
-                        message,
+                    style_plans: parse_styles(&b.styles, &dialects).map_err(|message| {
+                        ConfigError {
+                            key: format!("buckets[{i}].styles"),
+                            message,
+                        }
                     })?,
+                    dialects,
                 },
             );
         }
@@ -106,17 +116,18 @@ impl AppState {
     }
 }
 
-/// Each style's plan, in the grammar styles are written in (the default
-/// dialect's); validation has already refused bad ones, so an error here
-/// only names the style.
-fn parse_styles(styles: &BTreeMap<String, String>) -> Result<BTreeMap<String, Plan>, String> {
-    let dialect = pixgate_api::dialect::default_dialect();
+/// Each style's plan, in the first of the bucket's dialects that reads it;
+/// validation has already refused bad ones, so an error here only names
+/// the style.
+fn parse_styles(
+    styles: &BTreeMap<String, String>,
+    dialects: &[&'static dyn Dialect],
+) -> Result<BTreeMap<String, Plan>, String> {
     styles
         .iter()
         .map(|(name, content)| {
-            let plan = dialect
-                .style_plan(content)
-                .map_err(|e| format!("style '{name}': {}", e.message))?;
+            let plan = crate::config::style_plan(content, dialects)
+                .map_err(|e| format!("style '{name}': {e}"))?;
             Ok((name.clone(), plan))
         })
         .collect()

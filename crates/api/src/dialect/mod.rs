@@ -277,6 +277,35 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_answers_its_own_set() {
+        let names = |set: Vec<&'static dyn Dialect>| -> Vec<&str> {
+            set.iter().map(|d| d.name()).collect()
+        };
+        let default = names(default_set());
+        assert_eq!(default[0], "oss");
+        assert!(default.contains(&"cos"));
+        // Listed order does not matter; the registry's does.
+        let set = named_set(&["cos".into(), "oss".into()]).unwrap();
+        assert_eq!(names(set.clone()), ["oss", "cos"]);
+        assert_eq!(named_set(&["flickr".into()]).unwrap_err(), "flickr");
+        // A bucket without OSS answers plain requests in its first dialect.
+        let cos_only = named_set(&["cos".into()]).unwrap();
+        let q = Query::parse("");
+        let req = Incoming {
+            query: &q,
+            headers: &[],
+        };
+        assert_eq!(pick_among(&req, &cos_only).name(), "cos");
+        let q = Query::parse("x-oss-process=image/info");
+        let req = Incoming {
+            query: &q,
+            headers: &[],
+        };
+        assert_eq!(pick_among(&req, &cos_only).name(), "cos");
+        assert_eq!(pick_among(&req, &set).name(), "oss");
+    }
+
+    #[test]
     fn names_are_unique() {
         let mut names: Vec<_> = DIALECTS.iter().map(|d| d.name()).collect();
         names.sort_unstable();

@@ -34,8 +34,8 @@ fn hue_sat(p: &[u8]) -> (f64, f64) {
     (h, sat)
 }
 
-/// `0xrrggbb` (lower-case, as the service answers).
-pub fn average_hue(f: &Frame) -> String {
+/// The colour, RGB.
+pub fn average_hue(f: &Frame) -> [u8; 3] {
     let c = f.channels as usize;
     let visible = || f.data.chunks_exact(c).filter(|p| c == 3 || p[3] > 0);
     // Circular mean of the hue of coloured pixels.
@@ -73,8 +73,8 @@ pub fn average_hue(f: &Frame) -> String {
     } else {
         (sum, n)
     };
-    let avg = |k: usize| (sum[k] + n / 2) / n;
-    format!("0x{:02x}{:02x}{:02x}", avg(0), avg(1), avg(2))
+    let avg = |k: usize| ((sum[k] + n / 2) / n).min(255) as u8;
+    [avg(0), avg(1), avg(2)]
 }
 
 #[cfg(test)]
@@ -85,7 +85,7 @@ mod tests {
     fn flat_image_is_its_own_colour() {
         assert_eq!(
             average_hue(&Frame::filled(8, 8, &[0x5c, 0x78, 0x3b])),
-            "0x5c783b"
+            [0x5c, 0x78, 0x3b]
         );
     }
 
@@ -96,6 +96,6 @@ mod tests {
         for i in 0..100 {
             data.extend_from_slice(if i < 90 { &[0, 200, 0] } else { &[200, 0, 0] });
         }
-        assert_eq!(average_hue(&Frame::new(10, 10, 3, data)), "0xc80000");
+        assert_eq!(average_hue(&Frame::new(10, 10, 3, data)), [0xc8, 0, 0]);
     }
 }

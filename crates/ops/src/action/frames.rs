@@ -1,4 +1,4 @@
-//! Fewer frames for an animation (Tencent `cgif/N`): N frames evenly
+//! Fewer frames for an animation (a plan's `max_frames`): N frames evenly
 //! spaced over the original, each shown for the time of the frames it
 //! stands for, so the animation keeps its length.
 

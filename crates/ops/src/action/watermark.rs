@@ -19,11 +19,17 @@ const CHECK_EVERY_PX: u64 = 1 << 20;
 const TILE_OVERHEAD_PX: u64 = 64;
 
 pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame, OpsError> {
-    let (w, h) = (frame.width, frame.height);
+    let mark = build(wm, frame.width, settings)?;
+    place(frame, mark.as_ref(), wm, settings)
+}
+
+/// The mark for a `main_w`-wide image, opacity applied: built once per
+/// request and placed on every frame of an animation. `None`: nothing to draw.
+pub fn build(wm: &Watermark, main_w: u32, settings: &Settings) -> Result<Option<Frame>, OpsError> {
     let image = wm
         .image
         .as_ref()
-        .map(|m| mark_image(m, w, settings))
+        .map(|m| mark_image(m, main_w, settings))
         .transpose()?;
     let text = wm
         .text
@@ -34,7 +40,7 @@ pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame,
         (Some(i), Some(t)) if wm.text_first => side_by_side(&t, &i, wm.align, wm.interval),
         (Some(i), Some(t)) => side_by_side(&i, &t, wm.align, wm.interval),
         (Some(m), None) | (None, Some(m)) => m,
-        (None, None) => return Ok(frame),
+        (None, None) => return Ok(None),
     };
     check_output(mark.width, mark.height, &settings.limits)?;
     if wm.opacity < 100 {
@@ -42,6 +48,20 @@ pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame,
             px[3] = ((u32::from(px[3]) * u32::from(wm.opacity) + 50) / 100) as u8;
         }
     }
+    Ok(Some(mark))
+}
+
+/// Blends a built mark onto `frame` where the watermark says (or tiled).
+pub fn place(
+    frame: Frame,
+    mark: Option<&Frame>,
+    wm: &Watermark,
+    settings: &Settings,
+) -> Result<Frame, OpsError> {
+    let Some(mark) = mark else {
+        return Ok(frame);
+    };
+    let (w, h) = (frame.width, frame.height);
     let mut out = frame;
     if wm.fill {
         let step_x = (mark.width + wm.padx).max(1) as usize;
@@ -56,13 +76,13 @@ pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame,
                     settings.stop.check()?;
                     since_check = 0;
                 }
-                blend(&mut out, &mark, x as i64, y as i64);
+                blend(&mut out, mark, x as i64, y as i64);
                 since_check += per_tile;
             }
         }
     } else {
         let (x, y) = position(wm, w, h, mark.width, mark.height);
-        blend(&mut out, &mark, x, y);
+        blend(&mut out, mark, x, y);
     }
     Ok(out)
 }

@@ -76,6 +76,7 @@ mod tests {
             separators: Vec::new(),
             styles: Default::default(),
             style_plans: Default::default(),
+            dialects: pixgate_api::dialect::default_set(),
         }
     }
 

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use pixgate_api::dialect::{self, Dialect};
 use serde::Deserialize;
 
-pub use validate::ConfigError;
+pub use validate::{ConfigError, style_plan};
 
 /// The whole configuration (`deploy/pixgate.example.toml` documents every key).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -246,6 +247,26 @@ pub struct BucketConfig {
     pub protect: ProtectConfig,
     #[serde(default)]
     pub styles: BTreeMap<String, String>,
+    /// The URL grammars the bucket answers, by dialect name; absent: every
+    /// dialect whose requests cannot be mistaken for another's.
+    #[serde(default)]
+    pub dialects: Option<Vec<String>>,
+}
+
+impl BucketConfig {
+    /// The bucket's dialects, in detection order.
+    pub fn dialect_set(&self) -> Result<Vec<&'static dyn Dialect>, String> {
+        match &self.dialects {
+            None => Ok(dialect::default_set()),
+            Some(names) if names.is_empty() => {
+                Err("names no dialect; leave it out for the default set".to_owned())
+            }
+            Some(names) => dialect::named_set(names).map_err(|unknown| {
+                let known: Vec<_> = dialect::DIALECTS.iter().map(|d| d.name()).collect();
+                format!("'{unknown}' is not a dialect; use some of {known:?}")
+            }),
+        }
+    }
 }
 
 impl std::fmt::Debug for BucketConfig {
@@ -315,6 +336,7 @@ impl BucketConfig {
             separators: default_separators(),
             protect: ProtectConfig::default(),
             styles: BTreeMap::new(),
+            dialects: None,
         }
     }
 

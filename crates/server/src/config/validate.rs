@@ -3,6 +3,9 @@
 
 use std::collections::HashSet;
 
+use pixgate_api::Plan;
+use pixgate_api::dialect::Dialect;
+
 use super::{BucketConfig, Config, OriginSpec};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -238,8 +241,12 @@ impl BucketConfig {
                 ),
             ));
         }
+        let dialects = self
+            .dialect_set()
+            .map_err(|m| err(format!("{at}.dialects"), m))?;
         for (name, content) in &self.styles {
-            check_style(name, content).map_err(|m| err(format!("{at}.styles.{name}"), m))?;
+            check_style(name, content, &dialects)
+                .map_err(|m| err(format!("{at}.styles.{name}"), m))?;
         }
         Ok(())
     }
@@ -283,9 +290,10 @@ fn check_endpoint(endpoint: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Style rules of OSS: names 1-63 of `[A-Za-z0-9_.-]`; content an `image/…`
-/// chain free of `; ( ) ' * ?` (EC 0040-00000602).
-fn check_style(name: &str, content: &str) -> Result<(), String> {
+/// Style rules: names 1-63 of `[A-Za-z0-9_.-]` (OSS's, the strictest);
+/// content a process string one of the bucket's dialects reads (an OSS
+/// `image/…` chain also free of `; ( ) ' * ?`, EC 0040-00000602).
+fn check_style(name: &str, content: &str, dialects: &[&'static dyn Dialect]) -> Result<(), String> {
     if name.is_empty()
         || name.len() > 63
         || !name
@@ -296,16 +304,31 @@ fn check_style(name: &str, content: &str) -> Result<(), String> {
             "style name '{name}' must be 1-63 characters of A-Z, a-z, 0-9, '_', '.' and '-'"
         ));
     }
-    let Some(steps) = content.strip_prefix("image/") else {
-        return Err("style content must be an image/… process string".to_owned());
-    };
-    if let Some(c) = content.chars().find(|c| ";()'*?".contains(*c)) {
+    if content.starts_with("image/")
+        && let Some(c) = content.chars().find(|c| ";()'*?".contains(*c))
+    {
         return Err(format!("style content must not contain '{c}'"));
     }
     // A style that could never run is refused now, not on every request.
-    pixgate_api::Plan::parse(steps)
+    style_plan(content, dialects)
         .map(|_| ())
         .map_err(|e| format!("style content is not a valid process string: {e}"))
+}
+
+/// A style's plan in the first of the bucket's dialects that reads it; the
+/// error of the first dialect that has styles when none does.
+pub fn style_plan(content: &str, dialects: &[&'static dyn Dialect]) -> Result<Plan, String> {
+    let mut first_error = None;
+    for d in dialects {
+        match d.style_plan(content) {
+            Ok(plan) => return Ok(plan),
+            Err(e) if d.style_hint().is_some() => {
+                first_error.get_or_insert(e.message);
+            }
+            Err(_) => {}
+        }
+    }
+    Err(first_error.unwrap_or_else(|| "none of the bucket's dialects has styles".to_owned()))
 }
 
 #[cfg(test)]
@@ -362,6 +385,18 @@ mod tests {
             (
                 "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nseparators = [\"#\"]\n",
                 "buckets[0].separators[0]",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\ndialects = [\"flickr\"]\n",
+                "buckets[0].dialects",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\ndialects = []\n",
+                "buckets[0].dialects",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { t = \"resize,w_1\" }\n",
+                "buckets[0].styles.t",
             ),
             (
                 "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { \"bad name\" = \"image/resize,w_1\" }\n",

@@ -20,7 +20,12 @@ const fn image(form: &'static str, url: &'static str, w: u32, h: u32) -> Vector 
 }
 
 pub const VECTORS: &[Vector] = &[
-    image("resize lfit w", "/320x240.jpg?x-oss-process=image/resize,w_100", 100, 75),
+    image(
+        "resize lfit w",
+        "/320x240.jpg?x-oss-process=image/resize,w_100",
+        100,
+        75,
+    ),
     image(
         "resize fill w,h",
         "/320x240.jpg?x-oss-process=image/resize,m_fill,w_200,h_200",
@@ -33,14 +38,24 @@ pub const VECTORS: &[Vector] = &[
         640,
         480,
     ),
-    image("resize p", "/320x240.jpg?x-oss-process=image/resize,p_50", 160, 120),
+    image(
+        "resize p",
+        "/320x240.jpg?x-oss-process=image/resize,p_50",
+        160,
+        120,
+    ),
     image(
         "crop g",
         "/320x240.jpg?x-oss-process=image/crop,w_100,h_50,g_se",
         100,
         50,
     ),
-    image("rotate", "/320x240.jpg?x-oss-process=image/rotate,90", 240, 320),
+    image(
+        "rotate",
+        "/320x240.jpg?x-oss-process=image/rotate,90",
+        240,
+        320,
+    ),
     Vector {
         dialect: D,
         form: "format webp",

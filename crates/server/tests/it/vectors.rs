@@ -162,9 +162,7 @@ fn error_code(body: &str, shape: &str) -> Result<String, String> {
     }
     let json: serde_json::Value =
         serde_json::from_str(body).map_err(|e| format!("not JSON ({e}): {body}"))?;
-    if json.get("error").is_none()
-        && json.get("message").is_none()
-        && json.get("Message").is_none()
+    if json.get("error").is_none() && json.get("message").is_none() && json.get("Message").is_none()
     {
         return Err(format!("no message in {body}"));
     }
@@ -182,11 +180,67 @@ pub fn magic(b: &[u8]) -> &'static str {
         [0x89, b'P', b'N', b'G', ..] => "png",
         [b'G', b'I', b'F', b'8', ..] => "gif",
         [b'B', b'M', ..] => "bmp",
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => "webp",
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => "webp",
         [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => "tiff",
-        [_, _, _, _, b'f', b't', b'y', b'p', b'a', b'v', b'i', b'f', ..] => "avif",
-        [_, _, _, _, b'f', b't', b'y', b'p', b'h', b'e', b'i', b'c' | b'x', ..]
-        | [_, _, _, _, b'f', b't', b'y', b'p', b'm', b'i', b'f', b'1', ..] => "heic",
+        [
+            _,
+            _,
+            _,
+            _,
+            b'f',
+            b't',
+            b'y',
+            b'p',
+            b'a',
+            b'v',
+            b'i',
+            b'f',
+            ..,
+        ] => "avif",
+        [
+            _,
+            _,
+            _,
+            _,
+            b'f',
+            b't',
+            b'y',
+            b'p',
+            b'h',
+            b'e',
+            b'i',
+            b'c' | b'x',
+            ..,
+        ]
+        | [
+            _,
+            _,
+            _,
+            _,
+            b'f',
+            b't',
+            b'y',
+            b'p',
+            b'm',
+            b'i',
+            b'f',
+            b'1',
+            ..,
+        ] => "heic",
         _ => "unknown",
     }
 }
@@ -244,8 +298,8 @@ fn table() -> String {
                 Expect::Error {
                     status,
                     shape,
-                    code,
-                } if code.is_empty() => format!("{status}, {shape} error"),
+                    code: "",
+                } => format!("{status}, {shape} error"),
                 Expect::Error {
                     status,
                     shape,

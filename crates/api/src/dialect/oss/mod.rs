@@ -11,7 +11,7 @@ use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
 use crate::style::split_styled_key;
 use crate::{Plan, PlanError};
 
-pub use wire::INFO;
+pub use wire::{AVERAGE_HUE, INFO};
 
 /// The parameter and header that carry a process string.
 const PROCESS: &str = "x-oss-process";
@@ -68,7 +68,10 @@ impl Dialect for Oss {
     }
 
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
-        Plan::parse(content.strip_prefix("image/").unwrap_or(content))
+        let steps = content
+            .strip_prefix("image/")
+            .ok_or_else(|| PlanError::invalid("style content must be an image/… process string"))?;
+        Plan::parse(steps)
     }
 
     fn render_error(

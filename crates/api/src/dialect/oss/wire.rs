@@ -4,7 +4,7 @@ use exif::Tag;
 use serde_json::{Map, Value as Json, json};
 
 use crate::dialect::wire::xml_error;
-use crate::metadata::{Facts, MetadataKind, Reads, exiv2_name, exiv2_value};
+use crate::metadata::{ColourBody, Facts, MetadataKind, Reads, exiv2_name, exiv2_value};
 
 pub(super) fn error(
     code: &str,
@@ -17,6 +17,12 @@ pub(super) fn error(
 }
 
 /// `image/info`: headers only (no limits apply: no pixel is decoded).
+/// `average-hue`: `{"RGB": "0xrrggbb"}` (lower-case hex, as the service answers).
+pub const AVERAGE_HUE: ColourBody = ColourBody {
+    canonical: "average-hue",
+    write: |[r, g, b]| format!("{{\"RGB\": \"0x{r:02x}{g:02x}{b:02x}\"}}"),
+};
+
 pub const INFO: MetadataKind = MetadataKind {
     canonical: "image/info",
     reads: Reads {
