@@ -2,7 +2,7 @@
 Python SDKs (cos-python-sdk-v5 `qcloud_cos`, `qiniu`), pointed at a running
 pixgate, and prints them as JSON for ci_sdk.rs, which fetches them.
 
-usage: ci_sdk.py <http://host:port> <key> <out-dir>
+usage: ci_sdk.py <cos endpoint http://host:port> <qiniu endpoint> <key>
 
 Neither SDK needs a cloud host: CosConfig takes `Domain` (a custom domain,
 used verbatim as host:port) and `Scheme="http"`; Qiniu URLs are built on
@@ -16,7 +16,7 @@ from qcloud_cos import CosConfig, CosS3Client
 from qiniu import Auth
 from qiniu.services.processing.cmd import build_op, pipe_cmd
 
-endpoint, key, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+endpoint, qiniu_endpoint, key = sys.argv[1], sys.argv[2], sys.argv[3]
 host = endpoint.split("://", 1)[1]
 result = {}
 
@@ -63,7 +63,7 @@ fop = pipe_cmd(
 auth = Auth("qiniu-ak", "qiniu-sk")
 result["qiniu_fop"] = fop
 result["qiniu_private"] = auth.private_download_url(
-    "{0}/{1}?{2}".format(endpoint, key, fop), expires=3600
+    "{0}/{1}?{2}".format(qiniu_endpoint, key, fop), expires=3600
 )
 
 print(json.dumps(result))

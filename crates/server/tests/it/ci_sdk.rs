@@ -17,12 +17,14 @@ const KEY: &str = "320x240.jpg";
 #[tokio::test]
 async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
     let px = start("").await;
-    let dir = tempfile::tempdir().unwrap();
+    // A second proxy whose photos bucket answers Qiniu.
+    let qiniu = start("dialects = [\"qiniu\"]").await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ci_sdk.py");
     let endpoint = format!("http://{}", px.addr);
+    let qiniu_endpoint = format!("http://{}", qiniu.addr);
     let out = tokio::process::Command::new("python3")
         .arg(&script)
-        .args([endpoint.as_str(), KEY, dir.path().to_str().unwrap()])
+        .args([endpoint.as_str(), qiniu_endpoint.as_str(), KEY])
         .output()
         .await
         .expect("python3 with qcloud_cos and qiniu (installed by scripts/install-deps)");
@@ -36,8 +38,18 @@ async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
     // The presigned URL: q-sign-* first, the rule (percent-encoded, empty
     // value) last.
     let url = got["cos_presigned"].as_str().unwrap();
-    assert!(url.contains("q-signature=") && url.ends_with("%2Fformat%2Fpng="), "{url}");
-    let body = client().get(url).send().await.unwrap().bytes().await.unwrap();
+    assert!(
+        url.contains("q-signature=") && url.ends_with("%2Fformat%2Fpng="),
+        "{url}"
+    );
+    let body = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(magic(&body), "png", "{url}");
     assert_eq!(dimensions(&body).unwrap(), (160, 120));
 
@@ -54,7 +66,14 @@ async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
 
     // imageInfo through a presigned URL: COS's strings.
     let url = got["cos_image_info"].as_str().unwrap();
-    let body = client().get(url).send().await.unwrap().bytes().await.unwrap();
+    let body = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let info: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(info["width"], "320");
     assert_eq!(info["format"], "jpeg");
@@ -65,9 +84,18 @@ async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
         "imageView2/1/w/120/h/90|imageMogr2/rotate/90/format/png"
     );
     let url = got["qiniu_private"].as_str().unwrap();
-    assert!(url.contains("&e=") && url.contains("&token=qiniu-ak:"), "{url}");
-    let body = client().get(url).send().await.unwrap().bytes().await.unwrap();
+    assert!(
+        url.contains("&e=") && url.contains("&token=qiniu-ak:"),
+        "{url}"
+    );
+    let res = client().get(url).send().await.unwrap();
+    assert!(
+        res.headers().contains_key("x-reqid"),
+        "answered by the Qiniu dialect"
+    );
+    let body = res.bytes().await.unwrap();
     assert_eq!(magic(&body), "png", "{url}");
     assert_eq!(dimensions(&body).unwrap(), (90, 120));
     px.stop().await;
+    qiniu.stop().await;
 }

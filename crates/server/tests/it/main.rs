@@ -18,6 +18,7 @@ mod info;
 mod oss_vectors;
 mod pixels;
 mod process;
+mod qiniu_vectors;
 mod s3_failures;
 mod s3_originals;
 mod sdk;

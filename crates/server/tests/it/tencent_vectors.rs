@@ -35,11 +35,23 @@ const fn jpg(form: &'static str, url: &'static str, w: u32, h: u32) -> Vector {
     img(MOGR, form, url, "jpg", w, h)
 }
 
-const fn view(form: &'static str, url: &'static str, format: &'static str, w: u32, h: u32) -> Vector {
+const fn view(
+    form: &'static str,
+    url: &'static str,
+    format: &'static str,
+    w: u32,
+    h: u32,
+) -> Vector {
     img(VIEW, form, url, format, w, h)
 }
 
-const fn error(dialect: &'static str, form: &'static str, url: &'static str, status: u16, code: &'static str) -> Vector {
+const fn error(
+    dialect: &'static str,
+    form: &'static str,
+    url: &'static str,
+    status: u16,
+    code: &'static str,
+) -> Vector {
     Vector {
         dialect,
         form,
@@ -52,7 +64,12 @@ const fn error(dialect: &'static str, form: &'static str, url: &'static str, sta
     }
 }
 
-const fn original(dialect: &'static str, form: &'static str, url: &'static str, file: &'static str) -> Vector {
+const fn original(
+    dialect: &'static str,
+    form: &'static str,
+    url: &'static str,
+    file: &'static str,
+) -> Vector {
     Vector {
         dialect,
         form,
@@ -63,21 +80,96 @@ const fn original(dialect: &'static str, form: &'static str, url: &'static str, 
 
 pub const VECTORS: &[Vector] = &[
     // thumbnail: every form (reference §1.2), on 320×240.
-    jpg("thumbnail/!50p", "/320x240.jpg?imageMogr2/thumbnail/!50p", 160, 120),
-    jpg("thumbnail/!50px (height kept)", "/320x240.jpg?imageMogr2/thumbnail/!50px", 160, 240),
-    jpg("thumbnail/!x50p (width kept)", "/320x240.jpg?imageMogr2/thumbnail/!x50p", 320, 120),
-    jpg("thumbnail/!200p enlarges", "/320x240.jpg?imageMogr2/thumbnail/!200p", 640, 480),
-    jpg("thumbnail/Wx", "/320x240.jpg?imageMogr2/thumbnail/100x", 100, 75),
-    jpg("thumbnail/xH", "/320x240.jpg?imageMogr2/thumbnail/x60", 80, 60),
-    jpg("thumbnail/Wx enlarges", "/320x240.jpg?imageMogr2/thumbnail/640x", 640, 480),
-    jpg("thumbnail/WxH (inside)", "/320x240.jpg?imageMogr2/thumbnail/160x160", 160, 120),
-    jpg("thumbnail/WxH> shrinks", "/320x240.jpg?imageMogr2/thumbnail/160x160>", 160, 120),
-    jpg("thumbnail/WxH> never enlarges", "/320x240.jpg?imageMogr2/thumbnail/640x640>", 320, 240),
-    jpg("thumbnail/WxH< enlarges", "/320x240.jpg?imageMogr2/thumbnail/640x640<", 640, 480),
-    jpg("thumbnail/WxH< never shrinks", "/320x240.jpg?imageMogr2/thumbnail/160x160<", 320, 240),
-    jpg("thumbnail/!WxHr (cover)", "/320x240.jpg?imageMogr2/thumbnail/!160x160r", 213, 160),
-    jpg("thumbnail/WxH! (exact)", "/320x240.jpg?imageMogr2/thumbnail/100x100!", 100, 100),
-    jpg("thumbnail/Area@", "/320x240.jpg?imageMogr2/thumbnail/10000@", 115, 86),
+    jpg(
+        "thumbnail/!50p",
+        "/320x240.jpg?imageMogr2/thumbnail/!50p",
+        160,
+        120,
+    ),
+    jpg(
+        "thumbnail/!50px (height kept)",
+        "/320x240.jpg?imageMogr2/thumbnail/!50px",
+        160,
+        240,
+    ),
+    jpg(
+        "thumbnail/!x50p (width kept)",
+        "/320x240.jpg?imageMogr2/thumbnail/!x50p",
+        320,
+        120,
+    ),
+    jpg(
+        "thumbnail/!200p enlarges",
+        "/320x240.jpg?imageMogr2/thumbnail/!200p",
+        640,
+        480,
+    ),
+    jpg(
+        "thumbnail/Wx",
+        "/320x240.jpg?imageMogr2/thumbnail/100x",
+        100,
+        75,
+    ),
+    jpg(
+        "thumbnail/xH",
+        "/320x240.jpg?imageMogr2/thumbnail/x60",
+        80,
+        60,
+    ),
+    jpg(
+        "thumbnail/Wx enlarges",
+        "/320x240.jpg?imageMogr2/thumbnail/640x",
+        640,
+        480,
+    ),
+    jpg(
+        "thumbnail/WxH (inside)",
+        "/320x240.jpg?imageMogr2/thumbnail/160x160",
+        160,
+        120,
+    ),
+    jpg(
+        "thumbnail/WxH> shrinks",
+        "/320x240.jpg?imageMogr2/thumbnail/160x160>",
+        160,
+        120,
+    ),
+    jpg(
+        "thumbnail/WxH> never enlarges",
+        "/320x240.jpg?imageMogr2/thumbnail/640x640>",
+        320,
+        240,
+    ),
+    jpg(
+        "thumbnail/WxH< enlarges",
+        "/320x240.jpg?imageMogr2/thumbnail/640x640<",
+        640,
+        480,
+    ),
+    jpg(
+        "thumbnail/WxH< never shrinks",
+        "/320x240.jpg?imageMogr2/thumbnail/160x160<",
+        320,
+        240,
+    ),
+    jpg(
+        "thumbnail/!WxHr (cover)",
+        "/320x240.jpg?imageMogr2/thumbnail/!160x160r",
+        213,
+        160,
+    ),
+    jpg(
+        "thumbnail/WxH! (exact)",
+        "/320x240.jpg?imageMogr2/thumbnail/100x100!",
+        100,
+        100,
+    ),
+    jpg(
+        "thumbnail/Area@",
+        "/320x240.jpg?imageMogr2/thumbnail/10000@",
+        115,
+        86,
+    ),
     jpg(
         "thumbnail + pad/1 + color (doc's #3D3D3D)",
         "/320x240.jpg?imageMogr2/thumbnail/200x200/pad/1/color/IzNEM0QzRA",
@@ -85,7 +177,12 @@ pub const VECTORS: &[Vector] = &[
         200,
     ),
     // crop, cut and shapes.
-    jpg("crop/WxH (NorthWest)", "/320x240.jpg?imageMogr2/crop/100x50", 100, 50),
+    jpg(
+        "crop/WxH (NorthWest)",
+        "/320x240.jpg?imageMogr2/crop/100x50",
+        100,
+        50,
+    ),
     jpg("crop/Wx", "/320x240.jpg?imageMogr2/crop/100x", 100, 240),
     jpg("crop/xH", "/320x240.jpg?imageMogr2/crop/x50", 320, 50),
     jpg(
@@ -106,22 +203,92 @@ pub const VECTORS: &[Vector] = &[
         300,
         400,
     ),
-    jpg("cut/WxHxDXxDY", "/320x240.jpg?imageMogr2/cut/100x80x10x10", 100, 80),
-    jpg("iradius (the circle's square, 2r+1)", "/320x240.jpg?imageMogr2/iradius/50", 101, 101),
+    jpg(
+        "cut/WxHxDXxDY",
+        "/320x240.jpg?imageMogr2/cut/100x80x10x10",
+        100,
+        80,
+    ),
+    jpg(
+        "iradius (the circle's square, 2r+1)",
+        "/320x240.jpg?imageMogr2/iradius/50",
+        101,
+        101,
+    ),
     jpg("rradius", "/320x240.jpg?imageMogr2/rradius/20", 320, 240),
-    jpg("scrop (centre approximation)", "/320x240.jpg?imageMogr2/scrop/100x100", 100, 100),
+    jpg(
+        "scrop (centre approximation)",
+        "/320x240.jpg?imageMogr2/scrop/100x100",
+        100,
+        100,
+    ),
     // orientation.
     jpg("rotate/90", "/320x240.jpg?imageMogr2/rotate/90", 240, 320),
-    jpg("rotate/0 (Tencent's range starts at 0)", "/320x240.jpg?imageMogr2/rotate/0", 320, 240),
-    jpg("auto-orient", "/320x240.jpg?imageMogr2/auto-orient/thumbnail/100x", 100, 75),
-    jpg("flip/vertical", "/320x240.jpg?imageMogr2/flip/vertical", 320, 240),
-    jpg("flip/horizontal", "/320x240.jpg?imageMogr2/flip/horizontal", 320, 240),
+    jpg(
+        "rotate/0 (Tencent's range starts at 0)",
+        "/320x240.jpg?imageMogr2/rotate/0",
+        320,
+        240,
+    ),
+    jpg(
+        "auto-orient",
+        "/320x240.jpg?imageMogr2/auto-orient/thumbnail/100x",
+        100,
+        75,
+    ),
+    jpg(
+        "flip/vertical",
+        "/320x240.jpg?imageMogr2/flip/vertical",
+        320,
+        240,
+    ),
+    jpg(
+        "flip/horizontal",
+        "/320x240.jpg?imageMogr2/flip/horizontal",
+        320,
+        240,
+    ),
     // format and encoding.
-    img(MOGR, "format/png", "/320x240.jpg?imageMogr2/format/png", "png", 320, 240),
-    img(MOGR, "format/webp", "/320x240.jpg?imageMogr2/thumbnail/100x/format/webp", "webp", 100, 75),
-    img(MOGR, "format/gif from a JPEG", "/320x240.jpg?imageMogr2/thumbnail/100x/format/gif", "gif", 100, 75),
-    img(MOGR, "format/bmp", "/320x240.jpg?imageMogr2/thumbnail/100x/format/bmp", "bmp", 100, 75),
-    img(MOGR, "format/yjpeg is JPEG", "/formats/hopper.png?imageMogr2/format/yjpeg", "jpg", 128, 128),
+    img(
+        MOGR,
+        "format/png",
+        "/320x240.jpg?imageMogr2/format/png",
+        "png",
+        320,
+        240,
+    ),
+    img(
+        MOGR,
+        "format/webp",
+        "/320x240.jpg?imageMogr2/thumbnail/100x/format/webp",
+        "webp",
+        100,
+        75,
+    ),
+    img(
+        MOGR,
+        "format/gif from a JPEG",
+        "/320x240.jpg?imageMogr2/thumbnail/100x/format/gif",
+        "gif",
+        100,
+        75,
+    ),
+    img(
+        MOGR,
+        "format/bmp",
+        "/320x240.jpg?imageMogr2/thumbnail/100x/format/bmp",
+        "bmp",
+        100,
+        75,
+    ),
+    img(
+        MOGR,
+        "format/yjpeg is JPEG",
+        "/formats/hopper.png?imageMogr2/format/yjpeg",
+        "jpg",
+        128,
+        128,
+    ),
     img(
         MOGR,
         "cgif/2 on an animation",
@@ -130,19 +297,44 @@ pub const VECTORS: &[Vector] = &[
         370,
         285,
     ),
-    jpg("interlace/1", "/320x240.jpg?imageMogr2/interlace/1", 320, 240),
+    jpg(
+        "interlace/1",
+        "/320x240.jpg?imageMogr2/interlace/1",
+        320,
+        240,
+    ),
     jpg("quality/N", "/320x240.jpg?imageMogr2/quality/60", 320, 240),
-    jpg("quality/N!", "/320x240.jpg?imageMogr2/quality/60!", 320, 240),
+    jpg(
+        "quality/N!",
+        "/320x240.jpg?imageMogr2/quality/60!",
+        320,
+        240,
+    ),
     jpg("rquality", "/320x240.jpg?imageMogr2/rquality/50", 320, 240),
     jpg("lquality", "/320x240.jpg?imageMogr2/lquality/90", 320, 240),
-    jpg("size-limit", "/320x240.jpg?imageMogr2/thumbnail/200x/size-limit/8k", 200, 150),
-    jpg("strip", "/320x240.jpg?imageMogr2/strip/thumbnail/100x", 100, 75),
+    jpg(
+        "size-limit",
+        "/320x240.jpg?imageMogr2/thumbnail/200x/size-limit/8k",
+        200,
+        150,
+    ),
+    jpg(
+        "strip",
+        "/320x240.jpg?imageMogr2/strip/thumbnail/100x",
+        100,
+        75,
+    ),
     // effects.
     jpg("blur/rxsigma", "/320x240.jpg?imageMogr2/blur/5x3", 320, 240),
     jpg("sharpen", "/320x240.jpg?imageMogr2/sharpen/70", 320, 240),
     jpg("bright", "/320x240.jpg?imageMogr2/bright/30", 320, 240),
     jpg("contrast", "/320x240.jpg?imageMogr2/contrast/-30", 320, 240),
-    jpg("grayscale/1", "/320x240.jpg?imageMogr2/grayscale/1", 320, 240),
+    jpg(
+        "grayscale/1",
+        "/320x240.jpg?imageMogr2/grayscale/1",
+        320,
+        240,
+    ),
     // pipelines.
     jpg(
         "pipeline thumbnail|rotate",
@@ -176,10 +368,34 @@ pub const VECTORS: &[Vector] = &[
         "photos/320x240.jpg",
     ),
     // errors, in COS's XML.
-    error(MOGR, "error: unknown parameter", "/320x240.jpg?imageMogr2/slim/1", 400, "InvalidArgument"),
-    error(MOGR, "error: bad thumbnail", "/320x240.jpg?imageMogr2/thumbnail/abc", 400, "InvalidArgument"),
-    error(MOGR, "error: rotate out of range", "/320x240.jpg?imageMogr2/rotate/361", 400, "InvalidArgument"),
-    error(MOGR, "error: past the output limit", "/320x240.jpg?imageMogr2/thumbnail/20000x", 400, ""),
+    error(
+        MOGR,
+        "error: unknown parameter",
+        "/320x240.jpg?imageMogr2/slim/1",
+        400,
+        "InvalidArgument",
+    ),
+    error(
+        MOGR,
+        "error: bad thumbnail",
+        "/320x240.jpg?imageMogr2/thumbnail/abc",
+        400,
+        "InvalidArgument",
+    ),
+    error(
+        MOGR,
+        "error: rotate out of range",
+        "/320x240.jpg?imageMogr2/rotate/361",
+        400,
+        "InvalidArgument",
+    ),
+    error(
+        MOGR,
+        "error: past the output limit",
+        "/320x240.jpg?imageMogr2/thumbnail/20000x",
+        400,
+        "",
+    ),
     error(
         MOGR,
         "error: pipeline step without its module",
@@ -194,34 +410,154 @@ pub const VECTORS: &[Vector] = &[
         400,
         "InvalidArgument",
     ),
-    error(MOGR, "error: format/tpg", "/320x240.jpg?imageMogr2/format/tpg", 501, "NotImplemented"),
-    error(MOGR, "error: missing object", "/missing.jpg?imageMogr2/thumbnail/100x", 404, "NoSuchKey"),
+    error(
+        MOGR,
+        "error: format/tpg",
+        "/320x240.jpg?imageMogr2/format/tpg",
+        501,
+        "NotImplemented",
+    ),
+    error(
+        MOGR,
+        "error: missing object",
+        "/missing.jpg?imageMogr2/thumbnail/100x",
+        404,
+        "NoSuchKey",
+    ),
     // imageView2: the document's worked example (its 1000×500 is 1920×1080
     // here) and every mode, both sides and one.
-    view("/1/w/h: cover, centre crop", "/flowers-1920x1080.jpg?imageView2/1/w/500/h/400", "jpg", 500, 400),
-    view("/2/w/h: inside", "/flowers-1920x1080.jpg?imageView2/2/w/500/h/400", "jpg", 500, 281),
-    view("/3/w/h: cover, no crop", "/flowers-1920x1080.jpg?imageView2/3/w/500/h/400", "jpg", 711, 400),
-    view("/4/w/h: long and short edges, cover", "/flowers-1920x1080.jpg?imageView2/4/w/400/h/300", "jpg", 533, 300),
-    view("/5/w/h: mode 4 + centre crop", "/flowers-1920x1080.jpg?imageView2/5/w/400/h/300", "jpg", 400, 300),
-    view("/1/w: a square", "/flowers-1920x1080.jpg?imageView2/1/w/200", "jpg", 200, 200),
-    view("/2/w: the other side follows", "/flowers-1920x1080.jpg?imageView2/2/w/200", "jpg", 200, 113),
-    view("/2/h", "/flowers-1920x1080.jpg?imageView2/2/h/100", "jpg", 178, 100),
-    view("/3/w: both sides at least w", "/flowers-1920x1080.jpg?imageView2/3/w/200", "jpg", 356, 200),
-    view("/4/w", "/flowers-1920x1080.jpg?imageView2/4/w/300", "jpg", 533, 300),
-    view("/5/w", "/flowers-1920x1080.jpg?imageView2/5/w/300", "jpg", 300, 300),
-    view("/2 enlarges (Tencent)", "/320x240.jpg?imageView2/2/w/640", "jpg", 640, 480),
-    view("/format/png", "/flowers-1920x1080.jpg?imageView2/2/w/100/format/png", "png", 100, 56),
-    view("/q/Q!", "/flowers-1920x1080.jpg?imageView2/2/w/100/q/50!", "jpg", 100, 56),
-    view("/rq and /lq", "/flowers-1920x1080.jpg?imageView2/2/w/100/rq/50/lq/40", "jpg", 100, 56),
+    view(
+        "/1/w/h: cover, centre crop",
+        "/flowers-1920x1080.jpg?imageView2/1/w/500/h/400",
+        "jpg",
+        500,
+        400,
+    ),
+    view(
+        "/2/w/h: inside",
+        "/flowers-1920x1080.jpg?imageView2/2/w/500/h/400",
+        "jpg",
+        500,
+        281,
+    ),
+    view(
+        "/3/w/h: cover, no crop",
+        "/flowers-1920x1080.jpg?imageView2/3/w/500/h/400",
+        "jpg",
+        711,
+        400,
+    ),
+    view(
+        "/4/w/h: long and short edges, cover",
+        "/flowers-1920x1080.jpg?imageView2/4/w/400/h/300",
+        "jpg",
+        533,
+        300,
+    ),
+    view(
+        "/5/w/h: mode 4 + centre crop",
+        "/flowers-1920x1080.jpg?imageView2/5/w/400/h/300",
+        "jpg",
+        400,
+        300,
+    ),
+    view(
+        "/1/w: a square",
+        "/flowers-1920x1080.jpg?imageView2/1/w/200",
+        "jpg",
+        200,
+        200,
+    ),
+    view(
+        "/2/w: the other side follows",
+        "/flowers-1920x1080.jpg?imageView2/2/w/200",
+        "jpg",
+        200,
+        113,
+    ),
+    view(
+        "/2/h",
+        "/flowers-1920x1080.jpg?imageView2/2/h/100",
+        "jpg",
+        178,
+        100,
+    ),
+    view(
+        "/3/w: both sides at least w",
+        "/flowers-1920x1080.jpg?imageView2/3/w/200",
+        "jpg",
+        356,
+        200,
+    ),
+    view(
+        "/4/w",
+        "/flowers-1920x1080.jpg?imageView2/4/w/300",
+        "jpg",
+        533,
+        300,
+    ),
+    view(
+        "/5/w",
+        "/flowers-1920x1080.jpg?imageView2/5/w/300",
+        "jpg",
+        300,
+        300,
+    ),
+    view(
+        "/2 enlarges (Tencent)",
+        "/320x240.jpg?imageView2/2/w/640",
+        "jpg",
+        640,
+        480,
+    ),
+    view(
+        "/format/png",
+        "/flowers-1920x1080.jpg?imageView2/2/w/100/format/png",
+        "png",
+        100,
+        56,
+    ),
+    view(
+        "/q/Q!",
+        "/flowers-1920x1080.jpg?imageView2/2/w/100/q/50!",
+        "jpg",
+        100,
+        56,
+    ),
+    view(
+        "/rq and /lq",
+        "/flowers-1920x1080.jpg?imageView2/2/w/100/rq/50/lq/40",
+        "jpg",
+        100,
+        56,
+    ),
     original(
         VIEW,
         "/ignore-error/1 with a bad parameter",
         "/320x240.jpg?imageView2/2/w/abc/ignore-error/1",
         "photos/320x240.jpg",
     ),
-    error(VIEW, "error: mode 0 (Qiniu's only)", "/320x240.jpg?imageView2/0/w/100", 400, "InvalidArgument"),
-    error(VIEW, "error: no w or h", "/320x240.jpg?imageView2/2", 400, "MissingArgument"),
-    error(VIEW, "error: unknown parameter", "/320x240.jpg?imageView2/2/w/100/x/1", 400, "InvalidArgument"),
+    error(
+        VIEW,
+        "error: mode 0 (Qiniu's only)",
+        "/320x240.jpg?imageView2/0/w/100",
+        400,
+        "InvalidArgument",
+    ),
+    error(
+        VIEW,
+        "error: no w or h",
+        "/320x240.jpg?imageView2/2",
+        400,
+        "MissingArgument",
+    ),
+    error(
+        VIEW,
+        "error: unknown parameter",
+        "/320x240.jpg?imageView2/2/w/100/x/1",
+        400,
+        "InvalidArgument",
+    ),
 ];
 
 #[tokio::test]
@@ -283,7 +619,10 @@ async fn one_intent_three_spellings_same_pixels() {
         &format!("{src}?imageMogr2/thumbnail/!200x200r/gravity/northwest/crop/200x200/format/png"),
     )
     .await;
-    assert!(mean_diff(&oss, &nw) > 3.0, "the measure sees a shifted crop");
+    assert!(
+        mean_diff(&oss, &nw) > 3.0,
+        "the measure sees a shifted crop"
+    );
     px.stop().await;
 }
 

@@ -265,7 +265,11 @@ pub fn dimensions(b: &[u8]) -> Result<(u32, u32), String> {
 
 /// Every dialect's vectors, in the table's order.
 fn all() -> Vec<&'static [Vector]> {
-    vec![crate::oss_vectors::VECTORS, crate::tencent_vectors::VECTORS]
+    vec![
+        crate::oss_vectors::VECTORS,
+        crate::tencent_vectors::VECTORS,
+        crate::qiniu_vectors::VECTORS,
+    ]
 }
 
 /// The conformance table as markdown.

@@ -372,7 +372,10 @@ fn the_spec_is_found_among_other_parameters() {
     assert_eq!(spec(&Query::parse("exif")), None);
     // The SDKs' form: the rule as a key with an empty value.
     assert_eq!(
-        spec(&Query::parse("q-ak=A&imageMogr2%2Fthumbnail%2F%2150p%2Fformat%2Fpng=")).as_deref(),
+        spec(&Query::parse(
+            "q-ak=A&imageMogr2%2Fthumbnail%2F%2150p%2Fformat%2Fpng="
+        ))
+        .as_deref(),
         Some("imageMogr2/thumbnail/!50p/format/png")
     );
     assert_eq!(
