@@ -5,7 +5,7 @@
 //!
 //! Sources: `320x240.jpg` (small, enlarging forms), `flowers-1920x1080.jpg`
 //! (the crop and imageView2 examples), `formats/animated-loop-3.gif`
-//! (370×285, 3 frames).
+//! (370×285, 10 frames).
 
 use image::GenericImageView;
 
@@ -658,5 +658,23 @@ async fn pad_colour_strip_and_flip_pixels() {
     .await;
     assert!(mean_diff(&plain, &flipped) > 3.0);
     assert!(mean_diff(&plain, &back) < 0.5);
+    px.stop().await;
+}
+
+/// `cgif/N` keeps N frames of an animation (10 in the source).
+#[tokio::test]
+async fn cgif_keeps_that_many_frames() {
+    use image::AnimationDecoder;
+    let px = start("").await;
+    let frames = |body: Vec<u8>| {
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(body))
+            .unwrap()
+            .into_frames()
+            .count()
+    };
+    assert_eq!(frames(corpus_file("formats/animated-loop-3.gif")), 10);
+    let (body, _) = get_image(&px, "/formats/animated-loop-3.gif?imageMogr2/cgif/2").await;
+    assert_eq!(magic(&body), "gif");
+    assert_eq!(frames(body), 2);
     px.stop().await;
 }

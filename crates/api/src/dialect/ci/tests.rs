@@ -326,9 +326,9 @@ fn pipelines_run_in_order_and_are_capped() {
     );
     assert_eq!(p.steps.len(), 3);
     assert!(matches!(p.steps[2], Step::Rotate(_)));
-    let ten = vec!["imageMogr2/rotate/90"; 10].join("|");
+    let ten = ["imageMogr2/rotate/90"; 10].join("|");
     assert!(parse(&ten, T).is_ok());
-    let eleven = vec!["imageMogr2/rotate/90"; 11].join("|");
+    let eleven = ["imageMogr2/rotate/90"; 11].join("|");
     assert!(err(&eleven, T).message.contains("10"));
     // Every step repeats its module.
     assert!(

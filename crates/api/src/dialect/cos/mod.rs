@@ -120,6 +120,39 @@ mod tests {
     }
 
     #[test]
+    fn specs_are_processing_in_the_tencent_reading() {
+        let q = Query::parse("imageMogr2/thumbnail/!50p");
+        assert!(Cos.detect(&Incoming {
+            query: &q,
+            headers: &[]
+        }));
+        let Ok(Operation::Process { plan: Ok(plan), .. }) = op("imageView2/1/w/100&versionId=3")
+        else {
+            panic!("not a plan");
+        };
+        // Tencent keeps the source's quality and may enlarge.
+        assert_eq!(plan.policy.default_quality, 100);
+        assert_eq!(plan.auto_orient, Some(false));
+        assert!(matches!(
+            op("imageMogr2/rotate/400"),
+            Ok(Operation::Process { plan: Err(_), .. })
+        ));
+        assert_eq!(
+            op("imageMogr2/rotate/400/ignore-error/1"),
+            Ok(Operation::Original)
+        );
+        // Plain reads and other parameters are the original.
+        assert_eq!(op("versionId=3"), Ok(Operation::Original));
+        assert_eq!(op("watermarked=1"), Ok(Operation::Original));
+        // Styles are written in the same grammar.
+        assert!(
+            Cos.style_plan("imageMogr2/thumbnail/300x|imageMogr2/rotate/90")
+                .is_ok()
+        );
+        assert!(Cos.style_plan("resize,w_300").is_err());
+    }
+
+    #[test]
     fn errors_name_the_trace() {
         let (body, ct) = Cos.render_error("NoSuchKey", "gone", "ID", "h&h");
         assert_eq!(ct, "application/xml");
