@@ -678,3 +678,31 @@ async fn cgif_keeps_that_many_frames() {
     assert_eq!(frames(body), 2);
     px.stop().await;
 }
+
+/// The quality forms change what a user downloads: a forced low quality is
+/// smaller than a forced high one, the relative form below the floor form,
+/// and `size-limit` keeps a JPEG that would be larger under its cap.
+#[tokio::test]
+async fn quality_forms_and_size_limit_change_the_bytes() {
+    let px = start("").await;
+    let len = |spec: &'static str| {
+        let px = &px;
+        async move {
+            get_image(px, &format!("/flowers-1920x1080.jpg?imageMogr2/{spec}"))
+                .await
+                .0
+                .len()
+        }
+    };
+    let low = len("thumbnail/400x/quality/30!").await;
+    let high = len("thumbnail/400x/quality/90!").await;
+    assert!(low < high, "quality/30! {low} bytes, quality/90! {high}");
+    let rel = len("thumbnail/400x/rquality/40").await;
+    let floor = len("thumbnail/400x/lquality/95").await;
+    assert!(rel < floor, "rquality/40 {rel} bytes, lquality/95 {floor}");
+    let full = len("thumbnail/1200x").await;
+    let capped = len("thumbnail/1200x/size-limit/20k").await;
+    assert!(full > 20 * 1024, "the uncapped output is {full} bytes");
+    assert!(capped <= 20 * 1024, "size-limit/20k gave {capped} bytes");
+    px.stop().await;
+}
