@@ -231,3 +231,23 @@ async fn qiniu_wire() {
     assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
     px.stop().await;
 }
+
+/// A Qiniu bucket's style (`<key>-<style>`), read in Qiniu's grammar: mode
+/// 0 exists only there.
+#[tokio::test]
+async fn styles_in_the_qiniu_grammar() {
+    let px = start(
+        "dialects = [\"qiniu\"]\nseparators = [\"-\"]\nstyles = { small = \"imageView2/0/w/100\" }",
+    )
+    .await;
+    let res = client()
+        .get(px.url("/320x240.jpg-small"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.bytes().await.unwrap();
+    assert_eq!(crate::vectors::magic(&body), "jpg");
+    assert_eq!(crate::vectors::dimensions(&body).unwrap(), (100, 75));
+    px.stop().await;
+}

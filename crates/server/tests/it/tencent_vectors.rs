@@ -706,3 +706,17 @@ async fn quality_forms_and_size_limit_change_the_bytes() {
     assert!(capped <= 20 * 1024, "size-limit/20k gave {capped} bytes");
     px.stop().await;
 }
+
+/// A bucket's style written in this grammar, named in the key after the
+/// bucket's separator (`sample.jpg!thumb`, Tencent's example form).
+#[tokio::test]
+async fn styles_in_the_tencent_grammar() {
+    let px = start(
+        "separators = [\"!\"]\nstyles = { thumb = \"imageMogr2/thumbnail/100x|imageMogr2/rotate/90\" }",
+    )
+    .await;
+    let (body, img) = get_image(&px, "/320x240.jpg!thumb").await;
+    assert_eq!(magic(&body), "jpg");
+    assert_eq!(img.dimensions(), (75, 100));
+    px.stop().await;
+}
