@@ -145,7 +145,7 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         budget.reserve(reserved, step.name())?;
         frame = match step {
             Step::Watermark(wm) => {
-                let mark = watermark::build(wm, frame.width, settings)?;
+                let mark = watermark::build(wm, frame.width, frame.height, settings)?;
                 let size = mark.as_ref().map_or(0, frame_bytes);
                 budget.reserve(size, "the watermark")?;
                 let out = watermark::place(frame, mark.as_ref(), wm, settings)?;
@@ -313,7 +313,7 @@ fn process_animation(
         budget.reserve(reserved, step.name())?;
         // A watermark's mark is built once and placed on every frame.
         let mark = match &step {
-            Step::Watermark(wm) => watermark::build(wm, w, settings)?,
+            Step::Watermark(wm) => watermark::build(wm, w, h, settings)?,
             _ => None,
         };
         let mark_size = mark.as_ref().map_or(0, frame_bytes);

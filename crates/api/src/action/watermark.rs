@@ -54,6 +54,87 @@ pub struct MarkImage {
     /// `resize,P_n`: scale the watermark to n % of the main image's width.
     pub percent: Option<u8>,
     pub steps: Vec<MarkStep>,
+    /// A scale relative to the main image (Tencent `scatype`/`spcent`,
+    /// Qiniu `ws`/`wst`); OSS spells this only as `P`.
+    pub scale: Option<MarkScale>,
+    /// What a mark larger than the main image does (OSS: overlaid, clipped).
+    pub oversize: Oversize,
+}
+
+/// A mark scaled so one measure of it is a share (per mille) of the same
+/// measure of the main image, keeping its aspect ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkScale {
+    pub by: ScaleBy,
+    /// 1..=1000.
+    pub permille: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleBy {
+    Width,
+    Height,
+    Area,
+    /// The mark's short edge against the main image's short edge.
+    Short,
+    /// The mark's long edge against the main image's long edge.
+    Long,
+}
+
+impl ScaleBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            ScaleBy::Width => "w",
+            ScaleBy::Height => "h",
+            ScaleBy::Area => "area",
+            ScaleBy::Short => "short",
+            ScaleBy::Long => "long",
+        }
+    }
+}
+
+impl MarkScale {
+    /// The size a `w`×`h` mark takes on a `main_w`×`main_h` image (each
+    /// side at least 1).
+    pub fn size(self, main_w: u32, main_h: u32, w: u32, h: u32) -> (u32, u32) {
+        let k = f64::from(self.permille) / 1000.0;
+        let (mw, mh) = (f64::from(main_w), f64::from(main_h));
+        let (fw, fh) = (f64::from(w.max(1)), f64::from(h.max(1)));
+        let factor = match self.by {
+            ScaleBy::Width => mw * k / fw,
+            ScaleBy::Height => mh * k / fh,
+            ScaleBy::Area => (mw * mh * k / (fw * fh)).sqrt(),
+            ScaleBy::Short => mw.min(mh) * k / fw.min(fh),
+            ScaleBy::Long => mw.max(mh) * k / fw.max(fh),
+        };
+        let side = |v: f64| (v * factor).round().clamp(1.0, f64::from(u32::MAX)) as u32;
+        (side(fw), side(fh))
+    }
+}
+
+/// A mark wider or taller than the main image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Oversize {
+    /// Drawn anyway, clipped at the edges (OSS).
+    #[default]
+    Overlay,
+    /// Not drawn at all (Qiniu: "the original is returned unmarked").
+    Skip,
+    /// Scaled down to fit inside the main image (Tencent `blogo/1`).
+    Shrink,
+    /// Cut to the main image's size from its top-left (Tencent `blogo/2`).
+    Crop,
+}
+
+impl Oversize {
+    fn as_str(self) -> &'static str {
+        match self {
+            Oversize::Overlay => "overlay",
+            Oversize::Skip => "skip",
+            Oversize::Shrink => "shrink",
+            Oversize::Crop => "crop",
+        }
+    }
 }
 
 /// What an image watermark's pre-processing may do.
@@ -219,6 +300,17 @@ impl Watermark {
 }
 
 impl MarkImage {
+    /// The object `key` as it is: no scaling, no pre-processing.
+    pub fn new(key: &str) -> MarkImage {
+        MarkImage {
+            key: key.to_owned(),
+            percent: None,
+            steps: Vec::new(),
+            scale: None,
+            oversize: Oversize::Overlay,
+        }
+    }
+
     fn parse(encoded: &str) -> Result<MarkImage, PlanError> {
         let decoded = decode_base64(encoded)?;
         let (key, process) = match decoded.split_once('?') {
@@ -233,11 +325,7 @@ impl MarkImage {
             }
         };
         check_key(key)?;
-        let mut mark = MarkImage {
-            key: key.to_owned(),
-            percent: None,
-            steps: Vec::new(),
-        };
+        let mut mark = MarkImage::new(key);
         if let Some(process) = process {
             let steps = process.strip_prefix("image/").ok_or_else(|| {
                 PlanError::invalid(format!(
@@ -310,6 +398,14 @@ impl MarkImage {
                 MarkStep::Rotate(s) => s.canonical(&mut process),
             }
         }
+        // Not OSS spellings (its parser refuses them), so no OSS string can
+        // collide with these in the cache key.
+        if let Some(s) = self.scale {
+            process.push_str(&format!("/scale,{}_{}", s.by.as_str(), s.permille));
+        }
+        if self.oversize != Oversize::Overlay {
+            process.push_str(&format!("/oversize,{}", self.oversize.as_str()));
+        }
         if process.is_empty() {
             self.key.clone()
         } else {
@@ -320,7 +416,7 @@ impl MarkImage {
 
 /// A watermark names an object of the request's own bucket: a relative key,
 /// never a URL, never a path that climbs out.
-fn check_key(key: &str) -> Result<(), PlanError> {
+pub fn check_key(key: &str) -> Result<(), PlanError> {
     let refuse = |why: &str| {
         Err(PlanError::watermark(format!(
             "The watermark image '{key}' is not an object key of this bucket: {why}."

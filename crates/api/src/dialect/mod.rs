@@ -5,11 +5,15 @@
 //! header, metadata bodies). The server picks a dialect once per request
 //! with [`pick`], which loops over [`DIALECTS`], and names none itself.
 
+mod bos;
 mod ci;
+mod clone;
 mod cos;
+mod obs;
 pub(crate) mod oss;
 mod qingstor;
 mod qiniu;
+mod tos;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -25,7 +29,15 @@ use crate::{Plan, PlanError};
 /// endpoints) and errors raised before a dialect is known.
 ///
 /// Adding a dialect: a folder beside `oss/` and one line here.
-pub const DIALECTS: &[&dyn Dialect] = &[&oss::Oss, &qingstor::QingStor, &cos::Cos, &qiniu::Qiniu];
+pub const DIALECTS: &[&dyn Dialect] = &[
+    &oss::Oss,
+    &qingstor::QingStor,
+    &cos::Cos,
+    &qiniu::Qiniu,
+    &obs::Obs,
+    &tos::Tos,
+    &bos::Bos,
+];
 
 /// The dialect that speaks for requests no dialect claims.
 pub fn default_dialect() -> &'static dyn Dialect {

@@ -2,11 +2,11 @@
 //! its opacity, and blends it at the gravity with margins — or tiles it over
 //! the whole image with `fill_1`.
 
-use pixgate_api::action::watermark::{MarkImage, MarkText, Watermark};
-use pixgate_api::geometry::Gravity;
+use pixgate_api::action::watermark::{MarkImage, MarkText, Oversize, Watermark};
+use pixgate_api::geometry::{Gravity, Rect};
 use pixgate_codec::{Frame, decode, probe};
 
-use crate::action::{orient, resize, rotate};
+use crate::action::{crop, orient, resize, rotate};
 use crate::error::OpsError;
 use crate::pipeline::{Settings, check_output, run_step, step_output};
 
@@ -19,18 +19,22 @@ const CHECK_EVERY_PX: u64 = 1 << 20;
 const TILE_OVERHEAD_PX: u64 = 64;
 
 pub fn apply(frame: Frame, wm: &Watermark, settings: &Settings) -> Result<Frame, OpsError> {
-    let mark = build(wm, frame.width, settings)?;
+    let mark = build(wm, frame.width, frame.height, settings)?;
     place(frame, mark.as_ref(), wm, settings)
 }
 
-/// The mark for a `main_w`-wide image, opacity applied: built once per
+/// The mark for a `main_w`×`main_h` image, opacity applied: built once per
 /// request and placed on every frame of an animation. `None`: nothing to draw.
-pub fn build(wm: &Watermark, main_w: u32, settings: &Settings) -> Result<Option<Frame>, OpsError> {
-    let image = wm
-        .image
-        .as_ref()
-        .map(|m| mark_image(m, main_w, settings))
-        .transpose()?;
+pub fn build(
+    wm: &Watermark,
+    main_w: u32,
+    main_h: u32,
+    settings: &Settings,
+) -> Result<Option<Frame>, OpsError> {
+    let image = match &wm.image {
+        Some(m) => mark_image(m, main_w, main_h, settings)?,
+        None => None,
+    };
     let text = wm
         .text
         .as_ref()
@@ -107,8 +111,14 @@ pub fn position(wm: &Watermark, w: u32, h: u32, mw: u32, mh: u32) -> (i64, i64) 
 }
 
 /// The watermark object, decoded, oriented, scaled to `P` % of the main
-/// image's width, then its own pre-processing.
-fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, OpsError> {
+/// image's width (or by its relative scale), then its own pre-processing,
+/// then fitted to the main image as its `oversize` says (`None`: skipped).
+fn mark_image(
+    m: &MarkImage,
+    main_w: u32,
+    main_h: u32,
+    settings: &Settings,
+) -> Result<Option<Frame>, OpsError> {
     let bytes = settings.marks.get(&m.key).ok_or_else(|| {
         OpsError::Watermark(format!(
             "The watermark image '{}' could not be read from this bucket.",
@@ -132,6 +142,11 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
         check_output(tw, th, limits)?;
         f = resize::scale(&f, tw, th)?;
     }
+    if let Some(scale) = m.scale {
+        let (tw, th) = scale.size(main_w, main_h, f.width, f.height);
+        check_output(tw, th, limits)?;
+        f = resize::scale(&f, tw, th)?;
+    }
     for step in &m.steps {
         let step = step.step();
         let (w, h) = (f.width, f.height);
@@ -140,7 +155,34 @@ fn mark_image(m: &MarkImage, main_w: u32, settings: &Settings) -> Result<Frame, 
         check_output(nw, nh, limits)?;
         f = run_step(&step, f, w, h, true, settings)?;
     }
-    Ok(f.into_rgba())
+    let f = f.into_rgba();
+    let (fw, fh) = (f.width, f.height);
+    if fw <= main_w && fh <= main_h {
+        return Ok(Some(f));
+    }
+    Ok(match m.oversize {
+        Oversize::Overlay => Some(f),
+        Oversize::Skip => None,
+        Oversize::Shrink => {
+            // The largest size with the mark's aspect ratio that fits.
+            let k = (f64::from(main_w) / f64::from(fw)).min(f64::from(main_h) / f64::from(fh));
+            let side = |v: u32| ((f64::from(v) * k).round() as u32).max(1);
+            Some(resize::scale(
+                &f,
+                side(fw).min(main_w),
+                side(fh).min(main_h),
+            )?)
+        }
+        Oversize::Crop => Some(crop::crop(
+            f,
+            Rect {
+                x: 0,
+                y: 0,
+                w: fw.min(main_w),
+                h: fh.min(main_h),
+            },
+        )),
+    })
 }
 
 /// The text in its colour, with its shadow, turned by its angle.
@@ -319,5 +361,97 @@ mod tests {
         wm.gravity = Gravity::Center;
         wm.voffset = -15;
         assert_eq!(position(&wm, 400, 300, 50, 30), (175, 120));
+    }
+
+    /// The shared corpus's 128×128 hopper.png as the mark, at the top-left
+    /// of a white `w`×`h` image; the box of pixels it changed.
+    fn mark_box(mark: MarkImage, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+        use pixgate_codec::Limits;
+        let corpus = std::env::var_os("PIXGATE_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+            });
+        let bytes = std::fs::read(corpus.join("formats/hopper.png")).unwrap();
+        let mut settings = Settings::new(Limits::default(), true, crate::stop::Stop::never());
+        settings.marks.insert(mark.key.clone(), bytes.into());
+        let wm = Watermark {
+            opacity: 100,
+            gravity: Gravity::Nw,
+            x: 0,
+            y: 0,
+            voffset: 0,
+            fill: false,
+            padx: 0,
+            pady: 0,
+            image: Some(mark),
+            text: None,
+            text_first: false,
+            align: 0,
+            interval: 0,
+        };
+        let out = apply(Frame::filled(w, h, &[255, 255, 255]), &wm, &settings).unwrap();
+        let mut b: Option<(u32, u32, u32, u32)> = None;
+        for y in 0..h {
+            for x in 0..w {
+                let i = ((y * w + x) * 3) as usize;
+                if out.data[i..i + 3] != [255, 255, 255] {
+                    b = Some(b.map_or((x, y, x + 1, y + 1), |(x0, y0, x1, y1)| {
+                        (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1))
+                    }));
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn relative_scale_sizes_the_mark_from_the_main_image() {
+        use pixgate_api::action::watermark::{MarkScale, ScaleBy};
+        let mut m = MarkImage::new("hopper.png");
+        // Half the main image's width: 200 px of a 400×300 image.
+        m.scale = Some(MarkScale {
+            by: ScaleBy::Width,
+            permille: 500,
+        });
+        let (x0, y0, x1, y1) = mark_box(m.clone(), 400, 300).unwrap();
+        assert!(x0 <= 2 && y0 <= 2, "{x0},{y0}");
+        assert!(
+            (198..=200).contains(&x1) && (198..=200).contains(&y1),
+            "{x1}x{y1}"
+        );
+        // A fifth of the height: 60 px.
+        m.scale = Some(MarkScale {
+            by: ScaleBy::Height,
+            permille: 200,
+        });
+        let (_, _, x1, y1) = mark_box(m, 400, 300).unwrap();
+        assert!(
+            (58..=60).contains(&x1) && (58..=60).contains(&y1),
+            "{x1}x{y1}"
+        );
+    }
+
+    #[test]
+    fn a_mark_larger_than_the_image_is_overlaid_skipped_shrunk_or_cropped() {
+        let with = |oversize| {
+            let mut m = MarkImage::new("hopper.png");
+            m.oversize = oversize;
+            mark_box(m, 100, 60)
+        };
+        // Overlay: drawn and clipped; skip: not drawn at all.
+        assert_eq!(with(Oversize::Overlay).map(|b| (b.2, b.3)), Some((100, 60)));
+        assert_eq!(with(Oversize::Skip), None);
+        // Shrink: scaled to 60×60, whole; crop: cut to 100×60.
+        let (_, _, x1, y1) = with(Oversize::Shrink).unwrap();
+        assert!(
+            (58..=60).contains(&x1) && (58..=60).contains(&y1),
+            "{x1}x{y1}"
+        );
+        assert_eq!(with(Oversize::Crop).map(|b| (b.2, b.3)), Some((100, 60)));
+        // A mark that fits is drawn as it is whatever the rule.
+        let mut m = MarkImage::new("hopper.png");
+        m.oversize = Oversize::Skip;
+        assert!(mark_box(m, 200, 200).is_some_and(|b| b.2 <= 128 && b.2 > 120));
     }
 }

@@ -100,6 +100,19 @@ fn check_window(signed_at: SystemTime, expires: u64, now: SystemTime) -> Result<
 }
 
 /// Checks whatever signature the request carries.
+/// `Authorization` schemes of the other clouds' SDKs (QingStor, Huawei OBS,
+/// Volcengine TOS, Baidu BOS, Tencent COS, Qiniu) that this proxy does not
+/// verify yet: such a request counts as anonymous, never as signed.
+const UNVERIFIED_SCHEMES: &[&str] = &[
+    "QS ",
+    "OBS ",
+    "TOS4-HMAC-SHA256 ",
+    "bce-auth-v1/",
+    "q-sign-algorithm=",
+    "Qiniu ",
+    "QBox ",
+];
+
 pub fn verify(
     r: &Signed,
     keys: &HashMap<String, String>,
@@ -116,6 +129,12 @@ pub fn verify(
         }
         if let Some(rest) = auth.strip_prefix("OSS4-HMAC-SHA256 ") {
             return oss_v4_header(r, rest, &query, keys, now);
+        }
+        if UNVERIFIED_SCHEMES.iter().any(|s| auth.starts_with(s)) {
+            // Another cloud's SDK signing a read: no more than anonymous
+            // until its scheme is verified (public buckets answer, private
+            // ones refuse as they refuse anonymous requests).
+            return Ok(Principal::Anonymous);
         }
         return Err(denied(
             Code::AccessDenied,

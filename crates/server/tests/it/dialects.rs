@@ -255,3 +255,42 @@ async fn each_dialect_names_the_request_id_its_way_and_vary_lists_process_header
     }
     px.stop().await;
 }
+
+/// Another cloud's SDK signature, in a scheme the proxy does not verify
+/// yet, is no more than an anonymous request: a public bucket answers it, a
+/// private one refuses it as it refuses anonymous requests.
+#[tokio::test]
+async fn unverified_schemes_count_as_anonymous() {
+    let px = start().await;
+    for auth in [
+        "QS QSAK:c2lnbmF0dXJl",
+        "bce-auth-v1/ak/2026-12-02T00:00:00Z/1800/host/abc",
+        "TOS4-HMAC-SHA256 Credential=ak/20261202/cn-beijing/tos/request, SignedHeaders=host, Signature=abc",
+    ] {
+        let get = |path: &str| {
+            client()
+                .get(px.url(path))
+                .header("authorization", auth)
+                .send()
+        };
+        let res = get("/320x240.jpg?x-oss-process=image/resize,w_10")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{auth}");
+        let (status, code, _) = oss_error(get("/locked/320x240.jpg").await.unwrap()).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::FORBIDDEN, "AccessDenied"),
+            "{auth}"
+        );
+    }
+    // A scheme no cloud uses is still refused outright.
+    let res = client()
+        .get(px.url("/320x240.jpg"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    px.stop().await;
+}

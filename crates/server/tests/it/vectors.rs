@@ -267,8 +267,10 @@ pub fn dimensions(b: &[u8]) -> Result<(u32, u32), String> {
 fn all() -> Vec<&'static [Vector]> {
     vec![
         crate::oss_vectors::VECTORS,
+        crate::qingstor_vectors::VECTORS,
         crate::tencent_vectors::VECTORS,
         crate::qiniu_vectors::VECTORS,
+        crate::clone_vectors::VECTORS,
     ]
 }
 

@@ -1,8 +1,10 @@
-//! QingStor: `?image&action=<action>`; only `info` is served. JSON errors.
+//! QingStor: `?image&action=<op>[:k_v,…][|<op>…]` (crop, resize, rotate,
+//! watermark, watermark_image, format, info; `save` is refused). JSON errors.
 
+mod action;
 mod wire;
 
-use super::{Dialect, DialectError, Incoming, Operation};
+use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
 
 #[derive(Debug)]
 pub struct QingStor;
@@ -21,17 +23,25 @@ impl Dialect for QingStor {
     }
 
     fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
+        // A bucket whose first dialect is QingStor answers plain reads.
+        if !req.query.has("image") {
+            return Ok(Operation::Original);
+        }
         match req.query.get("action") {
             Some("info") => Ok(Operation::Metadata(wire::INFO)),
-            Some(action) if !action.is_empty() => Ok(Operation::NotImplemented(format!(
-                "The QingStor image action '{action}' is not supported; only info is."
-            ))),
+            Some(action) if !action.is_empty() => Ok(Operation::Process {
+                plan: action::parse(action, wire::INFO),
+                source: ProcessSource::Query,
+            }),
             _ => Err(DialectError::MissingQingStorAction),
         }
     }
 
-    fn label(&self, _op: &Operation) -> &'static str {
-        "qingstor-image"
+    fn label(&self, op: &Operation) -> &'static str {
+        match op {
+            Operation::Original => op.label(),
+            _ => "qingstor-image",
+        }
     }
 
     fn render_error(
@@ -62,9 +72,14 @@ mod tests {
     fn info_and_the_rest() {
         assert_eq!(op("image&action=info"), Ok(Operation::Metadata(wire::INFO)));
         assert!(matches!(
-            op("image&action=resize:w_1"),
-            Ok(Operation::NotImplemented(_))
+            op("image&action=resize%3Aw_1"),
+            Ok(Operation::Process { plan: Ok(_), .. })
         ));
+        assert!(matches!(
+            op("image&action=slim:w_1"),
+            Ok(Operation::Process { plan: Err(_), .. })
+        ));
+        assert_eq!(op("versionId=1"), Ok(Operation::Original));
         assert_eq!(op("image"), Err(DialectError::MissingQingStorAction));
         assert_eq!(
             op("image&action="),

@@ -1,0 +1,226 @@
+//! What the clouds that copied Alibaba's grammar share (Volcengine TOS,
+//! Huawei OBS, Baidu BOS): one query parameter carrying `image/…` or
+//! `style/<name>`, and process strings in OSS's words once each cloud's
+//! differences are translated. The translation is a per-step rewrite into
+//! OSS spelling, read by [`Plan::parse`]; a resize OSS cannot spell travels
+//! beside the string as a [`Fit`] and replaces its placeholder afterwards.
+
+use crate::action::resize::Resize;
+use crate::dialect::{Operation, ProcessSource};
+use crate::fit::Fit;
+use crate::{Plan, PlanError, Step};
+
+/// One step rewritten for OSS's parser.
+pub(in crate::dialect) enum Rewrite {
+    /// The step in OSS spelling (`rotate,330`).
+    Oss(String),
+    /// A resize with no OSS spelling (Baidu's per-axis percent).
+    Resize(Fit),
+}
+
+/// A cloud's translation of one step (action, its comma-separated
+/// parameters as written) into OSS's words.
+pub(in crate::dialect) type Translate = fn(&str, &[&str]) -> Result<Rewrite, PlanError>;
+
+/// The operation a parameter's value asks for. `param` names the parameter
+/// in messages; `max_actions` is the cloud's limit on steps.
+pub(in crate::dialect) fn operation(
+    value: &str,
+    param: &str,
+    max_actions: usize,
+    translate: Translate,
+) -> Operation {
+    let source = ProcessSource::Query;
+    let fail = |e: PlanError| Operation::Process {
+        plan: Err(e),
+        source,
+    };
+    if value.is_empty() {
+        return fail(PlanError::invalid(format!("The {param} value is empty.")));
+    }
+    match value.split_once('/') {
+        Some(("image", rest)) => Operation::Process {
+            plan: parse(rest, param, max_actions, translate),
+            source,
+        },
+        Some(("style", "")) => fail(PlanError::invalid(format!(
+            "The style name after '{param}=style/' is empty."
+        ))),
+        Some(("style", name)) => Operation::Style {
+            name: name.to_owned(),
+            source,
+        },
+        // Another of the cloud's namespaces (video/…, doc/…): real, but not
+        // served here.
+        Some((ns, _)) if !ns.is_empty() && ns.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            fail(PlanError::not_implemented(format!(
+                "The {param} namespace '{ns}' is not image processing; this proxy serves only 'image/…' and 'style/…'."
+            )))
+        }
+        _ => fail(PlanError::invalid(format!(
+            "The {param} value '{value}' does not start with 'image/' or 'style/'."
+        ))),
+    }
+}
+
+/// The steps after `image/`, translated and parsed.
+pub(in crate::dialect) fn parse(
+    steps: &str,
+    param: &str,
+    max_actions: usize,
+    translate: Translate,
+) -> Result<Plan, PlanError> {
+    let mut oss = Vec::new();
+    // (ordinal among the resizes, fit) of each placeholder.
+    let mut fits = Vec::new();
+    let mut resizes = 0;
+    for raw in steps.split('/').filter(|s| !s.is_empty()) {
+        if oss.len() == max_actions {
+            return Err(PlanError::invalid(format!(
+                "The {param} value has more than {max_actions} actions."
+            )));
+        }
+        let mut parts = raw.split(',');
+        let action = parts.next().unwrap_or_default();
+        let params: Vec<&str> = parts.collect();
+        match translate(action, &params)? {
+            Rewrite::Oss(s) => {
+                if s.split(',').next() == Some("resize") {
+                    resizes += 1;
+                }
+                oss.push(s);
+            }
+            Rewrite::Resize(fit) => {
+                fits.push((resizes, fit));
+                resizes += 1;
+                // Any valid resize: it is replaced below.
+                oss.push("resize,p_100".to_owned());
+            }
+        }
+    }
+    let mut plan = Plan::parse(&oss.join("/"))?;
+    let mut n = 0;
+    for step in &mut plan.steps {
+        if let Step::Resize(r) = step {
+            if let Some((_, fit)) = fits.iter().find(|(i, _)| *i == n) {
+                *r = Resize::from_fit(*fit);
+            }
+            n += 1;
+        }
+    }
+    Ok(plan)
+}
+
+/// The step as written, for translations that change nothing.
+pub(in crate::dialect) fn unchanged(action: &str, params: &[&str]) -> Rewrite {
+    let mut s = action.to_owned();
+    for p in params {
+        s.push(',');
+        s.push_str(p);
+    }
+    Rewrite::Oss(s)
+}
+
+/// `name_value` parameters split at the first `_` (bare values keep an
+/// empty name), empty ones skipped as OSS does.
+pub(in crate::dialect) fn named<'a>(params: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    params
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('_').unwrap_or(("", p)))
+        .collect()
+}
+
+/// An integer parameter in `range`, or an error naming it.
+pub(in crate::dialect) fn int_in(
+    action: &str,
+    name: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, PlanError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            PlanError::invalid(format!(
+                "The value '{value}' of '{name}' in '{action}' must be an integer from {} to {}.",
+                range.start(),
+                range.end()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{Size, Upscale};
+
+    fn same(action: &str, params: &[&str]) -> Result<Rewrite, PlanError> {
+        Ok(unchanged(action, params))
+    }
+
+    fn percent(action: &str, params: &[&str]) -> Result<Rewrite, PlanError> {
+        if action == "half" {
+            return Ok(Rewrite::Resize(Fit {
+                size: Size::Percent { x: 50, y: 100 },
+                upscale: Upscale::Never,
+                strict_box: false,
+            }));
+        }
+        Ok(unchanged(action, params))
+    }
+
+    #[test]
+    fn namespaces_and_styles() {
+        let op = |v| operation(v, "x-p", 8, same);
+        assert!(matches!(
+            op("image/resize,w_10"),
+            Operation::Process { plan: Ok(_), .. }
+        ));
+        assert_eq!(
+            op("style/thumb"),
+            Operation::Style {
+                name: "thumb".into(),
+                source: ProcessSource::Query
+            }
+        );
+        for (v, kind) in [
+            ("", crate::PlanErrorKind::InvalidArgument),
+            ("style/", crate::PlanErrorKind::InvalidArgument),
+            ("resize,w_1", crate::PlanErrorKind::InvalidArgument),
+            ("video/snapshot,t_1", crate::PlanErrorKind::NotImplemented),
+        ] {
+            match op(v) {
+                Operation::Process { plan: Err(e), .. } => {
+                    assert_eq!(e.kind, kind, "{v}");
+                    assert!(e.message.contains("x-p"), "{v}: {}", e.message);
+                }
+                other => panic!("{v}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn action_limit_counts_steps() {
+        assert!(parse(&"rotate,90/".repeat(8), "x-p", 8, same).is_ok());
+        let e = parse(&"rotate,90/".repeat(9), "x-p", 8, same).unwrap_err();
+        assert!(e.message.contains("more than 8"), "{}", e.message);
+    }
+
+    #[test]
+    fn placeholders_are_replaced_in_order() {
+        let plan = parse("resize,w_10/half/resize,w_20", "x-p", 8, percent).unwrap();
+        let fits: Vec<_> = plan
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Resize(r) => r.fit.size,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(fits[1], Size::Percent { x: 50, y: 100 });
+        assert_ne!(fits[0], fits[1]);
+        assert_ne!(fits[2], fits[1]);
+    }
+}
