@@ -12,6 +12,7 @@ mod cos;
 mod obs;
 pub(crate) mod oss;
 mod qingstor;
+mod qiniu;
 mod tos;
 mod wire;
 
@@ -32,6 +33,7 @@ pub const DIALECTS: &[&dyn Dialect] = &[
     &oss::Oss,
     &qingstor::QingStor,
     &cos::Cos,
+    &qiniu::Qiniu,
     &obs::Obs,
     &tos::Tos,
     &bos::Bos,

@@ -268,6 +268,8 @@ fn all() -> Vec<&'static [Vector]> {
     vec![
         crate::oss_vectors::VECTORS,
         crate::qingstor_vectors::VECTORS,
+        crate::tencent_vectors::VECTORS,
+        crate::qiniu_vectors::VECTORS,
         crate::clone_vectors::VECTORS,
     ]
 }

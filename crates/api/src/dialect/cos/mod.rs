@@ -1,9 +1,20 @@
-//! Tencent COS metadata: `?exif`, `?imageInfo` (also Qiniu's lower-case
-//! `?imageinfo`) and `?imageAve`. XML errors with `TraceId`.
+//! Tencent COS / Cloud Infinite: bare-query specs in the grammar it
+//! shares with Qiniu (`?imageMogr2/…`, `?imageView2/…`, `?watermark/…`,
+//! joined with `|`; parsed by `dialect/ci`), styles in the key
+//! (`a.jpg!thumb`), and the metadata answers `?exif`, `?imageInfo` (also
+//! Qiniu's lower-case `?imageinfo`) and `?imageAve`. XML errors with
+//! `TraceId`.
 
 mod wire;
 
-use super::{Dialect, DialectError, Incoming, Operation};
+use std::collections::BTreeMap;
+
+use super::ci::{self, Flavour};
+use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
+use crate::style::split_styled_key;
+use crate::{Plan, PlanError};
+
+pub(super) use wire::exif_body;
 
 #[derive(Debug)]
 pub struct Cos;
@@ -33,11 +44,38 @@ impl Dialect for Cos {
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {
-        Cos::kind(req).is_some()
+        ci::spec(req.query).is_some() || Cos::kind(req).is_some()
     }
 
     fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
+        if let Some(spec) = ci::spec(req.query) {
+            return Ok(ci::operation(&spec, Flavour::Tencent));
+        }
         Ok(Cos::kind(req).map_or(Operation::Original, Operation::Metadata))
+    }
+
+    fn style_in_key<'k>(
+        &self,
+        key: &'k str,
+        separators: &[String],
+        styles: &BTreeMap<String, String>,
+    ) -> Option<(Operation, &'k str)> {
+        let styled = split_styled_key(key, separators, styles)?;
+        let op = Operation::Style {
+            name: styled.style.to_owned(),
+            source: ProcessSource::Path,
+        };
+        Some((op, styled.key))
+    }
+
+    fn style_hint(&self) -> Option<&'static str> {
+        Some("a style (<key><separator><name>, e.g. sample.jpg!thumb)")
+    }
+
+    /// A style's content is a spec in this grammar
+    /// (`imageMogr2/thumbnail/300x|watermark/…`).
+    fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
+        ci::parse(content, Flavour::Tencent)
     }
 
     fn label(&self, op: &Operation) -> &'static str {
@@ -79,6 +117,39 @@ mod tests {
         assert_eq!(op("imageInfo"), Ok(Operation::Metadata(wire::IMAGE_INFO)));
         assert_eq!(op("imageinfo"), Ok(Operation::Metadata(wire::IMAGE_INFO)));
         assert_eq!(op("imageAve"), Ok(Operation::Metadata(wire::IMAGE_AVE)));
+    }
+
+    #[test]
+    fn specs_are_processing_in_the_tencent_reading() {
+        let q = Query::parse("imageMogr2/thumbnail/!50p");
+        assert!(Cos.detect(&Incoming {
+            query: &q,
+            headers: &[]
+        }));
+        let Ok(Operation::Process { plan: Ok(plan), .. }) = op("imageView2/1/w/100&versionId=3")
+        else {
+            panic!("not a plan");
+        };
+        // Tencent keeps the source's quality and may enlarge.
+        assert_eq!(plan.policy.default_quality, 100);
+        assert_eq!(plan.auto_orient, Some(false));
+        assert!(matches!(
+            op("imageMogr2/rotate/400"),
+            Ok(Operation::Process { plan: Err(_), .. })
+        ));
+        assert_eq!(
+            op("imageMogr2/rotate/400/ignore-error/1"),
+            Ok(Operation::Original)
+        );
+        // Plain reads and other parameters are the original.
+        assert_eq!(op("versionId=3"), Ok(Operation::Original));
+        assert_eq!(op("watermarked=1"), Ok(Operation::Original));
+        // Styles are written in the same grammar.
+        assert!(
+            Cos.style_plan("imageMogr2/thumbnail/300x|imageMogr2/rotate/90")
+                .is_ok()
+        );
+        assert!(Cos.style_plan("resize,w_300").is_err());
     }
 
     #[test]

@@ -68,7 +68,7 @@ const NO_EXIF: &str = "{\"error\" : \"no exif data\"}";
 
 /// COS `?exif`: `{"Tag": {"val": "…", "type": N}}` (Qiniu's shape, which the
 /// COS clients read), or [`NO_EXIF`].
-fn exif_body(facts: &Facts<'_>) -> String {
+pub(in crate::dialect) fn exif_body(facts: &Facts<'_>) -> String {
     let Some(m) = facts.meta.filter(|m| has_capture_info(m)) else {
         return NO_EXIF.to_owned();
     };

@@ -1,0 +1,101 @@
+//! The Tencent and Qiniu SDKs build image requests pixgate answers:
+//! cos-python-sdk-v5 (presigned URLs carrying an imageMogr2 rule and
+//! `imageInfo`, the object URL with a rule the way `ci_get_object` adds it)
+//! and qiniu's fop builder (`build_op` / `pipe_cmd`) with a private
+//! download URL. `ci_sdk.py` builds them; this test fetches them and checks
+//! what a user of each SDK would see. (The COS SDK's own request methods
+//! send an `Authorization` header, empty when anonymous, that pixgate
+//! refuses: see the script.)
+
+use serde_json::Value;
+
+use crate::support::client;
+use crate::vectors::{dimensions, magic, start};
+
+const KEY: &str = "320x240.jpg";
+
+#[tokio::test]
+async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
+    let px = start("").await;
+    // A second proxy whose photos bucket answers Qiniu.
+    let qiniu = start("dialects = [\"qiniu\"]").await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ci_sdk.py");
+    let endpoint = format!("http://{}", px.addr);
+    let qiniu_endpoint = format!("http://{}", qiniu.addr);
+    let out = tokio::process::Command::new("python3")
+        .arg(&script)
+        .args([endpoint.as_str(), qiniu_endpoint.as_str(), KEY])
+        .output()
+        .await
+        .expect("python3 with qcloud_cos and qiniu (installed by scripts/install-deps)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // The presigned URL: q-sign-* first, the rule (percent-encoded, empty
+    // value) last.
+    let url = got["cos_presigned"].as_str().unwrap();
+    assert!(
+        url.contains("q-signature=") && url.ends_with("%2Fformat%2Fpng="),
+        "{url}"
+    );
+    let body = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(magic(&body), "png", "{url}");
+    assert_eq!(dimensions(&body).unwrap(), (160, 120));
+
+    // The object URL with the rule appended as `ci_get_object` sends it.
+    let url = format!(
+        "{}?imageView2%2F2%2Fw%2F100%2Fformat%2Fwebp=",
+        got["cos_object_url"].as_str().unwrap()
+    );
+    let res = client().get(&url).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/webp");
+    let body = res.bytes().await.unwrap();
+    assert_eq!(magic(&body), "webp");
+    assert_eq!(dimensions(&body).unwrap(), (100, 75));
+
+    // imageInfo through a presigned URL: COS's strings.
+    let url = got["cos_image_info"].as_str().unwrap();
+    let body = client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let info: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(info["width"], "320");
+    assert_eq!(info["format"], "jpeg");
+
+    // Qiniu: imageView2/1 to 120×90, then rotated and written as PNG.
+    assert_eq!(
+        got["qiniu_fop"],
+        "imageView2/1/w/120/h/90|imageMogr2/rotate/90/format/png"
+    );
+    let url = got["qiniu_private"].as_str().unwrap();
+    assert!(
+        url.contains("&e=") && url.contains("&token=qiniu-ak:"),
+        "{url}"
+    );
+    let res = client().get(url).send().await.unwrap();
+    assert!(
+        res.headers().contains_key("x-reqid"),
+        "answered by the Qiniu dialect"
+    );
+    let body = res.bytes().await.unwrap();
+    assert_eq!(magic(&body), "png", "{url}");
+    assert_eq!(dimensions(&body).unwrap(), (90, 120));
+    px.stop().await;
+    qiniu.stop().await;
+}
