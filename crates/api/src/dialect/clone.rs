@@ -10,6 +10,13 @@ use crate::dialect::{Operation, ProcessSource};
 use crate::fit::Fit;
 use crate::{Plan, PlanError, Step};
 
+/// A style's steps: like OSS's, a style is an `image/…` string.
+pub(in crate::dialect) fn style_steps(content: &str) -> Result<&str, PlanError> {
+    content
+        .strip_prefix("image/")
+        .ok_or_else(|| PlanError::invalid("style content must be an image/… process string"))
+}
+
 /// One step rewritten for OSS's parser.
 pub(in crate::dialect) enum Rewrite {
     /// The step in OSS spelling (`rotate,330`).

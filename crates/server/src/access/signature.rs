@@ -120,7 +120,8 @@ pub fn verify(
 ) -> Result<Principal, ApiError> {
     let query = query_pairs(r.raw_query);
     let q = |name: &str| param(&query, name);
-    if let Some(auth) = header(r.headers, "authorization") {
+    // An empty header claims nothing (the COS SDK sends one when anonymous).
+    if let Some(auth) = header(r.headers, "authorization").filter(|a| !a.trim().is_empty()) {
         if let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 ") {
             return sigv4_header(r, rest, &query, keys, now);
         }

@@ -9,6 +9,7 @@ mod animation;
 mod binary;
 mod cache;
 mod ci_sdk;
+mod ci_watermark;
 mod clone_sdk;
 mod clone_vectors;
 mod config_docs;

@@ -270,6 +270,7 @@ fn all() -> Vec<&'static [Vector]> {
         crate::qingstor_vectors::VECTORS,
         crate::tencent_vectors::VECTORS,
         crate::qiniu_vectors::VECTORS,
+        crate::ci_watermark::VECTORS,
         crate::clone_vectors::VECTORS,
     ]
 }

@@ -191,7 +191,7 @@ impl Dialect for Bos {
     }
 
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
-        let steps = content.strip_prefix("image/").unwrap_or(content);
+        let steps = clone::style_steps(content)?;
         with_rules(clone::parse(steps, PROCESS, MAX_ACTIONS, translate))
     }
 

@@ -178,7 +178,7 @@ impl Dialect for Obs {
     }
 
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
-        parse_steps(content.strip_prefix("image/").unwrap_or(content))
+        parse_steps(clone::style_steps(content)?)
     }
 
     fn render_error(
