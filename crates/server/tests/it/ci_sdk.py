@@ -2,7 +2,7 @@
 Python SDKs (cos-python-sdk-v5 `qcloud_cos`, `qiniu`), pointed at a running
 pixgate, and prints them as JSON for ci_sdk.rs, which fetches them.
 
-usage: ci_sdk.py <cos endpoint http://host:port> <qiniu endpoint> <key>
+usage: ci_sdk.py <cos endpoint http://host:port> <qiniu endpoint> <key> <out dir>
 
 Neither SDK needs a cloud host: CosConfig takes `Domain` (a custom domain,
 used verbatim as host:port) and `Scheme="http"`; Qiniu URLs are built on
@@ -10,13 +10,14 @@ any base URL.
 """
 
 import json
+import os
 import sys
 
 from qcloud_cos import CosConfig, CosS3Client
 from qiniu import Auth
 from qiniu.services.processing.cmd import build_op, pipe_cmd
 
-endpoint, qiniu_endpoint, key = sys.argv[1], sys.argv[2], sys.argv[3]
+endpoint, qiniu_endpoint, key, out_dir = sys.argv[1:5]
 host = endpoint.split("://", 1)[1]
 result = {}
 
@@ -38,13 +39,10 @@ result["cos_presigned"] = signed.get_presigned_download_url(
     Params={"imageMogr2/thumbnail/!50p/format/png": ""},
 )
 
-# The SDK's own requests (`ci_get_object`, `ci_get_image_info`) cannot be
-# used: even with Anonymous=True the SDK sends an empty `Authorization:`
-# header, which pixgate refuses as an unknown signing scheme (403), and a
-# signed one uses COS's q-sign scheme, which pixgate does not verify. The
-# URLs it builds are used instead: the object URL plus the rule the way
-# `ci_get_object` appends it (a key with an empty value), and a presigned
-# URL for imageInfo.
+# The SDK's own requests: `ci_get_object` anonymous (the SDK then sends an
+# empty `Authorization:` header) and `ci_get_image_info` signed with COS's
+# q-sign scheme, which pixgate does not verify yet (a public bucket answers
+# it as anonymous). Also the object URL, for a rule appended by hand.
 anon = CosS3Client(
     CosConfig(Region="ap-guangzhou", Anonymous=True, Domain=host, Scheme="http")
 )
@@ -52,6 +50,14 @@ result["cos_object_url"] = anon.get_object_url(Bucket="photos-1250000000", Key=k
 result["cos_image_info"] = signed.get_presigned_download_url(
     Bucket="photos-1250000000", Key=key, Params={"imageInfo": ""}
 )
+anon.ci_get_object(
+    Bucket="photos-1250000000",
+    Key=key,
+    DestImagePath=os.path.join(out_dir, "cos_ci_get_object"),
+    Rule="imageMogr2/thumbnail/!50p/format/png",
+)
+_, data = signed.ci_get_image_info(Bucket="photos-1250000000", Key=key)
+result["cos_ci_get_image_info"] = json.loads(data)
 
 # --- Qiniu -----------------------------------------------------------------
 # The fop builder and pipe, and a private download URL (e= and token=

@@ -1,11 +1,10 @@
 //! The Tencent and Qiniu SDKs build image requests pixgate answers:
-//! cos-python-sdk-v5 (presigned URLs carrying an imageMogr2 rule and
-//! `imageInfo`, the object URL with a rule the way `ci_get_object` adds it)
-//! and qiniu's fop builder (`build_op` / `pipe_cmd`) with a private
-//! download URL. `ci_sdk.py` builds them; this test fetches them and checks
-//! what a user of each SDK would see. (The COS SDK's own request methods
-//! send an `Authorization` header, empty when anonymous, that pixgate
-//! refuses: see the script.)
+//! cos-python-sdk-v5 (its own `ci_get_object` and `ci_get_image_info`,
+//! presigned URLs carrying an imageMogr2 rule and `imageInfo`, the object
+//! URL with a rule the way `ci_get_object` adds it) and qiniu's fop builder
+//! (`build_op` / `pipe_cmd`) with a private download URL. `ci_sdk.py` runs
+//! them; this test fetches the URLs and checks what a user of each SDK would
+//! see.
 
 use serde_json::Value;
 
@@ -22,9 +21,15 @@ async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ci_sdk.py");
     let endpoint = format!("http://{}", px.addr);
     let qiniu_endpoint = format!("http://{}", qiniu.addr);
+    let dir = tempfile::tempdir().unwrap();
     let out = tokio::process::Command::new("python3")
         .arg(&script)
-        .args([endpoint.as_str(), qiniu_endpoint.as_str(), KEY])
+        .args([
+            endpoint.as_str(),
+            qiniu_endpoint.as_str(),
+            KEY,
+            dir.path().to_str().unwrap(),
+        ])
         .output()
         .await
         .expect("python3 with qcloud_cos and qiniu (installed by scripts/install-deps)");
@@ -34,6 +39,17 @@ async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
         String::from_utf8_lossy(&out.stderr)
     );
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // The SDK's own calls: ci_get_object wrote the processed image, and
+    // ci_get_image_info parsed COS's string-valued imageInfo.
+    let body = std::fs::read(dir.path().join("cos_ci_get_object")).unwrap();
+    assert_eq!(magic(&body), "png");
+    assert_eq!(dimensions(&body).unwrap(), (160, 120));
+    let info = &got["cos_ci_get_image_info"];
+    assert_eq!(
+        (&info["width"], &info["height"]),
+        (&"320".into(), &"240".into())
+    );
 
     // The presigned URL: q-sign-* first, the rule (percent-encoded, empty
     // value) last.
