@@ -11,6 +11,7 @@ pub mod params;
 pub mod plan;
 pub mod policy;
 pub mod query;
+pub mod signature;
 pub mod style;
 
 pub use action::format::Format;

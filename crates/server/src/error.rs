@@ -187,6 +187,19 @@ impl From<OpsError> for ApiError {
     }
 }
 
+impl From<pixgate_api::signature::Denied> for ApiError {
+    fn from(e: pixgate_api::signature::Denied) -> ApiError {
+        use pixgate_api::signature::Code as Sig;
+        let code = match e.code {
+            Sig::AccessDenied => Code::AccessDenied,
+            Sig::SignatureDoesNotMatch => Code::SignatureDoesNotMatch,
+            Sig::InvalidAccessKeyId => Code::InvalidAccessKeyId,
+            Sig::RequestTimeTooSkewed => Code::RequestTimeTooSkewed,
+        };
+        ApiError::new(code, e.message)
+    }
+}
+
 impl From<DialectError> for ApiError {
     fn from(e: DialectError) -> ApiError {
         ApiError::new(Code::InvalidArgument, e.to_string())

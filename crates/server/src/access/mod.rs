@@ -2,12 +2,9 @@
 //! protection. A proven signature passes both; anonymous requests meet the
 //! ACL and protection rules.
 
-pub mod crypto;
-pub mod signature;
-
 use pixgate_api::Operation;
 
-pub use signature::{Principal, Signed, verify};
+pub use pixgate_api::signature::{Principal, Signed, verify};
 
 use crate::config::Acl;
 use crate::error::{ApiError, Code};

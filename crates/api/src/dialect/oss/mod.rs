@@ -67,10 +67,16 @@ impl Dialect for Oss {
         Some("a style (x-oss-process=style/<name>)")
     }
 
+    /// A style is an `image/…` chain free of `; ( ) ' * ?` (EC 0040-00000602).
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
         let steps = content
             .strip_prefix("image/")
             .ok_or_else(|| PlanError::invalid("style content must be an image/… process string"))?;
+        if let Some(c) = content.chars().find(|c| ";()'*?".contains(*c)) {
+            return Err(PlanError::invalid(format!(
+                "style content must not contain '{c}'"
+            )));
+        }
         Plan::parse(steps)
     }
 
