@@ -16,6 +16,22 @@ pub struct StyledKey<'a> {
 /// not a defined style is still reported (the caller answers NoSuchStyle).
 /// For `-`, `_`, `/` and `!`, which ordinary keys contain, an unknown tail
 /// means the whole string is a plain key.
+/// The style a key names after one of the bucket's separators, as the
+/// operation to run and the real key (what every dialect with styles in
+/// the key answers).
+pub fn style_in_key<'k>(
+    key: &'k str,
+    separators: &[String],
+    styles: &BTreeMap<String, String>,
+) -> Option<(crate::Operation, &'k str)> {
+    let styled = split_styled_key(key, separators, styles)?;
+    let op = crate::Operation::Style {
+        name: styled.style.to_owned(),
+        source: crate::ProcessSource::Path,
+    };
+    Some((op, styled.key))
+}
+
 pub fn split_styled_key<'a>(
     key: &'a str,
     separators: &[String],

@@ -6,7 +6,7 @@
 //! beside the string as a [`Fit`] and replaces its placeholder afterwards.
 
 use crate::action::resize::Resize;
-use crate::dialect::{Operation, ProcessSource};
+use crate::dialect::{Incoming, Operation, ProcessSource};
 use crate::fit::Fit;
 use crate::{Plan, PlanError, Step};
 
@@ -28,6 +28,43 @@ pub(in crate::dialect) enum Rewrite {
 /// A cloud's translation of one step (action, its comma-separated
 /// parameters as written) into OSS's words.
 pub(in crate::dialect) type Translate = fn(&str, &[&str]) -> Result<Rewrite, PlanError>;
+
+/// One cloud's copy of the grammar: its query parameter, its step limit,
+/// its translation and the rules it applies to every plan.
+pub(in crate::dialect) struct Grammar {
+    pub param: &'static str,
+    pub max_actions: usize,
+    pub translate: Translate,
+    /// The cloud's output rules (policy, frame limits) on a parsed plan.
+    pub finish: fn(Plan) -> Plan,
+}
+
+impl Grammar {
+    /// The request's operation; `Original` without the parameter.
+    pub(in crate::dialect) fn request(&self, req: &Incoming<'_>) -> Operation {
+        let Some(value) = req.query.get(self.param) else {
+            return Operation::Original;
+        };
+        match operation(value, self.param, self.max_actions, self.translate) {
+            Operation::Process { plan, source } => Operation::Process {
+                plan: plan.map(self.finish),
+                source,
+            },
+            op => op,
+        }
+    }
+
+    /// A style's plan (an `image/…` string).
+    pub(in crate::dialect) fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
+        parse(
+            style_steps(content)?,
+            self.param,
+            self.max_actions,
+            self.translate,
+        )
+        .map(self.finish)
+    }
+}
 
 /// The operation a parameter's value asks for. `param` names the parameter
 /// in messages; `max_actions` is the cloud's limit on steps.

@@ -20,16 +20,7 @@ const fn jpg(
     w: u32,
     h: u32,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Image {
-            format: "jpg",
-            w,
-            h,
-        },
-    }
+    Vector::image(dialect, form, url, "jpg", w, h)
 }
 
 /// An error in the cloud's own shape: Tencent XML `<Code>`, Qiniu JSON
@@ -42,16 +33,7 @@ const fn error(
     status: u16,
     code: &'static str,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Error {
-            status,
-            shape,
-            code,
-        },
-    }
+    Vector::error(dialect, form, url, status, shape, code)
 }
 
 // Base64 in the URLs below (URL-safe unless said):

@@ -4,7 +4,7 @@
 //! the table cannot say (request-id headers, animation frame counts).
 
 use crate::support::{client, corpus};
-use crate::vectors::{Expect, Vector, run, start};
+use crate::vectors::{Vector, run, start};
 
 const HW: &str = "Huawei OBS";
 const VE: &str = "Volcengine TOS";
@@ -18,12 +18,7 @@ const fn image(
     w: u32,
     h: u32,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Image { format, w, h },
-    }
+    Vector::image(dialect, form, url, format, w, h)
 }
 
 const fn json(
@@ -33,12 +28,7 @@ const fn json(
     field: &'static str,
     value: &'static str,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Json { field, value },
-    }
+    Vector::json(dialect, form, url, field, value)
 }
 
 const fn error(
@@ -49,16 +39,7 @@ const fn error(
     shape: &'static str,
     code: &'static str,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Error {
-            status,
-            shape,
-            code,
-        },
-    }
+    Vector::error(dialect, form, url, status, shape, code)
 }
 
 pub const VECTORS: &[Vector] = &[

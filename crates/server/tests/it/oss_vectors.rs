@@ -7,16 +7,7 @@ use crate::vectors::{Expect, Vector, run, start};
 const D: &str = "Alibaba OSS";
 
 const fn image(form: &'static str, url: &'static str, w: u32, h: u32) -> Vector {
-    Vector {
-        dialect: D,
-        form,
-        url,
-        expect: Expect::Image {
-            format: "jpg",
-            w,
-            h,
-        },
-    }
+    Vector::image(D, form, url, "jpg", w, h)
 }
 
 pub const VECTORS: &[Vector] = &[

@@ -12,29 +12,11 @@ use crate::vectors::{Expect, Vector, run, start};
 const D: &str = "QingStor";
 
 const fn image(form: &'static str, url: &'static str, w: u32, h: u32) -> Vector {
-    Vector {
-        dialect: D,
-        form,
-        url,
-        expect: Expect::Image {
-            format: "jpg",
-            w,
-            h,
-        },
-    }
+    Vector::image(D, form, url, "jpg", w, h)
 }
 
 const fn error(form: &'static str, url: &'static str, status: u16, code: &'static str) -> Vector {
-    Vector {
-        dialect: D,
-        form,
-        url,
-        expect: Expect::Error {
-            status,
-            shape: "json",
-            code,
-        },
-    }
+    Vector::error(D, form, url, status, "json", code)
 }
 
 pub const VECTORS: &[Vector] = &[

@@ -9,16 +9,7 @@ use crate::vectors::{Expect, Vector, run, start};
 const D: &str = "Qiniu";
 
 const fn jpg(form: &'static str, url: &'static str, w: u32, h: u32) -> Vector {
-    Vector {
-        dialect: D,
-        form,
-        url,
-        expect: Expect::Image {
-            format: "jpg",
-            w,
-            h,
-        },
-    }
+    Vector::image(D, form, url, "jpg", w, h)
 }
 
 const fn json(
@@ -27,26 +18,12 @@ const fn json(
     field: &'static str,
     value: &'static str,
 ) -> Vector {
-    Vector {
-        dialect: D,
-        form,
-        url,
-        expect: Expect::Json { field, value },
-    }
+    Vector::json(D, form, url, field, value)
 }
 
 /// A Qiniu error: JSON whose `code` is the HTTP status.
 const fn error(form: &'static str, url: &'static str, status: u16, code: &'static str) -> Vector {
-    Vector {
-        dialect: D,
-        form,
-        url,
-        expect: Expect::Error {
-            status,
-            shape: "json",
-            code,
-        },
-    }
+    Vector::error(D, form, url, status, "json", code)
 }
 
 pub const VECTORS: &[Vector] = &[

@@ -10,7 +10,7 @@
 use image::GenericImageView;
 
 use crate::support::{client, corpus_file};
-use crate::vectors::{Expect, Vector, magic, run, start};
+use crate::vectors::{Vector, magic, run, start};
 
 const MOGR: &str = "Tencent imageMogr2";
 const VIEW: &str = "Tencent imageView2";
@@ -23,12 +23,7 @@ const fn img(
     w: u32,
     h: u32,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Image { format, w, h },
-    }
+    Vector::image(dialect, form, url, format, w, h)
 }
 
 const fn jpg(form: &'static str, url: &'static str, w: u32, h: u32) -> Vector {
@@ -52,16 +47,7 @@ const fn error(
     status: u16,
     code: &'static str,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Error {
-            status,
-            shape: "xml",
-            code,
-        },
-    }
+    Vector::error(dialect, form, url, status, "xml", code)
 }
 
 const fn original(
@@ -70,12 +56,7 @@ const fn original(
     url: &'static str,
     file: &'static str,
 ) -> Vector {
-    Vector {
-        dialect,
-        form,
-        url,
-        expect: Expect::Original { file },
-    }
+    Vector::original(dialect, form, url, file)
 }
 
 pub const VECTORS: &[Vector] = &[

@@ -24,6 +24,77 @@ pub struct Vector {
     pub expect: Expect,
 }
 
+impl Vector {
+    pub const fn image(
+        dialect: &'static str,
+        form: &'static str,
+        url: &'static str,
+        format: &'static str,
+        w: u32,
+        h: u32,
+    ) -> Vector {
+        let expect = Expect::Image { format, w, h };
+        Vector {
+            dialect,
+            form,
+            url,
+            expect,
+        }
+    }
+
+    pub const fn json(
+        dialect: &'static str,
+        form: &'static str,
+        url: &'static str,
+        field: &'static str,
+        value: &'static str,
+    ) -> Vector {
+        let expect = Expect::Json { field, value };
+        Vector {
+            dialect,
+            form,
+            url,
+            expect,
+        }
+    }
+
+    pub const fn error(
+        dialect: &'static str,
+        form: &'static str,
+        url: &'static str,
+        status: u16,
+        shape: &'static str,
+        code: &'static str,
+    ) -> Vector {
+        let expect = Expect::Error {
+            status,
+            shape,
+            code,
+        };
+        Vector {
+            dialect,
+            form,
+            url,
+            expect,
+        }
+    }
+
+    pub const fn original(
+        dialect: &'static str,
+        form: &'static str,
+        url: &'static str,
+        file: &'static str,
+    ) -> Vector {
+        let expect = Expect::Original { file };
+        Vector {
+            dialect,
+            form,
+            url,
+            expect,
+        }
+    }
+}
+
 /// What the answer must be.
 #[derive(Debug, Clone, Copy)]
 pub enum Expect {

@@ -8,7 +8,7 @@
 
 mod wire;
 
-use super::clone::{self, Rewrite, int_in, named, unchanged};
+use super::clone::{Grammar, Rewrite, int_in, named, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
 use crate::fit::{Fit, Size, Upscale};
 use crate::{Format, Plan, PlanError, Policy};
@@ -146,8 +146,11 @@ fn sharpen(params: &[&str]) -> Result<Rewrite, PlanError> {
     Ok(Rewrite::Oss(format!("sharpen,{}", 50 + (s - 1) * 349 / 49)))
 }
 
-fn with_rules(plan: Result<Plan, PlanError>) -> Result<Plan, PlanError> {
-    plan.map(|mut p| {
+const GRAMMAR: Grammar = Grammar {
+    param: PROCESS,
+    max_actions: MAX_ACTIONS,
+    translate,
+    finish: |mut p| {
         p.policy = POLICY;
         p.output.max_frames = Some(
             p.output
@@ -155,8 +158,8 @@ fn with_rules(plan: Result<Plan, PlanError>) -> Result<Plan, PlanError> {
                 .map_or(MAX_FRAMES, |n| n.min(MAX_FRAMES)),
         );
         p
-    })
-}
+    },
+};
 
 impl Dialect for Bos {
     fn name(&self) -> &'static str {
@@ -172,18 +175,7 @@ impl Dialect for Bos {
     }
 
     fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
-        let Some(value) = req.query.get(PROCESS) else {
-            return Ok(Operation::Original);
-        };
-        Ok(
-            match clone::operation(value, PROCESS, MAX_ACTIONS, translate) {
-                Operation::Process { plan, source } => Operation::Process {
-                    plan: with_rules(plan),
-                    source,
-                },
-                op => op,
-            },
-        )
+        Ok(GRAMMAR.request(req))
     }
 
     fn style_hint(&self) -> Option<&'static str> {
@@ -191,8 +183,7 @@ impl Dialect for Bos {
     }
 
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
-        let steps = clone::style_steps(content)?;
-        with_rules(clone::parse(steps, PROCESS, MAX_ACTIONS, translate))
+        GRAMMAR.style_plan(content)
     }
 
     fn render_error(

@@ -10,8 +10,7 @@ mod wire;
 use std::collections::BTreeMap;
 
 use super::ci::{self, Flavour};
-use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
-use crate::style::split_styled_key;
+use super::{Dialect, DialectError, Incoming, Operation};
 use crate::{Plan, PlanError};
 
 pub(super) use wire::exif_body;
@@ -60,12 +59,7 @@ impl Dialect for Cos {
         separators: &[String],
         styles: &BTreeMap<String, String>,
     ) -> Option<(Operation, &'k str)> {
-        let styled = split_styled_key(key, separators, styles)?;
-        let op = Operation::Style {
-            name: styled.style.to_owned(),
-            source: ProcessSource::Path,
-        };
-        Some((op, styled.key))
+        crate::style::style_in_key(key, separators, styles)
     }
 
     fn style_hint(&self) -> Option<&'static str> {

@@ -8,7 +8,6 @@ mod wire;
 use std::collections::BTreeMap;
 
 use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
-use crate::style::split_styled_key;
 use crate::{Plan, PlanError};
 
 pub use wire::{AVERAGE_HUE, INFO};
@@ -55,12 +54,7 @@ impl Dialect for Oss {
         separators: &[String],
         styles: &BTreeMap<String, String>,
     ) -> Option<(Operation, &'k str)> {
-        let styled = split_styled_key(key, separators, styles)?;
-        let op = Operation::Style {
-            name: styled.style.to_owned(),
-            source: ProcessSource::Path,
-        };
-        Some((op, styled.key))
+        crate::style::style_in_key(key, separators, styles)
     }
 
     fn style_hint(&self) -> Option<&'static str> {

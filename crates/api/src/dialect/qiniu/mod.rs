@@ -11,9 +11,8 @@ mod wire;
 use std::collections::BTreeMap;
 
 use super::ci::{self, Flavour};
-use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
+use super::{Dialect, DialectError, Incoming, Operation};
 use crate::metadata::MetadataKind;
-use crate::style::split_styled_key;
 use crate::{Plan, PlanError};
 
 #[derive(Debug)]
@@ -66,12 +65,7 @@ impl Dialect for Qiniu {
         separators: &[String],
         styles: &BTreeMap<String, String>,
     ) -> Option<(Operation, &'k str)> {
-        let styled = split_styled_key(key, separators, styles)?;
-        let op = Operation::Style {
-            name: styled.style.to_owned(),
-            source: ProcessSource::Path,
-        };
-        Some((op, styled.key))
+        crate::style::style_in_key(key, separators, styles)
     }
 
     fn style_hint(&self) -> Option<&'static str> {

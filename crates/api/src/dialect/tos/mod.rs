@@ -4,7 +4,7 @@
 
 mod wire;
 
-use super::clone::{self, Rewrite, unchanged};
+use super::clone::{Grammar, Rewrite, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
 use crate::{Format, Plan, PlanError, Policy};
 
@@ -39,12 +39,15 @@ fn translate(action: &str, params: &[&str]) -> Result<Rewrite, PlanError> {
     Ok(unchanged(action, params))
 }
 
-fn with_policy(plan: Result<Plan, PlanError>) -> Result<Plan, PlanError> {
-    plan.map(|mut p| {
+const GRAMMAR: Grammar = Grammar {
+    param: PROCESS,
+    max_actions: MAX_ACTIONS,
+    translate,
+    finish: |mut p| {
         p.policy = POLICY;
         p
-    })
-}
+    },
+};
 
 impl Dialect for Tos {
     fn name(&self) -> &'static str {
@@ -60,18 +63,7 @@ impl Dialect for Tos {
     }
 
     fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
-        let Some(value) = req.query.get(PROCESS) else {
-            return Ok(Operation::Original);
-        };
-        Ok(
-            match clone::operation(value, PROCESS, MAX_ACTIONS, translate) {
-                Operation::Process { plan, source } => Operation::Process {
-                    plan: with_policy(plan),
-                    source,
-                },
-                op => op,
-            },
-        )
+        Ok(GRAMMAR.request(req))
     }
 
     fn style_hint(&self) -> Option<&'static str> {
@@ -79,8 +71,7 @@ impl Dialect for Tos {
     }
 
     fn style_plan(&self, content: &str) -> Result<Plan, PlanError> {
-        let steps = clone::style_steps(content)?;
-        with_policy(clone::parse(steps, PROCESS, MAX_ACTIONS, translate))
+        GRAMMAR.style_plan(content)
     }
 
     fn render_error(
