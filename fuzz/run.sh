@@ -18,7 +18,16 @@ case "$target" in
              'blur,r_3,s_2' 'auto-orient,0/bright,50/contrast,-50/sharpen,100' 'info' 'average-hue' \
              'watermark,image_cGFuZGEucG5nP3gtb3NzLXByb2Nlc3M9aW1hZ2UvcmVzaXplLFBfMzA,t_90,g_se,x_10,y_10' \
              'watermark,text_5rC05Y2w5paH5a2X,type_d3F5LXplbmhlaQ,size_30,color_FFFFFF,shadow_50,fill_1,padx_5' \
-             'watermark,image_cGFuZGEucG5n,text_SGVsbG8,order_1,align_1,interval_5'; do
+             'watermark,image_cGFuZGEucG5n,text_SGVsbG8,order_1,align_1,interval_5' \
+             'imageMogr2/thumbnail/!50p|imageMogr2/crop/!300x400-10a10/gravity/center' \
+             'imageMogr2/thumbnail/300x300</pad/1/color/IzNEM0QzRA/format/webp/quality/80!' \
+             'imageView2/1/w/200/h/200/q/85' 'imageMogr2/cut/100x100x10x10/iradius/20/size-limit/15k!' \
+             'watermark/2/text/5rC05Y2w5paH5a2X/fontsize/20/fill/IzNEM0QzRA/gravity/southeast/dx/10/dy/10' \
+             'watermark/1/image/aHR0cDovL2EuY29tL2IucG5n/scatype/1/spcent/500/blogo/1' \
+             'image&action=resize:w_300,h_400|rotate:a_90|watermark:t_5rC05Y2w5paH5a2X,p_0.5' \
+             'x-bce-process=image/resize,wp_50,hp_25/rotate,a_-90' \
+             'x-image-process=image/crop,g_br,w_100,h_100/average-hue' \
+             'x-tos-process=image/resize,w_100/format,webp'; do
       printf '%s' "$s" > "corpus/$target/$(printf '%s' "$s" | md5sum | cut -c1-16)"
     done ;;
   signature)

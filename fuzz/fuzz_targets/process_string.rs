@@ -26,8 +26,25 @@ fuzz_target!(|data: &[u8]| {
     // Every dialect's detection and parsing, with the text in the query and
     // in every processing header.
     let headers: Vec<(&str, &str)> = dialect::process_headers().map(|n| (n, text)).collect();
-    let _ = classify(&Incoming {
-        query: &Query::parse(text),
+    let query = Query::parse(text);
+    let incoming = Incoming {
+        query: &query,
         headers: &headers,
-    });
+    };
+    // Every dialect in turn (a bucket may answer any one alone), and the
+    // layout maths of whatever plan it builds.
+    for d in dialect::DIALECTS {
+        if let Ok(pixgate_api::Operation::Process { plan: Ok(plan), .. }) = d.parse(&incoming) {
+            let _ = plan.canonical();
+            for (w, h) in [(1, 1), (400, 267), (30000, 2)] {
+                for step in &plan.steps {
+                    if let pixgate_api::Step::Resize(r) = step {
+                        let _ = r.layout(w, h);
+                    }
+                }
+            }
+        }
+        let _ = d.style_plan(text);
+    }
+    let _ = classify(&incoming);
 });
