@@ -159,7 +159,7 @@ fn init_tracing() -> Option<crate::telemetry::Guard> {
 
 fn serve(args: ServeArgs) -> ExitCode {
     let loaded = match (&args.root, &args.config) {
-        (Some(root), _) => Config::embedded(root),
+        (Some(root), _) => Config::embedded(root, std::env::vars()),
         (None, Some(path)) => Config::load(path, std::env::vars()),
         (None, None) => unreachable!("clap requires --root or --config"),
     };

@@ -319,27 +319,6 @@ pub enum OriginSpec {
 }
 
 impl BucketConfig {
-    /// The embedded default's bucket: a public-read local directory.
-    pub fn local_dir(name: &str, root: &Path) -> BucketConfig {
-        BucketConfig {
-            name: name.to_owned(),
-            origin: format!("file://{}", root.display()),
-            endpoint: None,
-            region: default_region(),
-            path_style: true,
-            access_key_id: None,
-            secret_access_key: None,
-            session_token: None,
-            resolve: None,
-            acl: Acl::PublicRead,
-            auto_orient: true,
-            separators: default_separators(),
-            protect: ProtectConfig::default(),
-            styles: BTreeMap::new(),
-            dialects: None,
-        }
-    }
-
     pub fn origin_spec(&self) -> Option<OriginSpec> {
         if let Some(bucket) = self.origin.strip_prefix("s3://") {
             return Some(OriginSpec::S3 {
@@ -356,22 +335,22 @@ impl BucketConfig {
 
 impl Config {
     /// `serve --root DIR`: DIR is the public-read bucket `local`, served in
-    /// single-bucket mode and path style (SPEC §9).
-    pub fn embedded(root: &Path) -> Result<Config, ConfigError> {
+    /// single-bucket mode and path style (SPEC §9). The same layering as a
+    /// file: defaults, this configuration, then `PIXGATE__…` from `vars`
+    /// (so a container is configured from its environment alone).
+    pub fn embedded(
+        root: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
         let root = std::fs::canonicalize(root).map_err(|e| ConfigError {
             key: "--root".to_owned(),
             message: format!("{}: {e}", root.display()),
         })?;
-        let config = Config {
-            server: ServerConfig {
-                default_bucket: Some("local".to_owned()),
-                ..ServerConfig::default()
-            },
-            buckets: vec![BucketConfig::local_dir("local", &root)],
-            ..Config::default()
-        };
-        config.validate()?;
-        Ok(config)
+        let origin = toml::Value::String(format!("file://{}", root.display()));
+        let text = format!(
+            "[server]\ndefault_bucket = \"local\"\n[[buckets]]\nname = \"local\"\norigin = {origin}\n"
+        );
+        Config::from_toml(&text, vars)
     }
 
     /// Reads a TOML file, applies `PIXGATE__…` overrides from `vars`, validates.

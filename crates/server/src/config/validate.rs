@@ -422,6 +422,35 @@ mod tests {
     }
 
     #[test]
+    fn root_mode_takes_the_environment_like_a_file() {
+        let dir = std::env::temp_dir();
+        let vars = [
+            ("PIXGATE__SERVER__CACHE_CONTROL", "no-cache"),
+            ("PIXGATE__CACHE__RESULT_BYTES", "1048576"),
+            ("PIXGATE__BUCKETS__0__ACL", "private"),
+            ("HOME", "/ignored"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let c = Config::embedded(&dir, vars).unwrap();
+        assert_eq!(c.server.cache_control, "no-cache");
+        assert_eq!(c.cache.result_bytes, 1_048_576);
+        assert_eq!(c.server.default_bucket.as_deref(), Some("local"));
+        assert_eq!(c.buckets[0].acl, super::super::Acl::Private);
+        let root = std::fs::canonicalize(&dir).unwrap();
+        assert_eq!(c.buckets[0].origin, format!("file://{}", root.display()));
+        // A bad override is refused, naming the key it set.
+        let bad = [("PIXGATE__SERVER__LISTEN".to_owned(), "nope".to_owned())];
+        assert_eq!(
+            Config::embedded(&dir, bad).unwrap_err().key,
+            "server.listen"
+        );
+        // Without overrides: the embedded defaults.
+        let plain = Config::embedded(&dir, Vec::new()).unwrap();
+        assert_eq!(plain.buckets.len(), 1);
+        assert_eq!(plain.buckets[0].acl, super::super::Acl::PublicRead);
+    }
+
+    #[test]
     fn more_than_fifty_styles_are_refused() {
         let mut text = BASE.to_owned();
         text.push_str("[buckets.styles]\n");
