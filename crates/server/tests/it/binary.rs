@@ -171,6 +171,14 @@ fn an_invalid_config_is_refused_naming_the_key() {
 
     let stderr = refused(&["serve", "--root", "/definitely/not/here"], &[]);
     assert!(stderr.contains("--root"), "{stderr}");
+
+    // --root reads the environment too: a bad override stops it.
+    let root = dir.path().to_str().unwrap();
+    let stderr = refused(
+        &["serve", "--root", root],
+        &[("PIXGATE__CACHE__RESULT_BYTES", "lots")],
+    );
+    assert!(stderr.contains("cache.result_bytes"), "{stderr}");
 }
 
 #[test]
