@@ -187,7 +187,7 @@ impl LogLine {
         }
         let _entered = self.span.enter();
         let trace = self.trace.as_ref();
-        let ms = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let ms = |d: Option<std::time::Duration>| d.map_or(0.0, millis);
         let error = match (end, self.outcome.error) {
             (End::Failed(_), _) => "UpstreamBodyError",
             (_, Some(code)) => code,
@@ -205,13 +205,19 @@ impl LogLine {
             error,
             ended,
             cache = trace.map_or("-", |t| t.cache.as_str()),
-            ms = seconds * 1000.0,
+            ms = millis(std::time::Duration::from_secs_f64(seconds)),
             upstream_ms = ms(trace.map(|t| t.timing.upstream)),
             queue_ms = ms(trace.map(|t| t.timing.queue)),
             processing_ms = ms(trace.map(|t| t.timing.processing)),
             "request"
         );
     }
+}
+
+/// Milliseconds to the microsecond, so a log line says `2.464`, not
+/// `2.4641260000000003`.
+fn millis(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
 }
 
 impl Drop for LogLine {
@@ -380,4 +386,17 @@ pub fn error_response(
         *response.body_mut() = body::full(text);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_milliseconds_are_read_as_written() {
+        let d = std::time::Duration::from_nanos(2_464_126_000);
+        assert_eq!(millis(d).to_string(), "2464.126");
+        let d = std::time::Duration::from_secs_f64(0.0024641260000000003);
+        assert_eq!(millis(d).to_string(), "2.464");
+    }
 }

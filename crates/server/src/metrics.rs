@@ -180,6 +180,13 @@ impl Metrics {
             "Resident set size of the process",
             m.resident.clone(),
         );
+        // Every cache's eviction series exists from the start (at 0), so a
+        // rate() over it works before the first eviction.
+        for cache in ["source", "result"] {
+            m.cache_evictions
+                .get_or_create(&[("cache", cache.to_owned())])
+                .inc_by(0);
+        }
         m.registry = registry;
         m
     }

@@ -282,3 +282,20 @@ async fn metrics_count_hits_misses_and_statuses() {
     assert!(metric(&m, "pixgate_cache_bytes", &[("cache", "result")]) > 0.0);
     px.stop().await;
 }
+
+/// Every cache's eviction counter is exported from the start, at 0, so a
+/// dashboard's rate() works before the first eviction.
+#[tokio::test]
+async fn eviction_counters_exist_before_any_eviction() {
+    let px = Pixgate::start(&format!(
+        "[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        crate::support::photos_dir()
+    ))
+    .await;
+    let text = crate::support::scrape(&px).await;
+    for cache in ["source", "result"] {
+        let line = format!("pixgate_cache_evictions_total{{cache=\"{cache}\"}} 0");
+        assert!(text.lines().any(|l| l == line), "{line} missing:\n{text}");
+    }
+    px.stop().await;
+}
