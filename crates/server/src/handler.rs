@@ -100,6 +100,7 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         kind,
         status: 0,
         trace: None,
+        probe: target.is_none(),
     };
     let result = dispatch(
         &state,
@@ -166,6 +167,9 @@ struct LogLine {
     /// 0 until a response exists.
     status: u16,
     trace: Option<Trace>,
+    /// `/healthz`, `/readyz`, `/metrics`: polled every few seconds, so
+    /// logged at debug level, not info.
+    probe: bool,
 }
 
 impl LogLine {
@@ -194,23 +198,32 @@ impl LogLine {
             _ => "-",
         };
         // The path only: query strings may carry signatures.
-        tracing::info!(
-            request_id = %self.id,
-            method = %self.method,
-            path = self.path.as_str(),
-            bucket = self.outcome.bucket.as_deref().unwrap_or("-"),
-            key = self.outcome.key.as_deref().unwrap_or("-"),
-            process = trace.map_or("-", |t| t.process.as_str()),
-            status = self.status,
-            error,
-            ended,
-            cache = trace.map_or("-", |t| t.cache.as_str()),
-            ms = millis(std::time::Duration::from_secs_f64(seconds)),
-            upstream_ms = ms(trace.map(|t| t.timing.upstream)),
-            queue_ms = ms(trace.map(|t| t.timing.queue)),
-            processing_ms = ms(trace.map(|t| t.timing.processing)),
-            "request"
-        );
+        macro_rules! request_line {
+            ($level:ident) => {
+                tracing::$level!(
+                    request_id = %self.id,
+                    method = %self.method,
+                    path = self.path.as_str(),
+                    bucket = self.outcome.bucket.as_deref().unwrap_or("-"),
+                    key = self.outcome.key.as_deref().unwrap_or("-"),
+                    process = trace.map_or("-", |t| t.process.as_str()),
+                    status = self.status,
+                    error,
+                    ended,
+                    cache = trace.map_or("-", |t| t.cache.as_str()),
+                    ms = millis(std::time::Duration::from_secs_f64(seconds)),
+                    upstream_ms = ms(trace.map(|t| t.timing.upstream)),
+                    queue_ms = ms(trace.map(|t| t.timing.queue)),
+                    processing_ms = ms(trace.map(|t| t.timing.processing)),
+                    "request"
+                )
+            };
+        }
+        if self.probe {
+            request_line!(debug);
+        } else {
+            request_line!(info);
+        }
     }
 }
 

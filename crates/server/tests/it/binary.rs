@@ -13,6 +13,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_pixgate");
 
 /// Starts the binary and waits for its "listening" log line.
 fn spawn(args: &[&str]) -> (Child, SocketAddr) {
+    let (child, addr, _log) = spawn_logged(args);
+    (child, addr)
+}
+
+/// Like [`spawn`], keeping every log line the binary writes.
+fn spawn_logged(
+    args: &[&str],
+) -> (
+    Child,
+    SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     let mut child = Command::new(BIN)
         .args(args)
         .env("PIXGATE_LOG", "info")
@@ -32,8 +44,14 @@ fn spawn(args: &[&str]) -> (Child, SocketAddr) {
         }
     };
     // Keep draining the log so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    (child, addr, log)
 }
 
 /// The README's run command on `dir`, on an ephemeral port.
@@ -463,4 +481,39 @@ async fn request_spans_are_exported_over_otlp() {
         has(b"/local/320x240.jpg"),
         "the span's path attribute is missing"
     );
+}
+
+/// Probes are polled every few seconds: their request lines are debug, so
+/// an info log shows the traffic, not the health checks.
+#[tokio::test]
+async fn probes_stay_out_of_the_info_log() {
+    let photos = corpus().join("photos");
+    let (child, addr, log) = spawn_logged(&[
+        "serve",
+        "--root",
+        photos.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let http = client();
+    for path in ["/healthz", "/readyz", "/metrics", "/320x240.jpg"] {
+        let res = http
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.bytes().await.unwrap();
+    }
+    assert!(terminate(child).success());
+    // The reader thread takes the last lines after the exit.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let log = log.lock().unwrap().join("\n");
+    assert!(log.contains("path=\"/320x240.jpg\""), "{log}");
+    for probe in ["/healthz", "/readyz", "/metrics"] {
+        assert!(
+            !log.contains(&format!("path=\"{probe}\"")),
+            "{probe} logged:\n{log}"
+        );
+    }
 }
