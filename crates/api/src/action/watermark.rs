@@ -210,6 +210,23 @@ pub fn decode_base64(value: &str) -> Result<String, PlanError> {
     String::from_utf8(bytes).map_err(|_| bad())
 }
 
+/// Base64 of UTF-8 text in either alphabet (URL-safe or standard), with or
+/// without padding: what the other clouds' documents and SDKs write
+/// (Tencent's own demo uses the standard one). `None` when it is not.
+pub fn decode_base64_any(value: &str) -> Option<String> {
+    let url_safe: String = value
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let bytes = URL_SAFE_NO_PAD.decode(url_safe).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 fn encode_base64(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(value)
 }

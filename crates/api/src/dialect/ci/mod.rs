@@ -10,9 +10,6 @@ mod watermark;
 #[cfg(test)]
 mod tests;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use super::{Operation, ProcessSource};
 use crate::geometry::Gravity;
 use crate::{Format, Plan, PlanError, Policy, Query};
@@ -215,18 +212,8 @@ fn int(
 /// Base64 of either alphabet, padded or not (the documents ask for
 /// URL-safe; Tencent's own SDK demo writes the standard one).
 fn base64_text(name: &str, v: &str) -> Result<String, PlanError> {
-    let bad = || PlanError::invalid(format!("The value '{v}' of '{name}' is not base64."));
-    let normal: String = v
-        .trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    let bytes = URL_SAFE_NO_PAD.decode(normal).map_err(|_| bad())?;
-    String::from_utf8(bytes).map_err(|_| bad())
+    crate::action::watermark::decode_base64_any(v)
+        .ok_or_else(|| PlanError::invalid(format!("The value '{v}' of '{name}' is not base64.")))
 }
 
 /// A colour written as base64 of `#RRGGBB`.

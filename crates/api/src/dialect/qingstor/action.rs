@@ -6,9 +6,6 @@
 //! which QingStor appears to run; where its documents are silent the
 //! choices below follow that heritage and are stated where they are made.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::action::crop::Crop;
 use crate::action::format::Format;
 use crate::action::resize::{MAX_SIDE, Resize};
@@ -111,25 +108,12 @@ impl<'a> Args<'a> {
 
     /// A base64 value (either alphabet, padded or not) as UTF-8 text.
     fn base64(&self, key: &str, v: &str) -> Result<String, PlanError> {
-        let url_safe: String = v
-            .trim_end_matches('=')
-            .chars()
-            .map(|c| match c {
-                '+' => '-',
-                '/' => '_',
-                c => c,
-            })
-            .collect();
-        URL_SAFE_NO_PAD
-            .decode(url_safe)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| {
-                PlanError::invalid(format!(
-                    "The value '{v}' of '{key}' in '{}' is not base64 of UTF-8 text.",
-                    self.op
-                ))
-            })
+        crate::action::watermark::decode_base64_any(v).ok_or_else(|| {
+            PlanError::invalid(format!(
+                "The value '{v}' of '{key}' in '{}' is not base64 of UTF-8 text.",
+                self.op
+            ))
+        })
     }
 }
 
