@@ -71,7 +71,7 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
     };
     let dialect = match allowed {
         Some(allowed) => dialect::pick_among(&incoming, allowed),
-        None => dialect::pick_among(&incoming, &dialect::default_set()),
+        None => dialect::pick_among(&incoming, dialect::default_set()),
     };
     let operation = dialect.parse(&incoming);
     let kind = match &operation {

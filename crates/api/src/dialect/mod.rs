@@ -68,12 +68,17 @@ pub fn by_name(name: &str) -> Option<&'static dyn Dialect> {
 
 /// The dialects a bucket answers when its configuration names none: every
 /// one whose requests cannot be mistaken for an earlier one's.
-pub fn default_set() -> Vec<&'static dyn Dialect> {
-    DIALECTS
-        .iter()
-        .copied()
-        .filter(|d| d.on_by_default())
-        .collect()
+pub fn default_set() -> &'static [&'static dyn Dialect] {
+    // Computed once: requests for no known bucket (probes, addressing
+    // errors) pick among it on every call.
+    static SET: std::sync::OnceLock<Vec<&'static dyn Dialect>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        DIALECTS
+            .iter()
+            .copied()
+            .filter(|d| d.on_by_default())
+            .collect()
+    })
 }
 
 /// `names` as dialects in [`DIALECTS`] order (the order decides which of
@@ -284,7 +289,7 @@ mod tests {
         let names = |set: Vec<&'static dyn Dialect>| -> Vec<&str> {
             set.iter().map(|d| d.name()).collect()
         };
-        let default = names(default_set());
+        let default = names(default_set().to_vec());
         assert_eq!(default[0], "oss");
         assert!(default.contains(&"cos"));
         // Listed order does not matter; the registry's does.

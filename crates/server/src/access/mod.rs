@@ -73,7 +73,7 @@ mod tests {
             separators: Vec::new(),
             styles: Default::default(),
             style_plans: Default::default(),
-            dialects: pixgate_api::dialect::default_set(),
+            dialects: pixgate_api::dialect::default_set().to_vec(),
         }
     }
 

@@ -257,7 +257,7 @@ impl BucketConfig {
     /// The bucket's dialects, in detection order.
     pub fn dialect_set(&self) -> Result<Vec<&'static dyn Dialect>, String> {
         match &self.dialects {
-            None => Ok(dialect::default_set()),
+            None => Ok(dialect::default_set().to_vec()),
             Some(names) if names.is_empty() => {
                 Err("names no dialect; leave it out for the default set".to_owned())
             }
