@@ -20,6 +20,7 @@ pub enum Code {
     SignatureDoesNotMatch,
     InvalidAccessKeyId,
     RequestTimeTooSkewed,
+    RequestExpired,
     NoSuchKey,
     NoSuchBucket,
     NoSuchStyle,
@@ -46,7 +47,8 @@ impl Code {
             Code::AccessDenied
             | Code::SignatureDoesNotMatch
             | Code::InvalidAccessKeyId
-            | Code::RequestTimeTooSkewed => 403,
+            | Code::RequestTimeTooSkewed
+            | Code::RequestExpired => 403,
             Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle => 404,
             Code::MethodNotAllowed => 405,
             Code::InvalidRange => 416,
@@ -84,6 +86,7 @@ impl Code {
             Code::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             Code::InvalidAccessKeyId => "InvalidAccessKeyId",
             Code::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            Code::RequestExpired => "RequestExpired",
             Code::NoSuchKey => "NoSuchKey",
             Code::NoSuchBucket => "NoSuchBucket",
             Code::NoSuchStyle => "NoSuchStyle",
@@ -106,6 +109,9 @@ pub struct ApiError {
     pub message: String,
     /// Object size for `Content-Range: bytes */size` on a 416.
     pub range_size: Option<u64>,
+    /// A dialect whose shape answers instead of the request's own (a
+    /// signature refused in its cloud's terms).
+    pub shape: Option<&'static str>,
 }
 
 impl ApiError {
@@ -114,6 +120,7 @@ impl ApiError {
             code,
             message: message.into(),
             range_size: None,
+            shape: None,
         }
     }
 }
@@ -195,8 +202,12 @@ impl From<pixgate_api::signature::Denied> for ApiError {
             Sig::SignatureDoesNotMatch => Code::SignatureDoesNotMatch,
             Sig::InvalidAccessKeyId => Code::InvalidAccessKeyId,
             Sig::RequestTimeTooSkewed => Code::RequestTimeTooSkewed,
+            Sig::RequestExpired => Code::RequestExpired,
         };
-        ApiError::new(code, e.message)
+        ApiError {
+            shape: e.shape,
+            ..ApiError::new(code, e.message)
+        }
     }
 }
 

@@ -118,7 +118,8 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         Ok(response) => response,
         Err(e) => {
             log.outcome.error = Some(e.code.as_str());
-            error_response(dialect, &e, &id, &host, head)
+            let shape = e.shape.and_then(dialect::by_name).unwrap_or(dialect);
+            error_response(shape, &e, &id, &host, head)
         }
     };
     log.status = response.status().as_u16();
@@ -375,7 +376,8 @@ pub fn error_response(
     head: bool,
 ) -> Response<Body> {
     let (text, content_type) = dialect.render_error(e.code.as_str(), &e.message, request_id, host);
-    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = dialect.status(e.code.as_str(), e.code.status());
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = Response::new(body::empty());
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -208,6 +208,13 @@ pub trait Dialect: Debug + Sync {
         request_id: &str,
         host: &str,
     ) -> (String, &'static str);
+
+    /// The HTTP status this dialect's service answers `code` with, where it
+    /// differs from the proxy's usual `status` (Qiniu and QingStor refuse
+    /// signatures with 401).
+    fn status(&self, _code: &str, status: u16) -> u16 {
+        status
+    }
 }
 
 /// Where a process string came from; all are signed the same way.

@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
+mod aws;
 mod crypto;
+mod oss;
 
-use crypto::{hex, hmac_sha1, hmac_sha256, same, sha256_hex, uri_encode};
+use crypto::{hex, hmac_sha256, same, uri_encode};
 
 /// Why a signature does not prove its key, as the services name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,9 @@ pub enum Code {
     SignatureDoesNotMatch,
     InvalidAccessKeyId,
     RequestTimeTooSkewed,
+    /// A signed URL or token past its expiry (the clouds name it
+    /// differently; AWS and OSS answer `AccessDenied`).
+    RequestExpired,
 }
 
 /// A refused signature: its code and a message for the client.
@@ -30,6 +34,20 @@ pub enum Code {
 pub struct Denied {
     pub code: Code,
     pub message: String,
+    /// The dialect whose error shape answers: the cloud whose scheme the
+    /// request was signed with (its SDK parses the error). `None`: the
+    /// request's own dialect (AWS and OSS schemes).
+    pub shape: Option<&'static str>,
+}
+
+impl Denied {
+    /// The same refusal, answered in `dialect`'s shape.
+    pub fn in_shape(self, dialect: &'static str) -> Denied {
+        Denied {
+            shape: Some(dialect),
+            ..self
+        }
+    }
 }
 
 /// Largest difference allowed between a request's date and the proxy's clock.
@@ -60,6 +78,7 @@ fn denied(code: Code, message: &str) -> Denied {
     Denied {
         code,
         message: message.to_owned(),
+        shape: None,
     }
 }
 
@@ -145,13 +164,13 @@ pub fn verify(
     // An empty header claims nothing (the COS SDK sends one when anonymous).
     if let Some(auth) = header(r.headers, "authorization").filter(|a| !a.trim().is_empty()) {
         if let Some(rest) = auth.strip_prefix("AWS4-HMAC-SHA256 ") {
-            return sigv4_header(r, rest, &query, keys, now);
+            return aws::header_form(r, rest, &query, keys, now);
         }
         if let Some(rest) = auth.strip_prefix("OSS ") {
-            return oss_v1_header(r, rest, &query, keys, now);
+            return oss::v1_header(r, rest, &query, keys, now);
         }
         if let Some(rest) = auth.strip_prefix("OSS4-HMAC-SHA256 ") {
-            return oss_v4_header(r, rest, &query, keys, now);
+            return oss::v4_header(r, rest, &query, keys, now);
         }
         if UNVERIFIED_SCHEMES.iter().any(|s| auth.starts_with(s)) {
             // Another cloud's SDK signing a read: no more than anonymous
@@ -165,13 +184,13 @@ pub fn verify(
         ));
     }
     if q("X-Amz-Signature").is_some() {
-        return sigv4_presigned(r, &query, keys, now);
+        return aws::presigned(r, &query, keys, now);
     }
     if q("Signature").is_some() || q("OSSAccessKeyId").is_some() {
-        return oss_v1_url(r, &query, keys, now);
+        return oss::v1_url(r, &query, keys, now);
     }
     if q("x-oss-signature").is_some() {
-        return oss_v4_url(r, &query, keys, now);
+        return oss::v4_url(r, &query, keys, now);
     }
     Ok(Principal::Anonymous)
 }
@@ -185,17 +204,8 @@ fn secret<'a>(keys: &'a HashMap<String, String>, id: &str) -> Result<&'a str, De
     })
 }
 
-// ---- AWS Signature V4 -------------------------------------------------------
+// ---- Shared by the schemes ---------------------------------------------------
 
-struct V4<'a> {
-    key_id: &'a str,
-    scope: String,
-    date: &'a str,
-    signed_headers: Vec<String>,
-    signature: &'a str,
-}
-
-/// `AK/YYYYMMDD/region/service/<terminator>`; the key id itself has no '/'.
 fn parse_scoped_credential<'a>(c: &'a str, terminator: &str) -> Option<(&'a str, String, &'a str)> {
     let (key_id, scope) = c.split_once('/')?;
     let day = scope.split('/').next()?;
@@ -203,13 +213,6 @@ fn parse_scoped_credential<'a>(c: &'a str, terminator: &str) -> Option<(&'a str,
         .then(|| (key_id, scope.to_owned(), day))
 }
 
-fn parse_credential(c: &str) -> Option<(&str, String, &str)> {
-    parse_scoped_credential(c, "aws4_request")
-}
-
-/// The HMAC-SHA256 chain both V4 schemes use: the secret (with its scheme
-/// prefix) signs each part of the scope `date/region/service/terminator` in
-/// turn; the result signs the string.
 fn scoped_signature(prefixed_secret: &str, scope: &str, string_to_sign: &str) -> String {
     let mut k = prefixed_secret.as_bytes().to_vec();
     for part in scope.split('/') {
@@ -309,357 +312,6 @@ fn auth_field<'a>(rest: &'a str, name: &str) -> Option<&'a str> {
         .filter_map(|part| part.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
-}
-
-fn v4_check(
-    r: &Signed,
-    v: &V4,
-    canonical_query: &str,
-    payload: &str,
-    keys: &HashMap<String, String>,
-) -> Result<Principal, Denied> {
-    let secret = secret(keys, v.key_id)?;
-    let path = percent_decode_str(r.raw_path).decode_utf8_lossy();
-    let headers = canonical_headers(r.headers, &v.signed_headers).ok_or_else(mismatch)?;
-    let canonical = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        r.method,
-        uri_encode(&path, true),
-        canonical_query,
-        headers,
-        v.signed_headers.join(";"),
-        payload
-    );
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{}\n{}\n{}",
-        v.date,
-        v.scope,
-        sha256_hex(canonical.as_bytes())
-    );
-    let expected = scoped_signature(&format!("AWS4{secret}"), &v.scope, &string_to_sign);
-    proven(&expected, v.signature, v.key_id)
-}
-
-fn sigv4_header(
-    r: &Signed,
-    rest: &str,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-    now: SystemTime,
-) -> Result<Principal, Denied> {
-    let malformed = || denied(Code::AccessDenied, "The Authorization header is malformed.");
-    let credential = auth_field(rest, "Credential");
-    let signed = auth_field(rest, "SignedHeaders");
-    let signature = auth_field(rest, "Signature");
-    let (key_id, scope, day) = credential
-        .and_then(parse_credential)
-        .ok_or_else(malformed)?;
-    let date = header(r.headers, "x-amz-date").ok_or_else(malformed)?;
-    let t = amz_time(date).ok_or_else(malformed)?;
-    if !date.starts_with(day) {
-        return Err(malformed());
-    }
-    check_skew(t, now)?;
-    let v = V4 {
-        key_id,
-        scope,
-        date,
-        signed_headers: signed
-            .ok_or_else(malformed)?
-            .split(';')
-            .map(str::to_owned)
-            .collect(),
-        signature: signature.ok_or_else(malformed)?,
-    };
-    let payload = header(r.headers, "x-amz-content-sha256")
-        .unwrap_or("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    v4_check(r, &v, &canonical_query(query, "", false), payload, keys)
-}
-
-fn sigv4_presigned(
-    r: &Signed,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-    now: SystemTime,
-) -> Result<Principal, Denied> {
-    let q = |name: &str| param(query, name);
-    let malformed = || denied(Code::AccessDenied, "The presigned URL is malformed.");
-    if q("X-Amz-Algorithm") != Some("AWS4-HMAC-SHA256") {
-        return Err(malformed());
-    }
-    let (key_id, scope, day) = q("X-Amz-Credential")
-        .and_then(parse_credential)
-        .ok_or_else(malformed)?;
-    let date = q("X-Amz-Date").ok_or_else(malformed)?;
-    let t = amz_time(date)
-        .filter(|_| date.starts_with(day))
-        .ok_or_else(malformed)?;
-    let expires: u64 = q("X-Amz-Expires")
-        .and_then(|e| e.parse().ok())
-        .ok_or_else(malformed)?;
-    if expires > MAX_PRESIGN {
-        return Err(malformed());
-    }
-    check_window(t, expires, now)?;
-    let v = V4 {
-        key_id,
-        scope,
-        date,
-        signed_headers: q("X-Amz-SignedHeaders")
-            .ok_or_else(malformed)?
-            .split(';')
-            .map(str::to_owned)
-            .collect(),
-        signature: q("X-Amz-Signature").ok_or_else(malformed)?,
-    };
-    v4_check(
-        r,
-        &v,
-        &canonical_query(query, "X-Amz-Signature", false),
-        "UNSIGNED-PAYLOAD",
-        keys,
-    )
-}
-
-// ---- OSS V1 -----------------------------------------------------------------
-
-/// Query parameters OSS V1 signs as sub-resources (the official SDKs' list,
-/// the ones that can reach a GET or HEAD).
-const OSS_SUBRESOURCES: &[&str] = &[
-    "acl",
-    "objectMeta",
-    "response-cache-control",
-    "response-content-disposition",
-    "response-content-encoding",
-    "response-content-language",
-    "response-content-type",
-    "response-expires",
-    "security-token",
-    "stat",
-    "style",
-    "styleName",
-    "symlink",
-    "tagging",
-    "versionId",
-    "x-oss-process",
-    "x-oss-request-payer",
-    "x-oss-traffic-limit",
-];
-
-fn oss_resource(r: &Signed, query: &[(String, String)]) -> String {
-    let mut subs: Vec<&(String, String)> = query
-        .iter()
-        .filter(|(k, _)| OSS_SUBRESOURCES.contains(&k.as_str()))
-        .collect();
-    subs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out = format!("/{}/{}", r.bucket, r.key);
-    for (i, (k, v)) in subs.iter().enumerate() {
-        out.push(if i == 0 { '?' } else { '&' });
-        out.push_str(k);
-        if !v.is_empty() {
-            out.push('=');
-            out.push_str(v);
-        }
-    }
-    out
-}
-
-fn oss_headers(h: &HeaderMap) -> String {
-    let mut pairs: Vec<(String, String)> = h
-        .iter()
-        .filter(|(k, _)| k.as_str().starts_with("x-oss-"))
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).trim().to_owned(),
-            )
-        })
-        .collect();
-    pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}:{v}\n")).collect()
-}
-
-fn oss_v1_check(
-    r: &Signed,
-    key_id: &str,
-    signature_b64: &str,
-    date_or_expires: &str,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-) -> Result<Principal, Denied> {
-    let secret = secret(keys, key_id)?;
-    let string_to_sign = format!(
-        "{}\n{}\n{}\n{}\n{}{}",
-        r.method,
-        header(r.headers, "content-md5").unwrap_or(""),
-        header(r.headers, "content-type").unwrap_or(""),
-        date_or_expires,
-        oss_headers(r.headers),
-        oss_resource(r, query)
-    );
-    let expected = base64::engine::general_purpose::STANDARD
-        .encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()));
-    proven(&expected, signature_b64, key_id)
-}
-
-fn oss_v1_header(
-    r: &Signed,
-    rest: &str,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-    now: SystemTime,
-) -> Result<Principal, Denied> {
-    let (key_id, signature) = rest
-        .trim()
-        .split_once(':')
-        .ok_or_else(|| denied(Code::AccessDenied, "The Authorization header is malformed."))?;
-    let date = header(r.headers, "date").unwrap_or("");
-    let t = httpdate::parse_http_date(date).map_err(|_| {
-        denied(
-            Code::AccessDenied,
-            "The Date header is missing or malformed.",
-        )
-    })?;
-    check_skew(t, now)?;
-    oss_v1_check(r, key_id, signature, date, query, keys)
-}
-
-fn oss_v1_url(
-    r: &Signed,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-    now: SystemTime,
-) -> Result<Principal, Denied> {
-    let q = |name: &str| param(query, name);
-    let malformed = || denied(Code::AccessDenied, "The signed URL is malformed.");
-    let key_id = q("OSSAccessKeyId").ok_or_else(malformed)?;
-    let expires = q("Expires").ok_or_else(malformed)?;
-    let signature = q("Signature").ok_or_else(malformed)?;
-    let at: u64 = expires.parse().map_err(|_| malformed())?;
-    // A time past what the clock can hold is malformed, not "never expires".
-    let end = UNIX_EPOCH
-        .checked_add(Duration::from_secs(at))
-        .ok_or_else(malformed)?;
-    if now > end {
-        return Err(denied(Code::AccessDenied, "Request has expired."));
-    }
-    oss_v1_check(r, key_id, signature, expires, query, keys)
-}
-
-// ---- OSS V4 -----------------------------------------------------------------
-
-/// Headers OSS V4 always signs besides `x-oss-*` ones.
-const OSS_V4_DEFAULT_SIGNED: &[&str] = &["content-type", "content-md5"];
-
-/// The parts of an OSS V4 signature, from the header or the URL.
-struct OssV4<'a> {
-    credential: &'a str,
-    date: &'a str,
-    additional: &'a str,
-    signature: &'a str,
-}
-
-fn oss_v4_check(
-    r: &Signed,
-    v: &OssV4,
-    canonical_query: &str,
-    keys: &HashMap<String, String>,
-) -> Result<Principal, Denied> {
-    let malformed = || denied(Code::AccessDenied, "The OSS V4 credential is malformed.");
-    let (key_id, scope, day) =
-        parse_scoped_credential(v.credential, "aliyun_v4_request").ok_or_else(malformed)?;
-    if !v.date.starts_with(day) {
-        return Err(malformed());
-    }
-    let secret = secret(keys, key_id)?;
-    let extra: Vec<&str> = v.additional.split(';').filter(|h| !h.is_empty()).collect();
-    let mut headers: Vec<(String, String)> = r
-        .headers
-        .iter()
-        .filter(|(k, _)| {
-            let k = k.as_str();
-            k.starts_with("x-oss-") || OSS_V4_DEFAULT_SIGNED.contains(&k) || extra.contains(&k)
-        })
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    headers.sort();
-    let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-    let payload = header(r.headers, "x-oss-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
-    let canonical = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        r.method,
-        uri_encode(&format!("/{}/{}", r.bucket, r.key), true),
-        canonical_query,
-        canonical_headers,
-        v.additional,
-        payload
-    );
-    let string_to_sign = format!(
-        "OSS4-HMAC-SHA256\n{}\n{scope}\n{}",
-        v.date,
-        sha256_hex(canonical.as_bytes())
-    );
-    let expected = scoped_signature(&format!("aliyun_v4{secret}"), &scope, &string_to_sign);
-    proven(&expected, v.signature, key_id)
-}
-
-fn oss_v4_header(
-    r: &Signed,
-    rest: &str,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-    now: SystemTime,
-) -> Result<Principal, Denied> {
-    let malformed = || denied(Code::AccessDenied, "The Authorization header is malformed.");
-    let credential = auth_field(rest, "Credential");
-    let signature = auth_field(rest, "Signature");
-    let additional = auth_field(rest, "AdditionalHeaders").unwrap_or("");
-    let date = header(r.headers, "x-oss-date").ok_or_else(malformed)?;
-    let t = amz_time(date).ok_or_else(malformed)?;
-    check_skew(t, now)?;
-    let v = OssV4 {
-        credential: credential.ok_or_else(malformed)?,
-        date,
-        additional,
-        signature: signature.ok_or_else(malformed)?,
-    };
-    oss_v4_check(r, &v, &canonical_query(query, "", true), keys)
-}
-
-fn oss_v4_url(
-    r: &Signed,
-    query: &[(String, String)],
-    keys: &HashMap<String, String>,
-    now: SystemTime,
-) -> Result<Principal, Denied> {
-    let q = |name: &str| param(query, name);
-    let malformed = || denied(Code::AccessDenied, "The signed URL is malformed.");
-    if q("x-oss-signature-version") != Some("OSS4-HMAC-SHA256") {
-        return Err(malformed());
-    }
-    let date = q("x-oss-date").ok_or_else(malformed)?;
-    let t = amz_time(date).ok_or_else(malformed)?;
-    let expires: u64 = q("x-oss-expires")
-        .and_then(|e| e.parse().ok())
-        .ok_or_else(malformed)?;
-    check_window(t, expires, now)?;
-    let v = OssV4 {
-        credential: q("x-oss-credential").ok_or_else(malformed)?,
-        date,
-        additional: q("x-oss-additional-headers").unwrap_or(""),
-        signature: q("x-oss-signature").ok_or_else(malformed)?,
-    };
-    oss_v4_check(
-        r,
-        &v,
-        &canonical_query(query, "x-oss-signature", true),
-        keys,
-    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,12 @@ pub(super) fn error(
     request_id: &str,
     host: &str,
 ) -> (String, &'static str) {
+    // An expired signed URL is `AccessDenied` to OSS (and S3).
+    let code = if code == "RequestExpired" {
+        "AccessDenied"
+    } else {
+        code
+    };
     let body = xml_error(code, message, request_id, "HostId", host);
     (body, "application/xml")
 }
