@@ -39,8 +39,15 @@ pub struct ServerConfig {
     pub default_bucket: Option<String>,
     /// How long in-flight requests may finish after SIGTERM.
     pub shutdown_timeout_ms: u64,
+    /// After SIGTERM, how long the listener keeps accepting (readiness
+    /// already false) so load balancers stop sending first.
+    pub pre_stop_ms: u64,
+    /// `/metrics` and `/readyz` on this address only (not the public port).
+    pub admin_listen: Option<SocketAddr>,
     /// `Cache-Control` of processed results.
     pub cache_control: String,
+    /// `Cache-Control` of originals; unset: the upstream's passes through.
+    pub original_cache_control: Option<String>,
     /// Open client connections at most; past it, the oldest idle one is
     /// closed to make room (503 when every one is working).
     pub max_connections: usize,
@@ -60,7 +67,10 @@ impl Default for ServerConfig {
             domain: None,
             default_bucket: None,
             shutdown_timeout_ms: 10_000,
+            pre_stop_ms: 0,
+            admin_listen: None,
             cache_control: "public, max-age=31536000".to_owned(),
+            original_cache_control: None,
             max_connections: 4096,
             header_read_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
@@ -251,6 +261,12 @@ pub struct BucketConfig {
     /// dialect whose requests cannot be mistaken for another's.
     #[serde(default)]
     pub dialects: Option<Vec<String>>,
+    /// This bucket's `Cache-Control` of processed results (else the server's).
+    #[serde(default)]
+    pub cache_control: Option<String>,
+    /// This bucket's `Cache-Control` of originals (else the server's).
+    #[serde(default)]
+    pub original_cache_control: Option<String>,
 }
 
 impl BucketConfig {
