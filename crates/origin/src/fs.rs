@@ -122,6 +122,7 @@ impl Origin for LocalDir {
                 etag,
                 last_modified,
                 content_range,
+                cache_control: None,
             };
             if req.head {
                 return Ok(Object {

@@ -63,6 +63,8 @@ pub struct ObjectMeta {
     pub last_modified: Option<String>,
     /// `bytes a-b/total` for a 206.
     pub content_range: Option<String>,
+    /// The object's stored `Cache-Control` (S3 keeps it per object).
+    pub cache_control: Option<String>,
 }
 
 pub struct Object {

@@ -222,6 +222,7 @@ fn meta_of(headers: &HeaderMap, fetched: Fetched) -> ObjectMeta {
             _ => header(headers, "content-length").and_then(|v| v.parse().ok()),
         },
         content_type: header(headers, "content-type"),
+        cache_control: header(headers, "cache-control"),
         etag: header(headers, "etag"),
         last_modified: header(headers, "last-modified"),
         content_range: header(headers, "content-range"),

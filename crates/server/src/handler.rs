@@ -18,7 +18,7 @@ use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint, Target};
 use crate::state::{AppState, Bucket};
-use crate::{access, health, original, process, request_id};
+use crate::{access, health, original, overrides, process, request_id};
 use tracing::Instrument;
 
 /// What the log line tells about a request besides method and status.
@@ -29,10 +29,23 @@ struct Outcome {
     error: Option<&'static str>,
 }
 
+/// Which listener a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    Public,
+    /// `server.admin_listen`: the probes and metrics, nothing else.
+    Admin,
+}
+
 /// Serves one request. `busy` marks its connection as working until the
 /// response body has ended; the request's log line is written then too, so
 /// it tells how the body ended (sent, broken upstream, client gone).
-pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Response<Body> {
+pub async fn handle<B>(
+    state: Arc<AppState>,
+    req: Request<B>,
+    busy: Busy,
+    port: Port,
+) -> Response<Body> {
     let started = Instant::now();
     // One deadline from the first byte to the answer: queueing, the
     // upstream and pixel work all draw on it.
@@ -48,11 +61,18 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         .unwrap_or("")
         .to_owned();
     let head = parts.method == Method::HEAD;
+    // With an admin listener, the public port answers only `/healthz` of
+    // the proxy's own paths; the others are ordinary paths there.
+    let endpoint = route::endpoint(parts.uri.path())
+        .filter(|e| port == Port::Admin || !state.admin_apart || *e == Endpoint::Health);
+    if port == Port::Admin && endpoint.is_none() {
+        return health::not_found();
+    }
 
     // The bucket first (its configuration says which dialects it answers),
     // then the dialect, chosen here once: it parses the request and renders
     // its errors.
-    let target = if route::endpoint(parts.uri.path()).is_some() {
+    let target = if endpoint.is_some() {
         None
     } else {
         Some(state.addressing.resolve(&host, parts.uri.path()))
@@ -105,6 +125,7 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
     let result = dispatch(
         &state,
         &parts,
+        endpoint,
         target,
         dialect,
         operation,
@@ -113,7 +134,6 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
     )
     .instrument(span.clone())
     .await;
-    let endpoint = route::endpoint(parts.uri.path()).is_some();
     let mut response = match result {
         Ok(response) => response,
         Err(e) => {
@@ -131,7 +151,7 @@ pub async fn handle<B>(state: Arc<AppState>, req: Request<B>, busy: Busy) -> Res
         headers.insert(dialect::default_dialect().request_id_header(), v.clone());
         headers.insert(dialect.request_id_header(), v);
     }
-    if !endpoint {
+    if endpoint.is_none() {
         // The bytes depend on these headers as well as on the URL (they may
         // carry a process string): a CDN must not serve one for the other.
         for name in dialect::process_headers() {
@@ -247,6 +267,7 @@ impl Drop for LogLine {
 async fn dispatch(
     state: &AppState,
     parts: &http::request::Parts,
+    endpoint: Option<Endpoint>,
     target: Option<Result<Target, ApiError>>,
     dialect: &'static dyn Dialect,
     operation: Result<Operation, pixgate_api::DialectError>,
@@ -261,7 +282,7 @@ async fn dispatch(
         ));
     }
     let Some(target) = target else {
-        return match route::endpoint(parts.uri.path()) {
+        return match endpoint {
             Some(Endpoint::Health) => Ok(health::healthz()),
             Some(Endpoint::Ready) => Ok(health::readyz(state).await),
             Some(Endpoint::Metrics) => {
@@ -307,8 +328,14 @@ async fn dispatch(
     }
     let hint = dialect::style_hint(dialect);
     access::check(bucket, &key, &operation, &principal, hint)?;
+    let overrides = match principal {
+        access::Principal::Key(_) => {
+            overrides::parse(&pixgate_api::Query::parse(parts.uri.query().unwrap_or("")))?
+        }
+        access::Principal::Anonymous => Vec::new(),
+    };
     let headers = &parts.headers;
-    match operation {
+    let mut response = match operation {
         Operation::Original => serve_original(bucket, key, method, headers, deadline).await,
         Operation::Process { plan, .. } => {
             let plan = plan?;
@@ -343,7 +370,9 @@ async fn dispatch(
             process::serve(state, bucket, key, work, method, headers, deadline).await
         }
         Operation::NotImplemented(message) => Err(ApiError::new(Code::NotImplemented, message)),
-    }
+    }?;
+    overrides::apply(&mut response, overrides);
+    Ok(response)
 }
 
 /// The stored bytes. The deadline covers the upstream's answer; the body

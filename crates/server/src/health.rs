@@ -16,6 +16,13 @@ pub fn healthz() -> Response<Body> {
 }
 
 pub async fn readyz(state: &AppState) -> Response<Body> {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        // Load balancers stop sending before the listener closes.
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready\nshutting down\n".to_owned(),
+        );
+    }
     let checks = state.buckets.values().map(|b| async move {
         let outcome = tokio::time::timeout(READY_TIMEOUT, b.origin.check()).await;
         let problem = match outcome {
@@ -37,6 +44,14 @@ pub async fn readyz(state: &AppState) -> Response<Body> {
     text(
         StatusCode::SERVICE_UNAVAILABLE,
         format!("not ready\n{}\n", problems.join("\n")),
+    )
+}
+
+/// The admin listener serves nothing but the probes and metrics.
+pub fn not_found() -> Response<Body> {
+    text(
+        StatusCode::NOT_FOUND,
+        "not found: this port serves /healthz, /readyz and /metrics\n".to_owned(),
     )
 }
 

@@ -14,6 +14,7 @@ pub mod handler;
 pub mod health;
 pub mod metrics;
 pub mod original;
+pub mod overrides;
 pub mod process;
 pub mod request_id;
 pub mod route;

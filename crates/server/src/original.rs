@@ -2,8 +2,8 @@
 //! (Range, conditional requests, validators) (SPEC §1).
 
 use http::header::{
-    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
-    IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, LAST_MODIFIED, RANGE,
 };
 use http::{HeaderMap, Method, Response, StatusCode};
 use pixgate_origin::{Fetched, ObjectRequest};
@@ -66,6 +66,13 @@ pub async fn serve(
     }
     if let Some(cr) = &meta.content_range {
         response = response.header(CONTENT_RANGE, cr);
+    }
+    if let Some(cc) = bucket
+        .original_cache_control
+        .as_ref()
+        .or(meta.cache_control.as_ref())
+    {
+        response = response.header(CACHE_CONTROL, cc);
     }
     let body = match object.body {
         Some(stream) => body::stream(stream),

@@ -158,7 +158,7 @@ async fn serve_by(
         .as_deref()
         .map(|source| derived_etag(source, &canonical));
 
-    let mut response = Response::builder().header(CACHE_CONTROL, &state.cache_control);
+    let mut response = Response::builder().header(CACHE_CONTROL, &bucket.cache_control);
     if let Some(etag) = &etag {
         response = response.header(ETAG, etag);
     }

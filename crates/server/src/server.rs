@@ -18,14 +18,17 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::config::{Config, ConfigError};
 use crate::connections::Connections;
-use crate::handler;
+use crate::handler::{self, Port};
 use crate::state::AppState;
 
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    /// `/metrics` and `/readyz` only, when configured apart.
+    admin: Option<TcpListener>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
+    pre_stop: Duration,
     connections: Arc<Connections>,
     header_read_timeout: Duration,
 }
@@ -52,10 +55,16 @@ impl Server {
         let state = AppState::build(config, env)?;
         let addr = config.server.listen;
         let listener = listen(addr).map_err(|source| StartError::Listen { addr, source })?;
+        let admin = match config.server.admin_listen {
+            Some(addr) => Some(listen(addr).map_err(|source| StartError::Listen { addr, source })?),
+            None => None,
+        };
         Ok(Server {
             listener,
+            admin,
             state: Arc::new(state),
             shutdown_timeout: Duration::from_millis(config.server.shutdown_timeout_ms),
+            pre_stop: Duration::from_millis(config.server.pre_stop_ms),
             connections: Arc::new(
                 Connections::new(
                     config.server.max_connections,
@@ -72,9 +81,16 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and waits up to
-    /// the shutdown timeout for in-flight requests; pixel work still running
-    /// then is cancelled.
+    /// The admin listener's address, when one is configured.
+    pub fn admin_addr(&self) -> Option<io::Result<SocketAddr>> {
+        self.admin.as_ref().map(TcpListener::local_addr)
+    }
+
+    /// Serves until `shutdown` resolves; then `/readyz` fails at once while
+    /// both listeners keep accepting for the pre-stop delay (load balancers
+    /// notice and stop sending), then they close and in-flight requests get
+    /// up to the shutdown timeout; pixel work still running then is
+    /// cancelled.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let mut builder = ConnBuilder::new(TokioExecutor::new());
         // Later request headers on a keep-alive connection get as long as
@@ -85,18 +101,34 @@ impl Server {
             .header_read_timeout(self.header_read_timeout);
         let graceful = GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
+        // When accepting ends: armed once `shutdown` has resolved.
+        let mut stopping = false;
+        let pre_stop = tokio::time::sleep(Duration::from_secs(365 * 86_400));
+        let mut pre_stop = std::pin::pin!(pre_stop);
         loop {
-            let (socket, _) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(conn) => conn,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = shutdown.as_mut() => break,
+            let (accepted, port) = tokio::select! {
+                accepted = self.listener.accept() => (accepted, Port::Public),
+                accepted = accept_optional(self.admin.as_ref()) => (accepted, Port::Admin),
+                () = shutdown.as_mut(), if !stopping => {
+                    stopping = true;
+                    self.state.draining.store(true, Ordering::SeqCst);
+                    tracing::info!(
+                        pre_stop_ms = self.pre_stop.as_millis() as u64,
+                        "shutting down: not ready, still accepting"
+                    );
+                    pre_stop.as_mut().reset(tokio::time::Instant::now() + self.pre_stop);
+                    continue;
+                }
+                () = pre_stop.as_mut(), if stopping => break,
+            };
+            let (socket, _) = match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
             };
             // Without it, keep-alive responses stall on Nagle + delayed ACK.
             let _ = socket.set_nodelay(true);
@@ -112,7 +144,7 @@ impl Server {
             let service = service_fn(move |req| {
                 let state = state.clone();
                 let busy = for_requests.busy();
-                async move { Ok::<_, Infallible>(handler::handle(state, req, busy).await) }
+                async move { Ok::<_, Infallible>(handler::handle(state, req, busy, port).await) }
             });
             let conn = builder.serve_connection(TokioIo::new(socket), service);
             let conn = graceful.watch(conn.into_owned());
@@ -133,6 +165,7 @@ impl Server {
             });
         }
         drop(self.listener);
+        drop(self.admin);
         tracing::info!("shutting down: draining in-flight requests");
         if tokio::time::timeout(self.shutdown_timeout, graceful.shutdown())
             .await
@@ -142,6 +175,14 @@ impl Server {
         }
         // Whatever pixel work is left stops at its next check.
         self.state.cancel.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Accepts on the admin listener, or never when there is none.
+async fn accept_optional(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 

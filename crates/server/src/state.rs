@@ -31,6 +31,10 @@ pub struct Bucket {
     pub style_plans: BTreeMap<String, Plan>,
     /// The URL grammars it answers, in detection order.
     pub dialects: Vec<&'static dyn Dialect>,
+    /// `Cache-Control` of processed results.
+    pub cache_control: String,
+    /// `Cache-Control` of originals; `None`: the upstream's passes through.
+    pub original_cache_control: Option<String>,
 }
 
 #[derive(Debug)]
@@ -38,7 +42,6 @@ pub struct AppState {
     pub addressing: Addressing,
     pub buckets: HashMap<String, Bucket>,
     pub limits: Limits,
-    pub cache_control: String,
     /// Access key id -> secret, for verifying client signatures.
     pub keys: HashMap<String, String>,
     pub admission: Admission,
@@ -49,6 +52,10 @@ pub struct AppState {
     /// Set when the server stops waiting for in-flight work at shutdown:
     /// pixel work still running stops at its next check.
     pub cancel: Arc<AtomicBool>,
+    /// Set at SIGTERM: readiness fails while the listener still accepts.
+    pub draining: AtomicBool,
+    /// `/metrics` and `/readyz` are on the admin listener, not the public one.
+    pub admin_apart: bool,
 }
 
 impl AppState {
@@ -86,6 +93,14 @@ impl AppState {
                         }
                     })?,
                     dialects,
+                    cache_control: b
+                        .cache_control
+                        .clone()
+                        .unwrap_or_else(|| config.server.cache_control.clone()),
+                    original_cache_control: b
+                        .original_cache_control
+                        .clone()
+                        .or_else(|| config.server.original_cache_control.clone()),
                 },
             );
         }
@@ -101,7 +116,6 @@ impl AppState {
             },
             buckets,
             limits: config.limits,
-            cache_control: config.server.cache_control.clone(),
             keys: config
                 .keys
                 .iter()
@@ -112,6 +126,8 @@ impl AppState {
             fonts: Arc::new(Fonts::new(&config.watermark.font_dirs)),
             metrics,
             cancel: Arc::new(AtomicBool::new(false)),
+            draining: AtomicBool::new(false),
+            admin_apart: config.server.admin_listen.is_some(),
         })
     }
 }

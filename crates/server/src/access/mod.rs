@@ -74,6 +74,8 @@ mod tests {
             styles: Default::default(),
             style_plans: Default::default(),
             dialects: pixgate_api::dialect::default_set().to_vec(),
+            cache_control: String::new(),
+            original_cache_control: None,
         }
     }
 

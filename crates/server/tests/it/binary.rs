@@ -517,3 +517,118 @@ async fn probes_stay_out_of_the_info_log() {
         );
     }
 }
+
+/// An S3 "upstream" that answers every request with `body` after `delay`,
+/// telling `arrived` when a request came in: a slow origin on demand (the
+/// real S3 server cannot be made slow).
+async fn slow_upstream(
+    body: Vec<u8>,
+    delay: std::time::Duration,
+) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let (arrived, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let (body, arrived) = (body.clone(), arrived.clone());
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = arrived.send(());
+                tokio::time::sleep(delay).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nETag: \"slow\"\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+            });
+        }
+    });
+    (addr, rx)
+}
+
+/// SIGTERM during a request: readiness fails at once, new connections are
+/// still accepted during the pre-stop delay, the request in flight
+/// completes, and the process exits cleanly.
+#[tokio::test]
+async fn sigterm_fails_readiness_first_keeps_accepting_and_finishes_in_flight_work() {
+    let key = "concert-400x267.jpg";
+    let original = std::fs::read(corpus().join("photos").join(key)).unwrap();
+    let (upstream, mut arrived) =
+        slow_upstream(original.clone(), std::time::Duration::from_millis(2500)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pixgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\npre_stop_ms = 1500\nshutdown_timeout_ms = 10000\n\
+             [[buckets]]\nname = \"slow\"\norigin = \"s3://slow\"\nendpoint = \"http://{upstream}\"\n\
+             [[buckets]]\nname = \"photos\"\norigin = \"file://{}\"\n",
+            photos_dir()
+        ),
+    )
+    .unwrap();
+    let (child, addr) = spawn(&["serve", "--config", config.to_str().unwrap()]);
+    // Every request on its own connection: what a new client does.
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let in_flight = tokio::spawn({
+        let url = format!("http://{addr}/slow/{key}");
+        let http = fresh();
+        async move {
+            let res = http.get(url).send().await.unwrap();
+            (res.status(), res.bytes().await.unwrap())
+        }
+    });
+    arrived
+        .recv()
+        .await
+        .expect("the request reached the upstream");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    let res = fresh()
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .expect("a new connection is accepted during the pre-stop delay");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("shutting down"));
+    let res = fresh()
+        .get(format!("http://{addr}/photos/{key}"))
+        .send()
+        .await
+        .expect("requests are still served during the pre-stop delay");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().len(), original.len());
+
+    let (status, body) = in_flight.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(body == original, "the in-flight answer is complete");
+    let mut child = child;
+    assert!(child.wait().unwrap().success(), "SIGTERM must exit 0");
+    assert!(
+        fresh()
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the listener is closed after the drain"
+    );
+}

@@ -18,6 +18,7 @@ mod dialect_names;
 mod dialects;
 mod hostile;
 mod info;
+mod operators;
 mod oss_vectors;
 mod pixels;
 mod process;
