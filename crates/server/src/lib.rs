@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod original;
 pub mod overrides;
 pub mod process;
+pub mod procstat;
 pub mod request_id;
 pub mod route;
 pub mod server;

@@ -2,7 +2,7 @@
 //! several servers in one process each see their own counts), served as text
 //! on `/metrics`.
 
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 use http::{Response, StatusCode};
 use prometheus_client::encoding::text::encode;
@@ -43,6 +43,10 @@ pub struct Metrics {
     workers_queued: Gauge,
     admitted: Gauge,
     resident: Gauge,
+    cpu_seconds: Counter<f64, AtomicU64>,
+    open_fds: Gauge,
+    max_fds: Gauge,
+    start_time: Gauge<f64, AtomicU64>,
     connections: Gauge,
     connections_closed: Family<Labels<1>, Counter>,
 }
@@ -65,7 +69,7 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("pixgate");
+        let mut root = Registry::default();
         let mut m = Metrics {
             requests: Family::default(),
             duration: Family::new_with_constructor(seconds),
@@ -86,9 +90,18 @@ impl Metrics {
             connections_closed: Family::default(),
             admitted: Gauge::default(),
             resident: Gauge::default(),
+            cpu_seconds: Counter::default(),
+            open_fds: Gauge::default(),
+            max_fds: Gauge::default(),
+            start_time: Gauge::default(),
             registry: Registry::default(),
         };
-        let r = &mut registry;
+        let r = root.sub_registry_with_prefix("pixgate");
+        r.register(
+            "build_info",
+            "The running build: version and optional features (always 1)",
+            build_info(),
+        );
         r.register(
             "requests",
             "Requests by dialect, operation and status",
@@ -175,19 +188,56 @@ impl Metrics {
             "Client connections the server closed, by reason: silent (no request within the header timeout), idle, stalled (not reading its response), evicted (room made at the connection cap), refused (503 at the cap)",
             m.connections_closed.clone(),
         );
-        r.register(
+        // The standard names, unprefixed, as every client library exports
+        // them (dashboards and alerts expect these).
+        root.register(
             "process_resident_memory_bytes",
-            "Resident set size of the process",
+            "Resident memory size in bytes",
             m.resident.clone(),
         );
-        // Every cache's eviction series exists from the start (at 0), so a
-        // rate() over it works before the first eviction.
+        root.register(
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds",
+            m.cpu_seconds.clone(),
+        );
+        root.register(
+            "process_open_fds",
+            "Number of open file descriptors",
+            m.open_fds.clone(),
+        );
+        root.register(
+            "process_max_fds",
+            "Maximum number of open file descriptors",
+            m.max_fds.clone(),
+        );
+        root.register(
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch in seconds",
+            m.start_time.clone(),
+        );
+        // Every series of a known label set exists from the start (at 0),
+        // so a rate() over it works before its first event.
         for cache in ["source", "result"] {
             m.cache_evictions
                 .get_or_create(&[("cache", cache.to_owned())])
                 .inc_by(0);
+            for outcome in ["hit", "miss"] {
+                m.cache_lookups
+                    .get_or_create(&[("cache", cache.to_owned()), ("outcome", outcome.to_owned())])
+                    .inc_by(0);
+            }
         }
-        m.registry = registry;
+        for reason in ["silent", "idle", "stalled", "evicted", "refused"] {
+            m.connections_closed
+                .get_or_create(&[("reason", reason.to_owned())])
+                .inc_by(0);
+        }
+        for kind in UPSTREAM_ERROR_KINDS {
+            m.upstream_errors
+                .get_or_create(&[("kind", kind.to_owned())])
+                .inc_by(0);
+        }
+        m.registry = root;
         m
     }
 
@@ -280,8 +330,20 @@ impl Metrics {
         self.workers_busy.set(load.workers_busy as i64);
         self.workers_queued.set(load.queued as i64);
         self.admitted.set(load.admitted as i64);
-        if let Some(rss) = resident_bytes() {
-            self.resident.set(rss);
+        if let Some(p) = crate::procstat::read() {
+            self.resident.set(p.resident_bytes);
+            // A counter only goes up: add what was spent since the last read.
+            let spent = p.cpu_seconds - self.cpu_seconds.get();
+            if spent > 0.0 {
+                self.cpu_seconds.inc_by(spent);
+            }
+            self.open_fds.set(p.open_fds);
+            if let Some(max) = p.max_fds {
+                self.max_fds.set(max);
+            }
+            if let Some(t) = p.start_time_seconds {
+                self.start_time.set(t);
+            }
         }
         let mut text = String::new();
         let status = match encode(&mut text, &self.registry) {
@@ -300,9 +362,28 @@ impl Metrics {
     }
 }
 
-/// RSS from `/proc/self/statm` (Linux, 4 KiB pages); `None` elsewhere.
-fn resident_bytes() -> Option<i64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: i64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
+/// Every kind `upstream_error` is called with (`OriginError::kind`, plus
+/// a body cut short and a deadline).
+const UPSTREAM_ERROR_KINDS: [&str; 10] = [
+    "no_such_key",
+    "no_such_bucket",
+    "access_denied",
+    "invalid_key",
+    "range",
+    "unreachable",
+    "timeout",
+    "status",
+    "io",
+    "body",
+];
+
+/// `pixgate_build_info{version, otlp}` 1.
+fn build_info() -> Family<Labels<2>, Gauge> {
+    let info = Family::<Labels<2>, Gauge>::default();
+    info.get_or_create(&[
+        ("version", env!("CARGO_PKG_VERSION").to_owned()),
+        ("otlp", cfg!(feature = "otlp").to_string()),
+    ])
+    .set(1);
+    info
 }

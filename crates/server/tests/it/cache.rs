@@ -278,7 +278,7 @@ async fn metrics_count_hits_misses_and_statuses() {
         ),
         5.0
     );
-    assert!(metric(&m, "pixgate_process_resident_memory_bytes", &[]) > 1e6);
+    assert!(metric(&m, "process_resident_memory_bytes", &[]) > 1e6);
     assert!(metric(&m, "pixgate_cache_bytes", &[("cache", "result")]) > 0.0);
     px.stop().await;
 }

@@ -2,7 +2,7 @@
 //! `Cache-Control` per bucket for originals and processed results, and the
 //! download overrides (`response-*`) on signed requests.
 
-use crate::support::{Pixgate, client, dead_port, photos_dir};
+use crate::support::{Pixgate, client, dead_port, metric, photos_dir};
 
 const KEY: &str = "concert-400x267.jpg";
 const AK: &str = "LTAIoperatorsTest";
@@ -43,7 +43,38 @@ async fn an_admin_listener_takes_metrics_and_readiness_off_the_public_port() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("pixgate_requests_total"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains("pixgate_requests_total"));
+    // The standard process series, the build, and zero-valued series of
+    // every known label set before anything happened.
+    assert!(metric(&text, "process_resident_memory_bytes", &[]) > 1e6);
+    assert!(metric(&text, "process_open_fds", &[]) >= 3.0);
+    assert!(metric(&text, "process_max_fds", &[]) >= metric(&text, "process_open_fds", &[]));
+    assert!(metric(&text, "process_start_time_seconds", &[]) > 1.7e9);
+    assert!(text.contains("\nprocess_cpu_seconds_total "), "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "pixgate_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
+    for (name, labels) in [
+        ("pixgate_upstream_errors_total", ("kind", "timeout")),
+        ("pixgate_connections_closed_total", ("reason", "refused")),
+        ("pixgate_cache_lookups_total", ("outcome", "miss")),
+        ("pixgate_cache_evictions_total", ("cache", "result")),
+    ] {
+        let series = format!("{name}{{");
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with(&series) && l.contains(&format!("{}=\"{}\"", labels.0, labels.1))
+            })
+            .unwrap_or_else(|| panic!("{name} {labels:?} absent at start:\n{text}"));
+        assert!(line.ends_with(" 0"), "{line}");
+    }
     let res = http
         .get(format!("http://{admin}/readyz"))
         .send()
