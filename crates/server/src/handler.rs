@@ -112,8 +112,6 @@ pub async fn handle<B>(
         state: state.clone(),
         span: span.clone(),
         id: id.clone(),
-        method: parts.method.clone(),
-        path: parts.uri.path().to_owned(),
         started,
         outcome: Outcome::default(),
         dialect: dialect.name(),
@@ -179,8 +177,6 @@ struct LogLine {
     state: Arc<AppState>,
     span: tracing::Span,
     id: String,
-    method: Method,
-    path: String,
     started: Instant,
     outcome: Outcome,
     dialect: &'static str,
@@ -221,14 +217,11 @@ impl LogLine {
         // The path only: query strings may carry signatures.
         macro_rules! request_line {
             ($level:ident) => {
+                // request_id, method, path and status are the span's.
                 tracing::$level!(
-                    request_id = %self.id,
-                    method = %self.method,
-                    path = self.path.as_str(),
                     bucket = self.outcome.bucket.as_deref().unwrap_or("-"),
                     key = self.outcome.key.as_deref().unwrap_or("-"),
                     process = trace.map_or("-", |t| t.process.as_str()),
-                    status = self.status,
                     error,
                     ended,
                     cache = trace.map_or("-", |t| t.cache.as_str()),

@@ -106,9 +106,12 @@ impl Server {
         let pre_stop = tokio::time::sleep(Duration::from_secs(365 * 86_400));
         let mut pre_stop = std::pin::pin!(pre_stop);
         loop {
+            // Biased, in this order: `shutdown` is polled before the first
+            // accept (a signal handler it installs lazily is in place before
+            // any request is served), and probes on the admin port are not
+            // starved by a flood on the public one.
             let (accepted, port) = tokio::select! {
-                accepted = self.listener.accept() => (accepted, Port::Public),
-                accepted = accept_optional(self.admin.as_ref()) => (accepted, Port::Admin),
+                biased;
                 () = shutdown.as_mut(), if !stopping => {
                     stopping = true;
                     self.state.draining.store(true, Ordering::SeqCst);
@@ -120,6 +123,8 @@ impl Server {
                     continue;
                 }
                 () = pre_stop.as_mut(), if stopping => break,
+                accepted = accept_optional(self.admin.as_ref()) => (accepted, Port::Admin),
+                accepted = self.listener.accept() => (accepted, Port::Public),
             };
             let (socket, _) = match accepted {
                 Ok(conn) => conn,

@@ -36,7 +36,9 @@ pub fn init(telemetry: Option<&TelemetryConfig>) -> Result<Guard, String> {
         .with_writer(std::io::stderr)
         .with_ansi(ansi && !json);
     let fmt = if json {
-        fmt.json().boxed()
+        // One object per line: the current span only, not also the list of
+        // every enclosing span (which repeats the same fields).
+        fmt.json().with_span_list(false).boxed()
     } else {
         fmt.boxed()
     };

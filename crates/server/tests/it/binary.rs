@@ -25,9 +25,22 @@ fn spawn_logged(
     SocketAddr,
     std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 ) {
+    spawn_with_env(args, &[])
+}
+
+/// Like [`spawn_logged`], with extra environment variables.
+fn spawn_with_env(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (
+    Child,
+    SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     let mut child = Command::new(BIN)
         .args(args)
         .env("PIXGATE_LOG", "info")
+        .envs(envs.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -41,6 +54,10 @@ fn spawn_logged(
             .unwrap();
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+        // The same line as JSON.
+        if let Some(rest) = line.split("\"addr\":\"").nth(1) {
+            break rest.split('"').next().unwrap().parse().unwrap();
         }
     };
     // Keep draining the log so the child never blocks on a full pipe.
@@ -631,4 +648,55 @@ async fn sigterm_fails_readiness_first_keeps_accepting_and_finishes_in_flight_wo
             .is_err(),
         "the listener is closed after the drain"
     );
+}
+
+/// `PIXGATE_LOG_FORMAT=json`: one JSON object per line, each field once
+/// (the request span's fields are not repeated in a span list or in the
+/// event).
+#[tokio::test]
+async fn json_log_lines_name_each_field_once() {
+    let photos = corpus().join("photos");
+    let (child, addr, log) = spawn_with_env(
+        &[
+            "serve",
+            "--root",
+            photos.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[("PIXGATE_LOG_FORMAT", "json")],
+    );
+    let res = client()
+        .get(format!(
+            "http://{addr}/320x240.jpg?x-oss-process=image/resize,w_10"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.unwrap();
+    assert!(terminate(child).success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let lines = log.lock().unwrap().clone();
+    let mut requests = 0;
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v.get("spans").is_none(), "{line}");
+        let (Some(fields), Some(span)) = (v["fields"].as_object(), v["span"].as_object()) else {
+            continue;
+        };
+        for k in fields.keys() {
+            assert!(!span.contains_key(k), "{k} twice: {line}");
+        }
+        if fields["message"] == "request" {
+            requests += 1;
+            assert_eq!(span["path"], "/320x240.jpg", "{line}");
+            assert_eq!(span["status"], 200, "{line}");
+            assert!(span["request_id"].is_string(), "{line}");
+            assert_eq!(fields["cache"], "miss", "{line}");
+            assert!(fields["ms"].as_f64().unwrap() > 0.0, "{line}");
+        }
+    }
+    assert_eq!(requests, 1, "{lines:?}");
 }
