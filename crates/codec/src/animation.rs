@@ -28,7 +28,7 @@ pub fn decode_animation(
 }
 
 fn frames_of(bytes: &[u8], probe: &Probe) -> Result<Animation, CodecError> {
-    let corrupt = |e: image::ImageError| CodecError::Corrupt(e.to_string());
+    let corrupt = |e: image::ImageError| CodecError::from_image(probe.format, e);
     let frames: Vec<image::Frame> = match probe.format {
         Format::Gif => image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
             .map_err(corrupt)?

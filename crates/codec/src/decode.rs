@@ -63,7 +63,11 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
         }
         return Ok(frame);
     }
-    let corrupt = |e: turbojpeg::Error| CodecError::Corrupt(e.to_string());
+    let corrupt = |e: turbojpeg::Error| {
+        let text = e.to_string();
+        let text = text.strip_prefix("TurboJPEG error: ").unwrap_or(&text);
+        CodecError::Corrupt(format!("the JPEG data is damaged ({text})"))
+    };
     let mut d = Decompressor::new().map_err(|e| CodecError::Internal(e.to_string()))?;
     let header = d.read_header(bytes).map_err(corrupt)?;
     // The header libjpeg reads must be the one the limits were checked on.
@@ -157,12 +161,7 @@ fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Fr
     // Decoded bytes at up to 16-bit RGBA, bounded by the pixel limit.
     l.max_alloc = Some(limits.max_source_pixels.saturating_mul(8));
     reader.limits(l);
-    let failed = |e: image::ImageError| match e {
-        image::ImageError::Limits(l) => {
-            CodecError::TooLarge(format!("The image exceeds the decoding limits ({l})."))
-        }
-        other => CodecError::Corrupt(other.to_string()),
-    };
+    let failed = |e: image::ImageError| CodecError::from_image(format, e);
     let mut decoder = reader.into_decoder().map_err(failed)?;
     let icc = image::ImageDecoder::icc_profile(&mut decoder)
         .ok()

@@ -106,7 +106,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
             let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(format));
             let (width, height) = reader
                 .into_dimensions()
-                .map_err(|e| CodecError::Corrupt(e.to_string()))?;
+                .map_err(|e| CodecError::from_image(format, e))?;
             let orientation = exif::Reader::new()
                 .read_from_container(&mut Cursor::new(bytes))
                 .ok()

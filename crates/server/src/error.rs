@@ -175,7 +175,8 @@ impl From<OpsError> for ApiError {
             OpsError::Codec(c) => match c {
                 CodecError::UnknownFormat
                 | CodecError::UnsupportedInput { .. }
-                | CodecError::Corrupt(_) => Code::BadRequest,
+                | CodecError::Corrupt(_)
+                | CodecError::Unsupported(_) => Code::BadRequest,
                 CodecError::TooLarge(_) => Code::ImageTooLarge,
                 CodecError::UnsupportedOutput { .. } => Code::NotImplemented,
                 CodecError::Internal(_) => Code::InternalError,

@@ -8,7 +8,7 @@ use image::ImageFormat;
 use pixgate_codec::Format;
 
 use crate::process::{corpus_proxy, get};
-use crate::support::{client, corpus};
+use crate::support::{client, corpus, xml_tag};
 
 fn files(dir: &str) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -124,6 +124,7 @@ const DECODES_DESPITE_DAMAGE: &[&str] = &["big-height.webp"];
 #[tokio::test]
 async fn every_bad_file_is_a_clean_4xx() {
     let px = corpus_proxy().await;
+    let mut unclear = Vec::new();
     for key in files("bad") {
         let name = key.rsplit('/').next().unwrap();
         for process in ["image/resize,w_100", "image/format,png", "image/rotate,90"] {
@@ -143,6 +144,14 @@ async fn every_bad_file_is_a_clean_4xx() {
                 ["BadRequest", "ImageTooLarge"].contains(&code.as_str()),
                 "{key}: {code}"
             );
+            // A sentence a user can act on: no library type's debug output.
+            let message = xml_tag(&String::from_utf8_lossy(&out.body), "Message").unwrap();
+            let debug = ["{", "}", "::", "Some(", "Err(", "Ok(", "\\\""]
+                .iter()
+                .any(|f| message.contains(f));
+            if debug || !message.ends_with('.') || message.len() < 20 {
+                unclear.push(format!("{key} {process}: {message}"));
+            }
             if name.contains("bomb")
                 || name.contains("giant")
                 || name.contains("dos")
@@ -155,5 +164,10 @@ async fn every_bad_file_is_a_clean_4xx() {
         let res = client().get(px.url("/healthz")).send().await.unwrap();
         assert_eq!(res.status(), 200);
     }
+    assert!(
+        unclear.is_empty(),
+        "messages that are not a plain sentence:\n{}",
+        unclear.join("\n")
+    );
     px.stop().await;
 }
