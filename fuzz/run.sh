@@ -33,7 +33,16 @@ case "$target" in
   signature)
     printf '%s\n%s\n%s\n%s' 'AWS4-HMAC-SHA256 Credential=AK/20261128/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' '' '/b/k' '20261128T000000Z' > corpus/signature/v4
     printf '%s\n%s\n%s\n%s' 'OSS AK:c2ln' 'x-oss-process=image/resize,w_1' '/b/k' 'Sat, 28 Nov 2026 00:00:00 GMT' > corpus/signature/v1
-    printf '%s\n%s\n%s\n%s' '' 'x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=AK/20261128/cn-hangzhou/oss/aliyun_v4_request&x-oss-date=20261128T000000Z&x-oss-expires=60&x-oss-signature=00' '/b/k' '' > corpus/signature/v4url ;;
+    printf '%s\n%s\n%s\n%s' '' 'x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=AK/20261128/cn-hangzhou/oss/aliyun_v4_request&x-oss-date=20261128T000000Z&x-oss-expires=60&x-oss-signature=00' '/b/k' '' > corpus/signature/v4url
+    printf '%s\n%s\n%s\n%s' 'OBS AK:c2ln' 'x-image-process=image/resize,w_1' '/b/k' 'Mon, 24 Nov 2025 16:00:00 GMT' > corpus/signature/obs
+    printf '%s\n%s\n%s\n%s' 'AWS AK:c2ln' 'x-image-process=image/resize,w_1&acl' '/b/k' 'Mon, 24 Nov 2025 16:00:00 GMT' > corpus/signature/awsv2
+    printf '%s\n%s\n%s\n%s' '' 'x-image-process=image/resize,w_1&Expires=1764000060&AccessKeyId=AK&Signature=c2ln' '/b/k' '' > corpus/signature/obsurl
+    printf '%s\n%s\n%s\n%s' '' 'AWSAccessKeyId=AK&Expires=1764000060&Signature=c2ln' '/b/k' '' > corpus/signature/awsv2url
+    printf '%s\n%s\n%s\n%s' 'AWS4-HMAC-SHA256 Credential=AK/20251124/region/s3/aws4_request,SignedHeaders=date;host,Signature=00' '' '/b/k' 'Mon, 24 Nov 2025 16:00:00 GMT' > corpus/signature/obsv4
+    printf '%s\n%s\n%s\n%s' 'TOS4-HMAC-SHA256 Credential=AK/20251124/cn-beijing/tos/request, SignedHeaders=host;x-tos-date, Signature=00' 'x-tos-process=image/resize,w_1' '/b/k' '20251124T160000Z' > corpus/signature/tos
+    printf '%s\n%s\n%s\n%s' '' 'x-tos-process=image/resize,w_1&X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Credential=AK%2F20251124%2Fcn-beijing%2Ftos%2Frequest&X-Tos-Date=20251124T160000Z&X-Tos-Expires=60&X-Tos-SignedHeaders=host&X-Tos-Signature=00' '/b/k' '' > corpus/signature/tosurl
+    printf '%s\n%s\n%s\n%s' 'bce-auth-v1/AK/2025-11-24T16:00:00Z/1800//00' 'x-bce-process=image/resize,w_1' '/b/k' '' > corpus/signature/bos
+    printf '%s\n%s\n%s\n%s' '' 'authorization=bce-auth-v1%2FAK%2F2025-11-24T16%3A00%3A00Z%2F-1%2Fhost%2F00&x-bce-process=image/resize,w_1' '/b/k' '' > corpus/signature/bosurl ;;
 esac
 exec cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- \
   -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1

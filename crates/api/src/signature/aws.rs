@@ -70,8 +70,7 @@ pub(super) fn header_form(
     let (key_id, scope, day) = credential
         .and_then(parse_credential)
         .ok_or_else(malformed)?;
-    let date = header(r.headers, "x-amz-date").ok_or_else(malformed)?;
-    let t = amz_time(date).ok_or_else(malformed)?;
+    let (date, t) = request_time(r).ok_or_else(malformed)?;
     if !date.starts_with(day) {
         return Err(malformed());
     }
@@ -79,7 +78,7 @@ pub(super) fn header_form(
     let v = V4 {
         key_id,
         scope,
-        date,
+        date: &date,
         signed_headers: signed
             .ok_or_else(malformed)?
             .split(';')
@@ -90,6 +89,43 @@ pub(super) fn header_form(
     let payload = header(r.headers, "x-amz-content-sha256")
         .unwrap_or("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     v4_check(r, &v, &canonical_query(query, "", false), payload, keys)
+}
+
+/// The request time as the string to sign writes it (`yyyymmddTHHMMSSZ`):
+/// `x-amz-date`, else the `Date` header (RFC 1123), which is all Huawei's
+/// SDK sends in its V4 mode (reference §4.1).
+fn request_time(r: &Signed) -> Option<(String, SystemTime)> {
+    if let Some(date) = header(r.headers, "x-amz-date") {
+        return Some((date.to_owned(), amz_time(date)?));
+    }
+    let t = httpdate::parse_http_date(header(r.headers, "date")?).ok()?;
+    // IMF-fixdate, fixed width: "Mon, 15 Jan 2024 08:00:00 GMT".
+    let f = httpdate::fmt_http_date(t);
+    let month = match f.get(8..11)? {
+        "Jan" => "01",
+        "Feb" => "02",
+        "Mar" => "03",
+        "Apr" => "04",
+        "May" => "05",
+        "Jun" => "06",
+        "Jul" => "07",
+        "Aug" => "08",
+        "Sep" => "09",
+        "Oct" => "10",
+        "Nov" => "11",
+        "Dec" => "12",
+        _ => return None,
+    };
+    let long = format!(
+        "{}{month}{}T{}{}{}Z",
+        f.get(12..16)?,
+        f.get(5..7)?,
+        f.get(17..19)?,
+        f.get(20..22)?,
+        f.get(23..25)?
+    );
+    // Read back: the derived string must name the same instant.
+    (amz_time(&long)? == t).then_some((long, t))
 }
 
 pub(super) fn presigned(

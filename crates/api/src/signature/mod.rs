@@ -11,8 +11,11 @@ use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
 mod aws;
+mod bos;
 mod crypto;
+mod obs;
 mod oss;
+mod tos;
 
 use crypto::{hex, hmac_sha256, same, uri_encode};
 
@@ -144,15 +147,7 @@ fn check_window(signed_at: SystemTime, expires: u64, now: SystemTime) -> Result<
 /// `Authorization` schemes of the other clouds' SDKs (QingStor, Huawei OBS,
 /// Volcengine TOS, Baidu BOS, Tencent COS, Qiniu) that this proxy does not
 /// verify yet: such a request counts as anonymous, never as signed.
-const UNVERIFIED_SCHEMES: &[&str] = &[
-    "QS ",
-    "OBS ",
-    "TOS4-HMAC-SHA256 ",
-    "bce-auth-v1/",
-    "q-sign-algorithm=",
-    "Qiniu ",
-    "QBox ",
-];
+const UNVERIFIED_SCHEMES: &[&str] = &["QS ", "q-sign-algorithm=", "Qiniu ", "QBox "];
 
 pub fn verify(
     r: &Signed,
@@ -172,6 +167,20 @@ pub fn verify(
         if let Some(rest) = auth.strip_prefix("OSS4-HMAC-SHA256 ") {
             return oss::v4_header(r, rest, &query, keys, now);
         }
+        // Huawei OBS (its own form, and the AWS V2 form its SDK uses, which
+        // is S3 V2 as well), Volcengine TOS, Baidu BOS.
+        if let Some(rest) = auth.strip_prefix("OBS ") {
+            return obs::header_form(obs::Form::Obs, r, rest, keys, now);
+        }
+        if let Some(rest) = auth.strip_prefix("AWS ") {
+            return obs::header_form(obs::Form::Aws, r, rest, keys, now);
+        }
+        if let Some(rest) = auth.strip_prefix("TOS4-HMAC-SHA256 ") {
+            return tos::header_form(r, rest, &query, keys, now);
+        }
+        if auth.starts_with("bce-auth-v1/") {
+            return bos::header_form(r, auth, &query, keys, now);
+        }
         if UNVERIFIED_SCHEMES.iter().any(|s| auth.starts_with(s)) {
             // Another cloud's SDK signing a read: no more than anonymous
             // until its scheme is verified (public buckets answer, private
@@ -185,6 +194,19 @@ pub fn verify(
     }
     if q("X-Amz-Signature").is_some() {
         return aws::presigned(r, &query, keys, now);
+    }
+    // Before OSS V1, whose URL also has `Signature` and `Expires`.
+    if q("AccessKeyId").is_some() {
+        return obs::url_form(obs::Form::Obs, r, keys, now);
+    }
+    if q("AWSAccessKeyId").is_some() {
+        return obs::url_form(obs::Form::Aws, r, keys, now);
+    }
+    if q("X-Tos-Algorithm").is_some() || q("X-Tos-Signature").is_some() {
+        return tos::url_form(r, &query, keys, now);
+    }
+    if q("authorization").is_some() {
+        return bos::url_form(r, &query, keys, now);
     }
     if q("Signature").is_some() || q("OSSAccessKeyId").is_some() {
         return oss::v1_url(r, &query, keys, now);

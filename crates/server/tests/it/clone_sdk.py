@@ -1,7 +1,7 @@
 """Requests to a running pixgate from the OSS-clone clouds' own SDKs:
 esdk-obs-python (Huawei OBS), tos (Volcengine TOS), bce-python-sdk (Baidu
-BOS), against a public bucket (pixgate does not verify these clouds'
-signature schemes yet: their signed requests count as anonymous).
+BOS), against a public bucket. OBS and TOS send no signature (empty
+keys); BOS always signs, with a key the test's pixgate knows.
 
 Usage: clone_sdk.py ENDPOINT BUCKET KEY OUT_DIR
 Prints one JSON object: per call, its status and error code; bodies of
@@ -62,8 +62,7 @@ for name, process in [
         result[name] = {"status": e.status_code, "code": e.code, "request_id": e.request_id}
 
 # Baidu BOS. The SDK always signs (bce-auth-v1); its presigned URL carries
-# the signature in `authorization=`, which pixgate does not read yet, so the
-# URL reads the public bucket as an anonymous request would.
+# the signature in `authorization=`, which pixgate verifies.
 from baidubce.auth.bce_credentials import BceCredentials
 from baidubce.bce_client_configuration import BceClientConfiguration
 from baidubce.exception import BceHttpClientError
@@ -88,8 +87,7 @@ for name, process in [
         result[name] = {"status": e.code, "code": body.get("code", "")}
 # The same process through the SDK's own header-signed request path (this
 # SDK's get_object has no process argument, so its sender with
-# get_object's own body parser). pixgate does not verify bce-auth-v1 yet:
-# the request counts as anonymous, which the public bucket answers.
+# get_object's own body parser).
 from baidubce.http import http_methods
 
 try:

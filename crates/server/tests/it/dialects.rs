@@ -262,11 +262,7 @@ async fn each_dialect_names_the_request_id_its_way_and_vary_lists_process_header
 #[tokio::test]
 async fn unverified_schemes_count_as_anonymous() {
     let px = start().await;
-    for auth in [
-        "QS QSAK:c2lnbmF0dXJl",
-        "bce-auth-v1/ak/2026-12-02T00:00:00Z/1800/host/abc",
-        "TOS4-HMAC-SHA256 Credential=ak/20261202/cn-beijing/tos/request, SignedHeaders=host, Signature=abc",
-    ] {
+    for auth in ["QS QSAK:c2lnbmF0dXJl"] {
         let get = |path: &str| {
             client()
                 .get(px.url(path))

@@ -195,6 +195,10 @@ impl Dialect for Bos {
     ) -> (String, &'static str) {
         wire::error(code, message, request_id)
     }
+
+    fn status(&self, code: &str, status: u16) -> u16 {
+        wire::status(code, status)
+    }
 }
 
 #[cfg(test)]

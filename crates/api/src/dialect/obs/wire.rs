@@ -15,8 +15,18 @@ pub(super) fn error(
     request_id: &str,
     host: &str,
 ) -> (String, &'static str) {
-    let body = xml_error(code, message, request_id, "HostId", host);
+    let body = xml_error(code_name(code), message, request_id, "HostId", host);
     (body, "application/xml")
+}
+
+/// OBS's name for a proxy code: an expired signed URL is
+/// `RequestTimeTooSkewed` ("Request has expired.", obs_errorcode_0012); the
+/// other signature codes are S3's, as OBS uses them (all 403).
+fn code_name(code: &str) -> &str {
+    match code {
+        "RequestExpired" => "RequestTimeTooSkewed",
+        other => other,
+    }
 }
 
 /// `image/info`: headers only.
@@ -73,6 +83,23 @@ fn info(facts: &Facts<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_codes_are_obs_names() {
+        let (body, ct) = error("RequestExpired", "Request has expired.", "RID", "h");
+        assert_eq!(ct, "application/xml");
+        assert!(body.contains("<Code>RequestTimeTooSkewed</Code>"), "{body}");
+        assert!(body.contains("<Message>Request has expired.</Message>"));
+        for code in [
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId",
+            "AccessDenied",
+            "RequestTimeTooSkewed",
+        ] {
+            let (body, _) = error(code, "m", "RID", "h");
+            assert!(body.contains(&format!("<Code>{code}</Code>")), "{body}");
+        }
+    }
 
     #[test]
     fn average_hue_is_hash_upper_case() {
