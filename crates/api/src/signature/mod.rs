@@ -11,8 +11,11 @@ use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
 mod aws;
+mod cos;
 mod crypto;
 mod oss;
+mod qingstor;
+mod qiniu;
 
 use crypto::{hex, hmac_sha256, same, uri_encode};
 
@@ -145,11 +148,10 @@ fn check_window(signed_at: SystemTime, expires: u64, now: SystemTime) -> Result<
 /// Volcengine TOS, Baidu BOS, Tencent COS, Qiniu) that this proxy does not
 /// verify yet: such a request counts as anonymous, never as signed.
 const UNVERIFIED_SCHEMES: &[&str] = &[
-    "QS ",
     "OBS ",
     "TOS4-HMAC-SHA256 ",
     "bce-auth-v1/",
-    "q-sign-algorithm=",
+    // Qiniu's management-API schemes; its downloads sign the URL.
     "Qiniu ",
     "QBox ",
 ];
@@ -172,6 +174,13 @@ pub fn verify(
         if let Some(rest) = auth.strip_prefix("OSS4-HMAC-SHA256 ") {
             return oss::v4_header(r, rest, &query, keys, now);
         }
+        // Tencent COS and QingStor.
+        if auth.starts_with("q-sign-algorithm=") {
+            return cos::header_form(r, auth, keys, now);
+        }
+        if let Some(rest) = auth.strip_prefix("QS ") {
+            return qingstor::header_form(r, rest, keys, now);
+        }
         if UNVERIFIED_SCHEMES.iter().any(|s| auth.starts_with(s)) {
             // Another cloud's SDK signing a read: no more than anonymous
             // until its scheme is verified (public buckets answer, private
@@ -191,6 +200,16 @@ pub fn verify(
     }
     if q("x-oss-signature").is_some() {
         return oss::v4_url(r, &query, keys, now);
+    }
+    // Tencent COS, Qiniu and QingStor.
+    if cos::in_query(&query) {
+        return cos::query_form(r, &query, keys, now);
+    }
+    if qiniu::in_query(&query) {
+        return qiniu::url_form(r, keys, now);
+    }
+    if qingstor::in_query(&query) {
+        return qingstor::query_form(r, &query, keys, now);
     }
     Ok(Principal::Anonymous)
 }

@@ -152,4 +152,19 @@ mod tests {
         assert_eq!(ct, "application/xml");
         assert!(body.contains("<TraceId>h&amp;h</TraceId>"), "{body}");
     }
+
+    #[test]
+    fn signature_refusals_use_cos_codes_and_403() {
+        for (code, want) in [
+            ("SignatureDoesNotMatch", "SignatureDoesNotMatch"),
+            ("InvalidAccessKeyId", "InvalidAccessKeyId"),
+            ("RequestTimeTooSkewed", "RequestTimeTooSkewed"),
+            ("RequestExpired", "AccessDenied"),
+            ("AccessDenied", "AccessDenied"),
+        ] {
+            let (body, _) = Cos.render_error(code, "Request has expired", "ID", "h");
+            assert!(body.contains(&format!("<Code>{want}</Code>")), "{body}");
+            assert_eq!(Cos.status(code, 403), 403);
+        }
+    }
 }

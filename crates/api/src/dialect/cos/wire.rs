@@ -15,8 +15,18 @@ pub(super) fn error(
     request_id: &str,
     host: &str,
 ) -> (String, &'static str) {
-    let body = xml_error(code, message, request_id, "TraceId", host);
+    let body = xml_error(code_name(code), message, request_id, "TraceId", host);
     (body, "application/xml")
+}
+
+/// COS's name for a proxy code: its own codes are the S3 names the proxy
+/// uses, except an expired signature, which COS answers `AccessDenied`
+/// ("Request has expired"), all with 403.
+fn code_name(code: &str) -> &str {
+    match code {
+        "RequestExpired" => "AccessDenied",
+        code => code,
+    }
 }
 
 /// COS's own input limits (its documentation): ≤ 30000 px a side, ≤ 250 MP
