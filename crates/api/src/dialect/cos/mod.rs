@@ -151,6 +151,16 @@ mod tests {
         let (body, ct) = Cos.render_error("NoSuchKey", "gone", "ID", "h&h");
         assert_eq!(ct, "application/xml");
         assert!(body.contains("<TraceId>h&amp;h</TraceId>"), "{body}");
+        // Code, Message, Resource, RequestId, TraceId: the SDK needs all five.
+        let at = |tag: &str| body.find(tag).unwrap();
+        assert!(
+            at("<Message>") < at("<Resource>h&amp;h</Resource>"),
+            "{body}"
+        );
+        assert!(
+            at("</Resource>") < at("<RequestId>ID</RequestId>"),
+            "{body}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::Format;
-use crate::dialect::wire::xml_error;
+use crate::dialect::wire::{xml_error, xml_escape};
 use crate::metadata::{
     Facts, Metadata, MetadataKind, Reads, SourceLimits, exiv2_name, exiv2_value, tiff_type,
 };
@@ -16,7 +16,17 @@ pub(super) fn error(
     host: &str,
 ) -> (String, &'static str) {
     let body = xml_error(code_name(code), message, request_id, "TraceId", host);
-    (body, "application/xml")
+    // COS's envelope also names the resource, between Message and
+    // RequestId; cos-python-sdk-v5 reads no error code without it. The
+    // proxy knows the host here, not the key.
+    let resource = format!(
+        "  <Resource>{}</Resource>\n  <RequestId>",
+        xml_escape(if host.is_empty() { "/" } else { host })
+    );
+    (
+        body.replacen("  <RequestId>", &resource, 1),
+        "application/xml",
+    )
 }
 
 /// COS's name for a proxy code: its own codes are the S3 names the proxy
