@@ -33,7 +33,12 @@ case "$target" in
   signature)
     printf '%s\n%s\n%s\n%s' 'AWS4-HMAC-SHA256 Credential=AK/20261128/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' '' '/b/k' '20261128T000000Z' > corpus/signature/v4
     printf '%s\n%s\n%s\n%s' 'OSS AK:c2ln' 'x-oss-process=image/resize,w_1' '/b/k' 'Sat, 28 Nov 2026 00:00:00 GMT' > corpus/signature/v1
-    printf '%s\n%s\n%s\n%s' '' 'x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=AK/20261128/cn-hangzhou/oss/aliyun_v4_request&x-oss-date=20261128T000000Z&x-oss-expires=60&x-oss-signature=00' '/b/k' '' > corpus/signature/v4url ;;
+    printf '%s\n%s\n%s\n%s' '' 'x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=AK/20261128/cn-hangzhou/oss/aliyun_v4_request&x-oss-date=20261128T000000Z&x-oss-expires=60&x-oss-signature=00' '/b/k' '' > corpus/signature/v4url
+    printf '%s\n%s\n%s\n%s' 'q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1763999000;1764003600&q-key-time=1763999000;1764003600&q-header-list=host&q-url-param-list=imagemogr2%2fthumbnail%2f%2150p&q-signature=2f2080b360d17dbd25dd795d919dfc54cc1af996' 'imageMogr2%2Fthumbnail%2F%2150p=' '/k' '' > corpus/signature/cos
+    printf '%s\n%s\n%s\n%s' '' 'q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1763999000%3B1764003600&q-key-time=1763999000%3B1764003600&q-header-list=host&q-url-param-list=imagemogr2%252fthumbnail%252f%252150p&q-signature=6bd6012898e6c5354d09d7a399a75870f92fc38f&imageMogr2%2Fthumbnail%2F%2150p=' '/k' '' > corpus/signature/cosurl
+    printf '%s\n%s\n%s\n%s' '' 'imageView2/1/w/100/h/100&e=1764003600&token=AK:gTImfuQNJjdUCrbDcHEu84KA7nI=' '/k' '' > corpus/signature/qiniu
+    printf '%s\n%s\n%s\n%s' 'QS AK:+j0gxG0cENytK4Pzf0vxvStLbGXU9CN1mkpMnw4VC4c=' 'action=resize%3Aw_100&image' '/b/k' 'Mon, 24 Nov 2025 16:00:00 GMT' > corpus/signature/qingstor
+    printf '%s\n%s\n%s\n%s' '' 'action=resize%3Aw_100&image&signature=dOARldxmdQ9n2LvIQJpmbK%2BdMxFInvXXseBq6e4CW58%3D&access_key_id=AK&expires=1764003600' '/b/k' '' > corpus/signature/qingstorurl ;;
 esac
 exec cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- \
   -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1

@@ -27,6 +27,7 @@ mod qiniu_vectors;
 mod s3_failures;
 mod s3_originals;
 mod sdk;
+mod sig_cos_qiniu_qingstor;
 mod support;
 mod tencent_vectors;
 mod vectors;
