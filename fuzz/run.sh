@@ -42,7 +42,12 @@ case "$target" in
     printf '%s\n%s\n%s\n%s' 'TOS4-HMAC-SHA256 Credential=AK/20251124/cn-beijing/tos/request, SignedHeaders=host;x-tos-date, Signature=00' 'x-tos-process=image/resize,w_1' '/b/k' '20251124T160000Z' > corpus/signature/tos
     printf '%s\n%s\n%s\n%s' '' 'x-tos-process=image/resize,w_1&X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Credential=AK%2F20251124%2Fcn-beijing%2Ftos%2Frequest&X-Tos-Date=20251124T160000Z&X-Tos-Expires=60&X-Tos-SignedHeaders=host&X-Tos-Signature=00' '/b/k' '' > corpus/signature/tosurl
     printf '%s\n%s\n%s\n%s' 'bce-auth-v1/AK/2025-11-24T16:00:00Z/1800//00' 'x-bce-process=image/resize,w_1' '/b/k' '' > corpus/signature/bos
-    printf '%s\n%s\n%s\n%s' '' 'authorization=bce-auth-v1%2FAK%2F2025-11-24T16%3A00%3A00Z%2F-1%2Fhost%2F00&x-bce-process=image/resize,w_1' '/b/k' '' > corpus/signature/bosurl ;;
+    printf '%s\n%s\n%s\n%s' '' 'authorization=bce-auth-v1%2FAK%2F2025-11-24T16%3A00%3A00Z%2F-1%2Fhost%2F00&x-bce-process=image/resize,w_1' '/b/k' '' > corpus/signature/bosurl
+    printf '%s\n%s\n%s\n%s' 'q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1763999000;1764003600&q-key-time=1763999000;1764003600&q-header-list=host&q-url-param-list=imagemogr2%2fthumbnail%2f%2150p&q-signature=2f2080b360d17dbd25dd795d919dfc54cc1af996' 'imageMogr2%2Fthumbnail%2F%2150p=' '/k' '' > corpus/signature/cos
+    printf '%s\n%s\n%s\n%s' '' 'q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1763999000%3B1764003600&q-key-time=1763999000%3B1764003600&q-header-list=host&q-url-param-list=imagemogr2%252fthumbnail%252f%252150p&q-signature=6bd6012898e6c5354d09d7a399a75870f92fc38f&imageMogr2%2Fthumbnail%2F%2150p=' '/k' '' > corpus/signature/cosurl
+    printf '%s\n%s\n%s\n%s' '' 'imageView2/1/w/100/h/100&e=1764003600&token=AK:gTImfuQNJjdUCrbDcHEu84KA7nI=' '/k' '' > corpus/signature/qiniu
+    printf '%s\n%s\n%s\n%s' 'QS AK:+j0gxG0cENytK4Pzf0vxvStLbGXU9CN1mkpMnw4VC4c=' 'action=resize%3Aw_100&image' '/b/k' 'Mon, 24 Nov 2025 16:00:00 GMT' > corpus/signature/qingstor
+    printf '%s\n%s\n%s\n%s' '' 'action=resize%3Aw_100&image&signature=dOARldxmdQ9n2LvIQJpmbK%2BdMxFInvXXseBq6e4CW58%3D&access_key_id=AK&expires=1764003600' '/b/k' '' > corpus/signature/qingstorurl ;;
 esac
 exec cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- \
   -max_total_time="$seconds" -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1

@@ -1,9 +1,10 @@
-//! Verifying the signatures the official SDKs send (SPEC §5): AWS Signature
-//! V4 (header and presigned URL) and OSS V1 and V4 (header and signed URL),
-//! against the proxy's own keys. Pure: the server hands in the request's
-//! parts and the clock. A request signed in one of these schemes is either
-//! proven or refused, never treated as anonymous; the other clouds' schemes
-//! (not verified yet) count as anonymous, never as proven.
+//! Verifying the signatures the official SDKs send (SPEC §5), against the
+//! proxy's one set of keys, one file per scheme: AWS Signature V4, OSS V1
+//! and V4, Tencent COS, Qiniu private URLs, QingStor, Huawei OBS (and the
+//! AWS V2 form its SDK uses), Volcengine TOS and Baidu BOS — each in its
+//! header and its URL form. Pure: the server hands in the request's parts
+//! and the clock. A request signed in one of these schemes is either proven
+//! or refused (in its cloud's error shape), never treated as anonymous.
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,9 +13,12 @@ use percent_encoding::percent_decode_str;
 
 mod aws;
 mod bos;
+mod cos;
 mod crypto;
 mod obs;
 mod oss;
+mod qingstor;
+mod qiniu;
 mod tos;
 
 use crypto::{hex, hmac_sha256, same, uri_encode};
@@ -143,12 +147,11 @@ fn check_window(signed_at: SystemTime, expires: u64, now: SystemTime) -> Result<
     Ok(())
 }
 
-/// Checks whatever signature the request carries.
-/// `Authorization` schemes of the other clouds' SDKs (QingStor, Huawei OBS,
-/// Volcengine TOS, Baidu BOS, Tencent COS, Qiniu) that this proxy does not
-/// verify yet: such a request counts as anonymous, never as signed.
-const UNVERIFIED_SCHEMES: &[&str] = &["QS ", "q-sign-algorithm=", "Qiniu ", "QBox "];
+/// Qiniu's management-API schemes (its downloads sign the URL): a request
+/// carrying one counts as anonymous, never as signed.
+const UNVERIFIED_SCHEMES: &[&str] = &["Qiniu ", "QBox "];
 
+/// Checks whatever signature the request carries.
 pub fn verify(
     r: &Signed,
     keys: &HashMap<String, String>,
@@ -180,6 +183,13 @@ pub fn verify(
         }
         if auth.starts_with("bce-auth-v1/") {
             return bos::header_form(r, auth, &query, keys, now);
+        }
+        // Tencent COS and QingStor.
+        if auth.starts_with("q-sign-algorithm=") {
+            return cos::header_form(r, auth, keys, now);
+        }
+        if let Some(rest) = auth.strip_prefix("QS ") {
+            return qingstor::header_form(r, rest, keys, now);
         }
         if UNVERIFIED_SCHEMES.iter().any(|s| auth.starts_with(s)) {
             // Another cloud's SDK signing a read: no more than anonymous
@@ -213,6 +223,16 @@ pub fn verify(
     }
     if q("x-oss-signature").is_some() {
         return oss::v4_url(r, &query, keys, now);
+    }
+    // Tencent COS, Qiniu and QingStor.
+    if cos::in_query(&query) {
+        return cos::query_form(r, &query, keys, now);
+    }
+    if qiniu::in_query(&query) {
+        return qiniu::url_form(r, keys, now);
+    }
+    if qingstor::in_query(&query) {
+        return qingstor::query_form(r, &query, keys, now);
     }
     Ok(Principal::Anonymous)
 }

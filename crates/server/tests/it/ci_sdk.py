@@ -41,8 +41,8 @@ result["cos_presigned"] = signed.get_presigned_download_url(
 
 # The SDK's own requests: `ci_get_object` anonymous (the SDK then sends an
 # empty `Authorization:` header) and `ci_get_image_info` signed with COS's
-# q-sign scheme, which pixgate does not verify yet (a public bucket answers
-# it as anonymous). Also the object URL, for a rule appended by hand.
+# q-sign scheme (a key the proxy holds). Also the object URL, for a rule
+# appended by hand.
 anon = CosS3Client(
     CosConfig(Region="ap-guangzhou", Anonymous=True, Domain=host, Scheme="http")
 )

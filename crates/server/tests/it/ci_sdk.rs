@@ -4,7 +4,8 @@
 //! URL with a rule the way `ci_get_object` adds it) and qiniu's fop builder
 //! (`build_op` / `pipe_cmd`) with a private download URL. `ci_sdk.py` runs
 //! them; this test fetches the URLs and checks what a user of each SDK would
-//! see.
+//! see. The signed ones are signed with keys the proxy holds (it verifies
+//! both schemes; sig_cos_qiniu_qingstor.rs tests the refusals).
 
 use serde_json::Value;
 
@@ -13,11 +14,16 @@ use crate::vectors::{dimensions, magic, start};
 
 const KEY: &str = "320x240.jpg";
 
+/// The keys ci_sdk.py signs with. (Written after the photos bucket's own
+/// lines: `[[keys]]` entries may sit between two `[[buckets]]`.)
+const KEYS: &str = "[[keys]]\naccess_key_id = \"AKIDpixgate\"\nsecret_access_key = \"pixgate-secret\"\n\
+     [[keys]]\naccess_key_id = \"qiniu-ak\"\nsecret_access_key = \"qiniu-sk\"\n";
+
 #[tokio::test]
 async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
-    let px = start("").await;
+    let px = start(KEYS).await;
     // A second proxy whose photos bucket answers Qiniu.
-    let qiniu = start("dialects = [\"qiniu\"]").await;
+    let qiniu = start(&format!("dialects = [\"qiniu\"]\n{KEYS}")).await;
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ci_sdk.py");
     let endpoint = format!("http://{}", px.addr);
     let qiniu_endpoint = format!("http://{}", qiniu.addr);

@@ -256,13 +256,13 @@ async fn each_dialect_names_the_request_id_its_way_and_vary_lists_process_header
     px.stop().await;
 }
 
-/// Another cloud's SDK signature, in a scheme the proxy does not verify
-/// yet, is no more than an anonymous request: a public bucket answers it, a
+/// Qiniu's management-API credentials (`QBox`, `Qiniu`; downloads sign the
+/// URL instead) are no more than an anonymous request: a public bucket answers it, a
 /// private one refuses it as it refuses anonymous requests.
 #[tokio::test]
 async fn unverified_schemes_count_as_anonymous() {
     let px = start().await;
-    for auth in ["QS QSAK:c2lnbmF0dXJl"] {
+    for auth in ["QBox ak:c2lnbmF0dXJl", "Qiniu ak:c2lnbmF0dXJl"] {
         let get = |path: &str| {
             client()
                 .get(px.url(path))

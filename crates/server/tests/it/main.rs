@@ -28,6 +28,7 @@ mod qiniu_vectors;
 mod s3_failures;
 mod s3_originals;
 mod sdk;
+mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
 mod support;
 mod tencent_vectors;

@@ -5,9 +5,9 @@ Prints one JSON object: for each action, the URL the SDK builds and the
 status and content type of the SDK's own image_process() answer (bodies
 saved under OUT_DIR/<name>).
 
-The bucket is public. The SDK signs every call with its QS scheme, which
-pixgate does not verify yet: such a request counts as anonymous, which a
-public bucket answers.
+The bucket is public. The SDK signs every call with its QS scheme, with a
+key the proxy holds (pixgate verifies QS signatures: an unknown key would
+be refused even on a public bucket).
 """
 import json
 import os
@@ -18,7 +18,7 @@ from qingstor.sdk.service.qingstor import QingStor
 
 host, port, bucket_name, key, out_dir = sys.argv[1:6]
 
-config = Config("QSAKPIXGATETEST", "not-verified-yet")
+config = Config("QSAKPIXGATETEST", "qingstor-sdk-test-secret")
 config.host = host
 config.port = int(port)
 config.protocol = "http"

@@ -1,7 +1,9 @@
 //! qingstor-sdk (`qingstor.sdk`, from PyPI) asking a running pixgate for
 //! image actions with its own `image_process()`: the SDK sends
 //! `/<bucket>/<key>?action=<percent-encoded action>&image` (path style,
-//! sorted query), signed with its QS scheme, to a public bucket.
+//! sorted query), signed with its QS scheme with a key the proxy holds, to a
+//! public bucket (sig_cos_qiniu_qingstor.rs covers private buckets and
+//! refusals).
 
 use serde_json::Value;
 
@@ -9,7 +11,10 @@ use crate::vectors::{dimensions, magic, start};
 
 #[tokio::test]
 async fn qingstor_sdk_image_process() {
-    let px = start("").await;
+    let px = start(
+        "[[keys]]\naccess_key_id = \"QSAKPIXGATETEST\"\nsecret_access_key = \"qingstor-sdk-test-secret\"\n",
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/qingstor_sdk.py");
     let out = tokio::process::Command::new("python3")

@@ -106,11 +106,11 @@ pub const VECTORS: &[Vector] = &[
         113,
         200,
     ),
-    jpg(
-        "spec before e= and token= (private URL)",
+    error(
+        "private URL with a key the proxy does not hold",
         "/320x240.jpg?imageView2/2/w/100&e=1796228177&token=ak:sig",
-        100,
-        75,
+        401,
+        "401",
     ),
     Vector {
         dialect: D,

@@ -329,11 +329,12 @@ pub const VECTORS: &[Vector] = &[
         500,
         400,
     ),
-    jpg(
-        "spec after a signature's parameters",
+    error(
+        MOGR,
+        "spec after an incomplete COS signature: refused",
         "/320x240.jpg?q-sign-algorithm=sha1&imageMogr2/thumbnail/100x",
-        100,
-        75,
+        403,
+        "AccessDenied",
     ),
     // ignore-error: the original bytes instead of an error.
     original(

@@ -151,5 +151,30 @@ mod tests {
         let (body, ct) = Cos.render_error("NoSuchKey", "gone", "ID", "h&h");
         assert_eq!(ct, "application/xml");
         assert!(body.contains("<TraceId>h&amp;h</TraceId>"), "{body}");
+        // Code, Message, Resource, RequestId, TraceId: the SDK needs all five.
+        let at = |tag: &str| body.find(tag).unwrap();
+        assert!(
+            at("<Message>") < at("<Resource>h&amp;h</Resource>"),
+            "{body}"
+        );
+        assert!(
+            at("</Resource>") < at("<RequestId>ID</RequestId>"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn signature_refusals_use_cos_codes_and_403() {
+        for (code, want) in [
+            ("SignatureDoesNotMatch", "SignatureDoesNotMatch"),
+            ("InvalidAccessKeyId", "InvalidAccessKeyId"),
+            ("RequestTimeTooSkewed", "RequestTimeTooSkewed"),
+            ("RequestExpired", "AccessDenied"),
+            ("AccessDenied", "AccessDenied"),
+        ] {
+            let (body, _) = Cos.render_error(code, "Request has expired", "ID", "h");
+            assert!(body.contains(&format!("<Code>{want}</Code>")), "{body}");
+            assert_eq!(Cos.status(code, 403), 403);
+        }
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::Format;
-use crate::dialect::wire::xml_error;
+use crate::dialect::wire::{xml_error, xml_escape};
 use crate::metadata::{
     Facts, Metadata, MetadataKind, Reads, SourceLimits, exiv2_name, exiv2_value, tiff_type,
 };
@@ -15,8 +15,28 @@ pub(super) fn error(
     request_id: &str,
     host: &str,
 ) -> (String, &'static str) {
-    let body = xml_error(code, message, request_id, "TraceId", host);
-    (body, "application/xml")
+    let body = xml_error(code_name(code), message, request_id, "TraceId", host);
+    // COS's envelope also names the resource, between Message and
+    // RequestId; cos-python-sdk-v5 reads no error code without it. The
+    // proxy knows the host here, not the key.
+    let resource = format!(
+        "  <Resource>{}</Resource>\n  <RequestId>",
+        xml_escape(if host.is_empty() { "/" } else { host })
+    );
+    (
+        body.replacen("  <RequestId>", &resource, 1),
+        "application/xml",
+    )
+}
+
+/// COS's name for a proxy code: its own codes are the S3 names the proxy
+/// uses, except an expired signature, which COS answers `AccessDenied`
+/// ("Request has expired"), all with 403.
+fn code_name(code: &str) -> &str {
+    match code {
+        "RequestExpired" => "AccessDenied",
+        code => code,
+    }
 }
 
 /// COS's own input limits (its documentation): ≤ 30000 px a side, ≤ 250 MP

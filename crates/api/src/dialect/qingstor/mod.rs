@@ -59,6 +59,10 @@ impl Dialect for QingStor {
     ) -> (String, &'static str) {
         wire::error(code, message, request_id)
     }
+
+    fn status(&self, code: &str, status: u16) -> u16 {
+        wire::status(code, status)
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +99,12 @@ mod tests {
         let (body, ct) = QingStor.render_error("NoSuchKey", "gone \"x\"", "ID", "h");
         assert_eq!(ct, "application/json");
         assert!(body.starts_with("{\"code\":\"object_not_exists\",\"message\":\"gone \\\"x\\\"\""));
+        let (body, _) = QingStor.render_error("SignatureDoesNotMatch", "no", "ID", "h");
+        assert!(
+            body.starts_with("{\"code\":\"signature_not_matched\","),
+            "{body}"
+        );
+        assert_eq!(QingStor.status("SignatureDoesNotMatch", 403), 401);
+        assert_eq!(QingStor.status("RequestExpired", 403), 403);
     }
 }

@@ -24,10 +24,10 @@ fn code_name(code: &str) -> &'static str {
         "InvalidArgument" | "MissingArgument" | "BadRequest" | "WatermarkError"
         | "InvalidObjectName" => "invalid_argument",
         "ImageTooLarge" => "image_too_large",
-        "AccessDenied"
-        | "SignatureDoesNotMatch"
-        | "InvalidAccessKeyId"
-        | "RequestTimeTooSkewed" => "permission_denied",
+        "AccessDenied" => "permission_denied",
+        "SignatureDoesNotMatch" => "signature_not_matched",
+        "InvalidAccessKeyId" => "invalid_access_key_id",
+        "RequestTimeTooSkewed" | "RequestExpired" => "request_expired",
         "NoSuchKey" => "object_not_exists",
         "NoSuchBucket" => "bucket_not_exists",
         "NoSuchStyle" => "style_not_exists",
@@ -38,6 +38,15 @@ fn code_name(code: &str) -> &'static str {
             "service_unavailable"
         }
         _ => "internal_error",
+    }
+}
+
+/// QingStor answers a signature it cannot match, or a key it does not
+/// know, with 401 (its error_code page); the rest keep the proxy's status.
+pub(super) fn status(code: &str, status: u16) -> u16 {
+    match code {
+        "SignatureDoesNotMatch" | "InvalidAccessKeyId" => 401,
+        _ => status,
     }
 }
 
@@ -133,6 +142,21 @@ fn info(facts: &Facts<'_>) -> String {
 mod tests {
     use super::*;
     use exif::{Field, In, Value};
+
+    #[test]
+    fn signature_refusals_use_qingstor_codes_and_statuses() {
+        for (code, name, want) in [
+            ("SignatureDoesNotMatch", "signature_not_matched", 401),
+            ("InvalidAccessKeyId", "invalid_access_key_id", 401),
+            ("RequestTimeTooSkewed", "request_expired", 403),
+            ("RequestExpired", "request_expired", 403),
+            ("AccessDenied", "permission_denied", 403),
+        ] {
+            assert_eq!(code_name(code), name);
+            assert_eq!(status(code, 403), want, "{code}");
+        }
+        assert_eq!(status("NoSuchKey", 404), 404);
+    }
 
     #[test]
     fn exif_versions_read_like_libexif() {

@@ -94,6 +94,10 @@ impl Dialect for Qiniu {
     ) -> (String, &'static str) {
         wire::error(code, message)
     }
+
+    fn status(&self, code: &str, status: u16) -> u16 {
+        wire::answer_status(code, status)
+    }
 }
 
 #[cfg(test)]

@@ -17,16 +17,29 @@ pub(super) fn error(code: &str, message: &str) -> (String, &'static str) {
     (body, "application/json")
 }
 
-/// The status the proxy answers each of its codes with (the server's table;
-/// the body repeats it).
+/// Qiniu answers every download-token failure (bad, unknown key, out of
+/// date) with 401; the rest keep the proxy's status.
+pub(super) fn answer_status(code: &str, status: u16) -> u16 {
+    match code {
+        "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId"
+        | "RequestTimeTooSkewed"
+        | "RequestExpired" => 401,
+        _ => status,
+    }
+}
+
+/// The status the proxy answers each of its codes with in this dialect
+/// (the server's table, with [`answer_status`]); the body repeats it.
 fn status(code: &str) -> u16 {
     match code {
         "InvalidArgument" | "MissingArgument" | "ImageTooLarge" | "BadRequest"
         | "WatermarkError" | "InvalidObjectName" => 400,
-        "AccessDenied"
-        | "SignatureDoesNotMatch"
+        "AccessDenied" => 403,
+        "SignatureDoesNotMatch"
         | "InvalidAccessKeyId"
-        | "RequestTimeTooSkewed" => 403,
+        | "RequestTimeTooSkewed"
+        | "RequestExpired" => 401,
         "NoSuchKey" | "NoSuchBucket" | "NoSuchStyle" => 404,
         "MethodNotAllowed" => 405,
         "InvalidRange" => 416,
@@ -161,6 +174,24 @@ mod tests {
             average: None,
         };
         serde_json::from_str(&image_info(&facts)).unwrap()
+    }
+
+    #[test]
+    fn token_failures_are_401_in_the_body_too() {
+        for code in [
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId",
+            "RequestTimeTooSkewed",
+            "RequestExpired",
+        ] {
+            assert_eq!(answer_status(code, 403), 401);
+            let (body, _) = error(code, "token out of date");
+            assert_eq!(body, "{\"code\":401,\"error\":\"token out of date\"}");
+        }
+        // A private bucket or a protected original is a policy refusal.
+        assert_eq!(answer_status("AccessDenied", 403), 403);
+        assert_eq!(status("AccessDenied"), 403);
+        assert_eq!(answer_status("NoSuchKey", 404), 404);
     }
 
     #[test]
