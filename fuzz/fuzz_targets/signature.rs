@@ -1,7 +1,7 @@
-//! Signature parsing and verification (SigV4, OSS V1/V4, header and URL
-//! forms): arbitrary headers and queries are refused or accepted, never a
-//! panic. The input is split into an Authorization header, a query string
-//! and a path.
+//! Signature parsing and verification (every scheme: SigV4, OSS V1/V4,
+//! COS, Qiniu, QingStor, OBS, TOS, BOS; header and URL forms): arbitrary
+//! headers and queries are refused or accepted, never a panic. The input is
+//! split into an Authorization header, a query string, a path and a date.
 #![no_main]
 
 use std::collections::HashMap;
@@ -19,12 +19,22 @@ fuzz_target!(|data: &[u8]| {
     let path = parts.next().unwrap_or("/k");
     let date = parts.next().unwrap_or("");
     let mut headers = HeaderMap::new();
+    // An HTTP date (it has a comma) goes in `Date` only, so SigV4's
+    // `Date` fallback (Huawei's SDK) is reached too.
+    let amz_date = if date.contains(',') { "" } else { date };
     for (name, value) in [
         ("authorization", auth),
-        ("x-amz-date", date),
+        ("x-amz-date", amz_date),
         ("x-oss-date", date),
+        ("x-tos-date", date),
+        ("x-bce-date", date),
+        ("x-qs-date", date),
         ("date", date),
+        ("host", "127.0.0.1:8080"),
     ] {
+        if value.is_empty() {
+            continue;
+        }
         if let Ok(v) = value.parse() {
             headers.insert(name, v);
         }
