@@ -222,3 +222,58 @@ async fn a_large_object_streams_intact() {
     assert!(got == big, "streamed bytes differ");
     px.stop().await;
 }
+
+/// An object stored without a type (or S3's generic one) is served with the
+/// type its bytes show, on GET and HEAD alike; one whose bytes are no image
+/// keeps what was stored.
+#[tokio::test]
+async fn an_original_stored_without_a_type_gets_the_type_its_bytes_show() {
+    let s3 = S3Server::start().await;
+    s3.create_bucket(UPSTREAM).await;
+    // `put` names a type only for `.jpg` keys.
+    s3.put(UPSTREAM, "untyped-photo", corpus_file(PHOTO)).await;
+    s3.put(
+        UPSTREAM,
+        "untyped-png",
+        corpus_file("formats/Flag_of_the_Netherlands-alpha.png"),
+    )
+    .await;
+    s3.put(UPSTREAM, "notes", b"just some text".to_vec()).await;
+    let stored = s3.get(UPSTREAM, "untyped-photo").await;
+    let stored_type = stored.headers().get("content-type").cloned();
+    assert!(
+        stored_type
+            .as_ref()
+            .is_none_or(|t| t.to_str().unwrap().contains("octet-stream")),
+        "the upstream stored a real type: {stored_type:?}"
+    );
+    let px = Pixgate::start(&s3_config(&s3, true, SK, "")).await;
+    let http = client();
+    for (key, expected) in [
+        ("untyped-photo", "image/jpeg"),
+        ("untyped-png", "image/png"),
+    ] {
+        let res = http
+            .get(px.url(&format!("/photos/{key}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], expected, "GET {key}");
+        let body = res.bytes().await.unwrap();
+        assert_eq!(
+            body.len(),
+            s3.get(UPSTREAM, key).await.bytes().await.unwrap().len()
+        );
+        let res = http
+            .head(px.url(&format!("/photos/{key}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["content-type"], expected, "HEAD {key}");
+    }
+    let res = http.get(px.url("/photos/notes")).send().await.unwrap();
+    assert_eq!(res.headers().get("content-type"), stored_type.as_ref());
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"just some text");
+    px.stop().await;
+}
