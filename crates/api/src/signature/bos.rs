@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
-use super::crypto::{hex, hmac_sha256, same, uri_encode};
+use super::crypto::{hex, hmac_sha256, uri_encode};
 use super::*;
 
 /// The BOS dialect's name: its JSON error shape.
@@ -201,14 +201,7 @@ fn check(
         sets.push(vec!["host".to_owned()]);
     }
     // The SDK signs `host:port`; a client signing the bare host passes too.
-    let host = header(r.headers, "host").unwrap_or("");
-    let mut hosts = vec![host];
-    if let Some((bare, _)) = host.rsplit_once(':')
-        && !bare.ends_with(']')
-        && !bare.is_empty()
-    {
-        hosts.push(bare);
-    }
+    let hosts = host_readings(r.headers);
     let mut candidates: Vec<String> = Vec::new();
     for set in &sets {
         for host in &hosts {
@@ -218,12 +211,10 @@ fn check(
             }
         }
     }
-    let mut ok = false;
-    for canonical in &candidates {
-        let expected = hex(&hmac_sha256(signing_key.as_bytes(), canonical.as_bytes()));
-        ok |= same(expected.as_bytes(), a.signature.as_bytes());
-    }
-    if ok {
+    let expected = candidates
+        .iter()
+        .map(|canonical| hex(&hmac_sha256(signing_key.as_bytes(), canonical.as_bytes())));
+    if matches_any(expected, a.signature) {
         Ok(Principal::Key(a.key_id.to_owned()))
     } else {
         Err(mismatch())
@@ -232,29 +223,9 @@ fn check(
 
 #[cfg(test)]
 mod tests {
-    use std::time::UNIX_EPOCH;
 
+    use super::super::testkit::*;
     use super::*;
-
-    const AK: &str = "AKIDEXAMPLE";
-    /// 2024-01-15T08:00:00Z, when the reference's SDK runs were frozen.
-    const T: u64 = 1_705_305_600;
-
-    fn keys() -> HashMap<String, String> {
-        [(AK.to_owned(), "SECRETEXAMPLE".to_owned())].into()
-    }
-
-    fn at(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().unwrap());
-        }
-        h
-    }
 
     fn signed<'a>(path: &'a str, query: &'a str, h: &'a HeaderMap) -> Signed<'a> {
         Signed {

@@ -19,6 +19,8 @@ mod obs;
 mod oss;
 mod qingstor;
 mod qiniu;
+#[cfg(test)]
+mod testkit;
 mod tos;
 
 use crypto::{hex, hmac_sha256, same, uri_encode};
@@ -336,6 +338,41 @@ fn canonical_query(query: &[(String, String)], skip: &str, bare_flags: bool) -> 
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// `host:port` → `host` (an IPv6 literal keeps its brackets).
+fn strip_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port))
+            if !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!h.contains(':') || h.ends_with(']')) =>
+        {
+            h
+        }
+        _ => host,
+    }
+}
+
+/// The Host header as received, then without its port: SDKs disagree on
+/// whether the signed host carries the port.
+fn host_readings(h: &HeaderMap) -> Vec<&str> {
+    let host = header(h, "host").unwrap_or("");
+    let bare = strip_port(host);
+    if bare == host || bare.is_empty() {
+        vec![host]
+    } else {
+        vec![host, bare]
+    }
+}
+
+/// Whether `given` is any of the signatures the request may have been made
+/// with (readings of the host, the path, the scheme…): every candidate is
+/// compared in constant time, with no early exit on a match.
+fn matches_any(candidates: impl IntoIterator<Item = String>, given: &str) -> bool {
+    candidates.into_iter().fold(false, |ok, expected| {
+        ok | same(expected.as_bytes(), given.as_bytes())
+    })
 }
 
 /// The signature the request should carry against the one it does.

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use percent_encoding::percent_decode_str;
 
-use super::crypto::{hmac_sha1, same, uri_encode};
+use super::crypto::{hmac_sha1, uri_encode};
 use super::*;
 
 /// The OBS dialect's name: its XML error shape.
@@ -409,17 +409,17 @@ fn check(
     if wire != tails[0] {
         tails.push(wire);
     }
-    let mut ok = false;
+    let mut candidates = Vec::new();
     for resource in resources(r) {
         for tail in &tails {
             let string_to_sign = format!("{head}{resource}{tail}");
-            let expected = base64::engine::general_purpose::STANDARD
-                .encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()));
-            // Every candidate is compared (no early exit on a match).
-            ok |= same(expected.as_bytes(), signature.as_bytes());
+            candidates.push(
+                base64::engine::general_purpose::STANDARD
+                    .encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes())),
+            );
         }
     }
-    if ok {
+    if matches_any(candidates, signature) {
         Ok(Principal::Key(key_id.to_owned()))
     } else {
         Err(mismatch())
@@ -430,27 +430,8 @@ fn check(
 mod tests {
     use http::HeaderMap;
 
+    use super::super::testkit::*;
     use super::*;
-
-    const AK: &str = "AKIDEXAMPLE";
-    /// 2024-01-15T08:00:00Z, when the reference's SDK runs were frozen.
-    const T: u64 = 1_705_305_600;
-
-    fn keys() -> HashMap<String, String> {
-        [(AK.to_owned(), "SECRETEXAMPLE".to_owned())].into()
-    }
-
-    fn at(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().unwrap());
-        }
-        h
-    }
 
     fn signed<'a>(path: &'a str, query: &'a str, h: &'a HeaderMap) -> Signed<'a> {
         Signed {

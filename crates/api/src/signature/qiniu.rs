@@ -71,19 +71,19 @@ pub(super) fn url_form(
         .map_err(|e| refused(e.code, "download token auth failed: unknown access key"))?;
     let host = header(r.headers, "host").unwrap_or("");
     let given = signature.trim_end_matches('=');
-    let mut result = Err(refused(
-        Code::SignatureDoesNotMatch,
-        "download token auth failed",
-    ));
-    for scheme in schemes(r.headers) {
+    let candidates = schemes(r.headers).into_iter().map(|scheme| {
         let url = format!("{scheme}://{host}{}?{signed_query}", r.raw_path);
-        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(hmac_sha1(secret.as_bytes(), url.as_bytes()));
-        if proven(&expected, given, ak).is_ok() {
-            result = Ok(Principal::Key(ak.to_owned()));
-        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(hmac_sha1(secret.as_bytes(), url.as_bytes()))
+    });
+    if matches_any(candidates, given) {
+        Ok(Principal::Key(ak.to_owned()))
+    } else {
+        Err(refused(
+            Code::SignatureDoesNotMatch,
+            "download token auth failed",
+        ))
     }
-    result
 }
 
 /// The scheme the client wrote: `X-Forwarded-Proto` behind a proxy that
@@ -101,20 +101,12 @@ fn schemes(h: &HeaderMap) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit::*;
     use super::*;
 
-    const T: u64 = 1_705_305_600;
     const PATH: &str = "/photos/cat%201.jpg";
     const QUERY: &str =
         "imageView2/1/w/100/h/100&e=1705309200&token=AKIDEXAMPLE:gTImfuQNJjdUCrbDcHEu84KA7nI=";
-
-    fn at(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    fn keys() -> HashMap<String, String> {
-        [("AKIDEXAMPLE".to_owned(), "SECRETEXAMPLE".to_owned())].into()
-    }
 
     fn host(h: &str) -> HeaderMap {
         let mut m = HeaderMap::new();
