@@ -13,6 +13,7 @@ use percent_encoding::percent_decode_str;
 mod aws;
 mod crypto;
 mod oss;
+pub mod sign;
 
 use crypto::{hex, hmac_sha256, same, uri_encode};
 
