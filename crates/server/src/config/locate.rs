@@ -58,8 +58,13 @@ impl std::fmt::Display for Problems {
                 Origin::Var(name) => write!(f, "{name}: ")?,
                 Origin::Unknown => write!(f, "{}: ", self.file)?,
             }
-            // A problem with a variable's own name already says it all.
-            if matches!(&p.origin, Origin::Var(name) if *name == p.error.key) {
+            // A problem of the file itself or of a variable's name is
+            // named by its origin already.
+            let key = p.error.key.as_str();
+            let named = key == "(file)"
+                || key == self.file
+                || matches!(&p.origin, Origin::Var(name) if name == key);
+            if named {
                 write!(f, "{}", p.error.message)?;
             } else {
                 write!(f, "`{}`: {}", p.error.key, p.error.message)?;

@@ -369,7 +369,7 @@ impl Config {
         root: &Path,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, Problems> {
-        let source = format!("--root {}", root.display());
+        let source = "--root".to_owned();
         let root = std::fs::canonicalize(root).map_err(|e| {
             Problems::one(
                 source.clone(),
@@ -450,7 +450,10 @@ impl Config {
             vec![Problem {
                 error: ConfigError {
                     key: "(file)".to_owned(),
-                    message: format!("not valid TOML: {}", e.message()),
+                    message: format!(
+                        "not valid TOML: {}",
+                        e.message().trim().lines().collect::<Vec<_>>().join("; ")
+                    ),
                 },
                 origin,
             }]
@@ -480,7 +483,8 @@ impl Config {
                 Err(e) => {
                     let path: Vec<serde_path_to_error::Segment> =
                         e.path().iter().cloned().collect();
-                    let message = e.inner().to_string();
+                    // Without toml's own "in `key`" suffix: the key is named anyway.
+                    let message = e.inner().message().to_owned();
                     let Some((key, error)) = repair(&mut value, &path, &message) else {
                         problems.push(locator.locate(ConfigError {
                             key: e.path().to_string(),
