@@ -476,6 +476,17 @@ async fn check_config_reports_every_problem_with_its_line_or_variable() {
     .unwrap();
     let res = run(&["check-config", path(&good)]).await;
     assert!(res.status.success(), "{}", stderr(&res));
+    // A configuration from the environment alone.
+    let res = pixgate(&["check-config", "/dev/null"])
+        .env("PIXGATE__BUCKETS__0__NAME", "photos")
+        .env(
+            "PIXGATE__BUCKETS__0__ORIGIN",
+            format!("file://{}", photos_dir()),
+        )
+        .output()
+        .await
+        .unwrap();
+    assert!(res.status.success(), "{}", stderr(&res));
     let res = pixgate(&["check-config", path(&good)])
         .env("PIXGATE__SERVER__ADMIN_LISTEN", "0.0.0.0:8080")
         .env("PIXGATE__SERVER__LISTEN", "0.0.0.0:8080")
