@@ -45,8 +45,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a process string on a local file, offline: the server's pipeline.
     Process(ProcessArgs),
-    /// Print a signed URL (OSS V1, OSS V4 or AWS SigV4) made with a key of
-    /// the configuration's [[keys]].
+    /// Print a signed URL, in one of the URL signature schemes pixgate
+    /// verifies, made with a key of the configuration's [[keys]].
     Sign(SignArgs),
     /// Exit 0 when a URL answers 2xx, 1 otherwise with the reason (for
     /// container health checks without curl).
@@ -114,7 +114,7 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
     /// The signature scheme.
-    #[arg(long, default_value = "oss-v1", value_parser = Scheme::NAMES)]
+    #[arg(long, default_value = Scheme::NAMES[0], value_parser = Scheme::NAMES)]
     pub scheme: String,
     /// Seconds the URL stays valid (V4 schemes: at most 604800, 7 days).
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
@@ -122,7 +122,7 @@ pub struct SignArgs {
     /// The access key id to sign with (default: the first of [[keys]]).
     #[arg(long, value_name = "ID")]
     pub key_id: Option<String>,
-    /// Adds `x-oss-process=STRING` to the URL (signed with it).
+    /// Adds STRING as the URL's process parameter (signed with it).
     #[arg(long, value_name = "STRING")]
     pub process: Option<String>,
     /// The region in a V4 credential scope (pixgate does not check it).
@@ -273,8 +273,8 @@ fn process_file(args: &ProcessArgs) -> ExitCode {
     let bytes = match pixgate_ops::process(&bytes, &plan, &settings) {
         Ok(Product::Image { bytes, format, .. }) => {
             if let Some(w) = wanted.filter(|w| *w != format) {
-                // The string's own format, or an output rule (OSS writes
-                // GIF only from a GIF source).
+                // The string's own format, or the dialect's output rules
+                // (GIF only from a GIF source).
                 eprintln!(
                     "pixgate: note: the result is {}, written to {} despite its .{} extension",
                     format.as_str(),
@@ -379,8 +379,8 @@ fn plan_for(
     Ok((plan, names_format(content)))
 }
 
-/// Whether a process string has a format step (`format,X` in OSS and its
-/// clones, `/format/X` in Tencent's and Qiniu's grammars).
+/// Whether a process string has a format step (`format,X` or
+/// `/format/X`, in the grammars that have one).
 fn names_format(steps: &str) -> bool {
     steps
         .split('/')
@@ -479,12 +479,13 @@ fn signed_url(
     }
     let mut query: Vec<(String, String)> = uri.query().map(decode_query).unwrap_or_default();
     if let Some(p) = &args.process {
-        if query.iter().any(|(k, _)| k == "x-oss-process") {
+        if query.iter().any(|(k, _)| k == sign::PROCESS_PARAM) {
             return Err(format!(
-                "{url} has an x-oss-process parameter already; leave out --process or the parameter"
+                "{url} has a {} parameter already; leave out --process or the parameter",
+                sign::PROCESS_PARAM
             ));
         }
-        query.push(("x-oss-process".to_owned(), p.clone()));
+        query.push((sign::PROCESS_PARAM.to_owned(), p.clone()));
     }
     let signed = sign::presign(
         scheme,

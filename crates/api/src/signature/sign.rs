@@ -12,6 +12,10 @@ use super::crypto::{hmac_sha1, sha256_hex, uri_encode};
 use super::oss::oss_resource;
 use super::{MAX_PRESIGN, Signed, canonical_query, scoped_signature};
 
+/// The query parameter `pixgate sign --process` fills: the default
+/// dialect's process string.
+pub const PROCESS_PARAM: &str = "x-oss-process";
+
 /// A URL signature scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -340,6 +344,12 @@ mod tests {
             };
             assert_eq!(late.unwrap_err().code, Code::AccessDenied, "{scheme:?}");
         }
+    }
+
+    #[test]
+    fn the_process_parameter_is_the_default_dialects() {
+        let default = crate::dialect::default_dialect();
+        assert!(default.process_headers().contains(&PROCESS_PARAM));
     }
 
     #[test]
