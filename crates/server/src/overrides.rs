@@ -1,5 +1,5 @@
-//! The download overrides S3 and the clouds' object services honour on signed
-//! (`?response-content-disposition=attachment…`): a signed URL can name how
+//! The download overrides S3 and the clouds' object services honour on
+//! signed requests (`?response-content-disposition=attachment…`): a signed URL can name how
 //! the browser saves the bytes. Anonymous requests cannot (S3 refuses them,
 //! the proxy ignores them), so a public URL cannot rewrite what a CDN caches.
 

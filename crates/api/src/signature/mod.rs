@@ -19,6 +19,7 @@ mod obs;
 mod oss;
 mod qingstor;
 mod qiniu;
+pub mod sign;
 #[cfg(test)]
 mod testkit;
 mod tos;

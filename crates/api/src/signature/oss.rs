@@ -34,7 +34,7 @@ const OSS_SUBRESOURCES: &[&str] = &[
     "x-oss-traffic-limit",
 ];
 
-fn oss_resource(r: &Signed, query: &[(String, String)]) -> String {
+pub(super) fn oss_resource(r: &Signed, query: &[(String, String)]) -> String {
     let mut subs: Vec<&(String, String)> = query
         .iter()
         .filter(|(k, _)| OSS_SUBRESOURCES.contains(&k.as_str()))

@@ -12,33 +12,43 @@ use super::ConfigError;
 
 pub const PREFIX: &str = "PIXGATE__";
 
+/// Where overrides landed: the key (`buckets[0].endpoint`, as errors name
+/// it) and the variable that set it.
+pub type Origins = Vec<(String, String)>;
+
+/// Applies every `PIXGATE__…` variable in `vars` to `root`; a variable that
+/// cannot be applied is a problem named after it, and the others still apply.
 pub fn apply_overrides(
     root: &mut Value,
     vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
+) -> (Vec<ConfigError>, Origins) {
     let mut vars: Vec<(String, String)> = vars
         .into_iter()
         .filter(|(name, _)| name.starts_with(PREFIX))
         .collect();
     // Deterministic order, and array elements created in index order.
     vars.sort();
+    let mut problems = Vec::new();
+    let mut origins = Vec::new();
     for (name, raw) in vars {
         let path: Vec<String> = name[PREFIX.len()..]
             .split("__")
             .map(str::to_ascii_lowercase)
             .collect();
         if path.iter().any(String::is_empty) {
-            return Err(ConfigError {
+            problems.push(ConfigError {
                 key: name,
                 message: "empty path segment in the variable name".to_owned(),
             });
+            continue;
         }
-        set(root, &path, parse_value(&raw)).map_err(|message| ConfigError {
-            key: name.clone(),
-            message,
-        })?;
+        let mut key = String::new();
+        match set(root, &path, parse_value(&raw), &mut key) {
+            Ok(()) => origins.push((key, name)),
+            Err(message) => problems.push(ConfigError { key: name, message }),
+        }
     }
-    Ok(())
+    (problems, origins)
 }
 
 fn parse_value(raw: &str) -> Value {
@@ -50,15 +60,20 @@ fn parse_value(raw: &str) -> Value {
     }
 }
 
-fn set(node: &mut Value, path: &[String], value: Value) -> Result<(), String> {
+/// Sets `path` below `node`, writing the key it reached into `key`.
+fn set(node: &mut Value, path: &[String], value: Value, key: &mut String) -> Result<(), String> {
     let Some((head, rest)) = path.split_first() else {
         *node = value;
         return Ok(());
     };
     match node {
         Value::Table(table) => {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(head);
             let child = table.entry(head.clone()).or_insert_with(|| empty_for(rest));
-            set(child, rest, value)
+            set(child, rest, value, key)
         }
         Value::Array(items) => {
             let index: usize = head
@@ -73,7 +88,8 @@ fn set(node: &mut Value, path: &[String], value: Value) -> Result<(), String> {
                     "index {index} is past the end of an array of {len} (add elements in order)"
                 )
             })?;
-            set(child, rest, value)
+            key.push_str(&format!("[{index}]"));
+            set(child, rest, value, key)
         }
         _ => Err(format!(
             "'{head}' is below a value that is not a table or array"
@@ -93,13 +109,16 @@ fn empty_for(rest: &[String]) -> Value {
 mod tests {
     use super::*;
 
-    fn apply(toml_text: &str, vars: &[(&str, &str)]) -> Result<Value, ConfigError> {
+    fn apply(toml_text: &str, vars: &[(&str, &str)]) -> Result<(Value, Origins), ConfigError> {
         let mut v: Value = toml::from_str(toml_text).unwrap();
-        apply_overrides(
+        let (mut problems, origins) = apply_overrides(
             &mut v,
             vars.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())),
-        )?;
-        Ok(v)
+        );
+        match problems.is_empty() {
+            true => Ok((v, origins)),
+            false => Err(problems.remove(0)),
+        }
     }
 
     #[test]
@@ -115,10 +134,54 @@ mod tests {
             ],
         )
         .unwrap();
+        let (v, origins) = v;
         assert_eq!(v["server"]["listen"].as_str(), Some("0.0.0.0:9"));
         assert_eq!(v["buckets"][0]["path_style"].as_bool(), Some(false));
         assert_eq!(v["buckets"][1]["name"].as_str(), Some("b"));
         assert_eq!(v["upstream"]["read_timeout_ms"].as_integer(), Some(250));
+        // Each override's key, written as errors name keys.
+        let keys: Vec<(&str, &str)> = origins
+            .iter()
+            .map(|(k, n)| (k.as_str(), n.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("buckets[0].path_style", "PIXGATE__BUCKETS__0__PATH_STYLE"),
+                ("buckets[1].name", "PIXGATE__BUCKETS__1__NAME"),
+                ("server.listen", "PIXGATE__SERVER__LISTEN"),
+                (
+                    "upstream.read_timeout_ms",
+                    "PIXGATE__UPSTREAM__READ_TIMEOUT_MS"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_bad_variable_is_reported_and_the_good_ones_apply() {
+        let mut v: Value = toml::from_str("[[buckets]]\nname = \"a\"\n").unwrap();
+        let vars = [
+            ("PIXGATE__BUCKETS__5__NAME", "x"),
+            ("PIXGATE__SERVER____X", "x"),
+            ("PIXGATE__SERVER__LISTEN", "0.0.0.0:1"),
+            ("PIXGATE__SERVER__LISTEN__PORT", "1"),
+        ];
+        let (problems, origins) = apply_overrides(
+            &mut v,
+            vars.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())),
+        );
+        let named: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "PIXGATE__BUCKETS__5__NAME",
+                "PIXGATE__SERVER__LISTEN__PORT",
+                "PIXGATE__SERVER____X"
+            ]
+        );
+        assert_eq!(origins.len(), 1);
+        assert_eq!(v["server"]["listen"].as_str(), Some("0.0.0.0:1"));
     }
 
     #[test]

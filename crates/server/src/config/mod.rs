@@ -2,6 +2,7 @@
 //! `validate()`, layered defaults -> TOML file -> `PIXGATE__…` environment.
 
 mod env;
+mod locate;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use pixgate_api::dialect::{self, Dialect};
 use serde::Deserialize;
 
+pub use locate::{Origin, Problem, Problems};
 pub use validate::{ConfigError, style_plan};
 
 /// The whole configuration (`deploy/pixgate.example.toml` documents every key).
@@ -358,43 +360,261 @@ impl Config {
         root: &Path,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let root = std::fs::canonicalize(root).map_err(|e| ConfigError {
-            key: "--root".to_owned(),
-            message: format!("{}: {e}", root.display()),
+        Config::embedded_all(root, vars).map_err(first)
+    }
+
+    /// [`Config::embedded`] with every problem, each naming the variable
+    /// that caused it where one did.
+    pub fn embedded_all(
+        root: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Problems> {
+        let source = "--root".to_owned();
+        let root = std::fs::canonicalize(root).map_err(|e| {
+            Problems::one(
+                source.clone(),
+                ConfigError {
+                    key: "--root".to_owned(),
+                    message: format!("{}: {e}", root.display()),
+                },
+            )
         })?;
         let origin = toml::Value::String(format!("file://{}", root.display()));
         let text = format!(
             "[server]\ndefault_bucket = \"local\"\n[[buckets]]\nname = \"local\"\norigin = {origin}\n"
         );
-        Config::from_toml(&text, vars)
+        // The built-in text's lines mean nothing to the user: only the
+        // variables are pointed at.
+        Config::check(&text, vars, false).map_err(|list| Problems { file: source, list })
     }
 
-    /// Reads a TOML file, applies `PIXGATE__…` overrides from `vars`, validates.
+    /// Reads a TOML file, applies `PIXGATE__…` overrides from `vars`,
+    /// validates; the first problem.
     pub fn load(
         path: &Path,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            key: path.display().to_string(),
-            message: format!("cannot read the configuration file: {e}"),
-        })?;
-        Config::from_toml(&text, vars)
+        Config::load_all(path, vars).map_err(first)
     }
 
+    /// [`Config::load`] with every problem, each with its line in the file
+    /// or the variable that set it.
+    pub fn load_all(
+        path: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Problems> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Problems::one(
+                source.clone(),
+                ConfigError {
+                    key: source.clone(),
+                    message: format!("cannot read the configuration file: {e}"),
+                },
+            )
+        })?;
+        Config::check(&text, vars, true).map_err(|list| Problems { file: source, list })
+    }
+
+    /// A configuration from TOML text and `PIXGATE__…` variables; the first
+    /// problem (the one a serde error message would name).
     pub fn from_toml(
         text: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError {
-            key: "(file)".to_owned(),
-            message: format!("not valid TOML: {}", e.message()),
-        })?;
-        env::apply_overrides(&mut value, vars)?;
-        let config: Config = serde_path_to_error::deserialize(value).map_err(|e| ConfigError {
-            key: e.path().to_string(),
-            message: e.inner().to_string(),
-        })?;
-        config.validate()?;
-        Ok(config)
+        Config::check(text, vars, true).map_err(|mut list| list.remove(0).error)
     }
+
+    /// Every problem at once: the TOML syntax (one: parsing stops there),
+    /// then each unusable variable, each key serde refuses, and each rule
+    /// the typed configuration breaks. `lines`: point at lines of `text`.
+    ///
+    /// serde stops at the first bad key, so a refused key is taken out
+    /// (its default applies) or a missing one filled with a placeholder,
+    /// and typing is tried again; rules about a key that was repaired are
+    /// not reported on top of its own problem.
+    pub fn check(
+        text: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+        lines: bool,
+    ) -> Result<Config, Vec<Problem>> {
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| {
+            let origin = match e.span() {
+                Some(span) if lines => Origin::Line(
+                    text.get(..span.start)
+                        .map_or(0, |b| b.matches('\n').count())
+                        + 1,
+                ),
+                _ => Origin::Unknown,
+            };
+            vec![Problem {
+                error: ConfigError {
+                    key: "(file)".to_owned(),
+                    message: format!(
+                        "not valid TOML: {}",
+                        e.message().trim().lines().collect::<Vec<_>>().join("; ")
+                    ),
+                },
+                origin,
+            }]
+        })?;
+        let (env_problems, origins) = env::apply_overrides(&mut value, vars);
+        let locator = match lines {
+            true => locate::Locator::new(text),
+            false => locate::Locator::default(),
+        }
+        .with_vars(origins);
+        let mut problems: Vec<Problem> = env_problems
+            .into_iter()
+            .map(|error| Problem {
+                origin: Origin::Var(error.key.clone()),
+                error,
+            })
+            .collect();
+        let mut repaired: Vec<String> = Vec::new();
+        // Each round repairs one key; a file has far fewer bad keys.
+        let mut typed = None;
+        for _ in 0..256 {
+            match serde_path_to_error::deserialize::<_, Config>(value.clone()) {
+                Ok(config) => {
+                    typed = Some(config);
+                    break;
+                }
+                Err(e) => {
+                    let path: Vec<serde_path_to_error::Segment> =
+                        e.path().iter().cloned().collect();
+                    // Without toml's own "in `key`" suffix: the key is named anyway.
+                    let message = e.inner().message().to_owned();
+                    let Some((key, error)) = repair(&mut value, &path, &message) else {
+                        problems.push(locator.locate(ConfigError {
+                            key: e.path().to_string(),
+                            message,
+                        }));
+                        break;
+                    };
+                    problems.push(locator.locate(error));
+                    repaired.push(key);
+                }
+            }
+        }
+        if let Some(config) = &typed {
+            let covered = |key: &str| {
+                repaired.iter().any(|r| {
+                    key == r
+                        || key
+                            .strip_prefix(r.as_str())
+                            .is_some_and(|rest| rest.starts_with(['.', '[']))
+                })
+            };
+            problems.extend(
+                config
+                    .problems()
+                    .into_iter()
+                    .filter(|e| !covered(&e.key))
+                    .map(|e| locator.locate(e)),
+            );
+        }
+        // In the file's order, then the environment's, then the rest.
+        problems.sort_by_key(|p| match &p.origin {
+            Origin::Line(n) => (0, *n),
+            Origin::Var(_) => (1, 0),
+            Origin::Unknown => (2, 0),
+        });
+        match (typed, problems.is_empty()) {
+            (Some(config), true) => Ok(config),
+            _ => Err(problems),
+        }
+    }
+}
+
+fn first(mut problems: Problems) -> ConfigError {
+    problems.list.remove(0).error
+}
+
+/// Makes the key serde refused at `path` acceptable: a missing field gets
+/// a placeholder, anything else is removed (the nearest table key holding
+/// it, so array indices of other elements do not shift). Returns the
+/// repaired key and the problem to report; `None` when nothing changed.
+fn repair(
+    value: &mut toml::Value,
+    path: &[serde_path_to_error::Segment],
+    message: &str,
+) -> Option<(String, ConfigError)> {
+    use serde_path_to_error::Segment;
+    let key_of = |segments: &[Segment]| {
+        let mut key = String::new();
+        for s in segments {
+            match s {
+                Segment::Seq { index } => key.push_str(&format!("[{index}]")),
+                other => {
+                    if !key.is_empty() {
+                        key.push('.');
+                    }
+                    key.push_str(&other.to_string());
+                }
+            }
+        }
+        key
+    };
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        let table = walk_mut(value, path)?.as_table_mut()?;
+        if table.contains_key(field) {
+            return None;
+        }
+        let key = match key_of(path) {
+            k if k.is_empty() => field.to_owned(),
+            k => format!("{k}.{field}"),
+        };
+        // Unique per key, and a valid bucket name should it become one.
+        let placeholder: String = key
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | '0'..='9' => c,
+                _ => '-',
+            })
+            .collect();
+        table.insert(
+            field.to_owned(),
+            toml::Value::String(format!("missing-{}", placeholder.trim_matches('-'))),
+        );
+        let error = ConfigError {
+            key: key.clone(),
+            message: "is required and missing".to_owned(),
+        };
+        return Some((key, error));
+    }
+    let error = ConfigError {
+        key: key_of(path),
+        message: message.to_owned(),
+    };
+    // The nearest key that is a table entry: removing it lets its default apply.
+    let end = path
+        .iter()
+        .rposition(|s| matches!(s, Segment::Map { .. }))?;
+    let Segment::Map { key: name } = &path[end] else {
+        return None;
+    };
+    walk_mut(value, &path[..end])?
+        .as_table_mut()?
+        .remove(name)?;
+    Some((key_of(&path[..=end]), error))
+}
+
+fn walk_mut<'v>(
+    value: &'v mut toml::Value,
+    path: &[serde_path_to_error::Segment],
+) -> Option<&'v mut toml::Value> {
+    use serde_path_to_error::Segment;
+    let mut node = value;
+    for s in path {
+        node = match (s, node) {
+            (Segment::Map { key }, toml::Value::Table(t)) => t.get_mut(key)?,
+            (Segment::Seq { index }, toml::Value::Array(a)) => a.get_mut(*index)?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }

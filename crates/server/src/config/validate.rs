@@ -32,15 +32,25 @@ fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 impl Config {
+    /// The first problem of [`Config::problems`].
     pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem of a typed configuration, in the order of its keys.
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut out = Vec::new();
         if self.buckets.is_empty() {
-            return Err(err("buckets", "at least one [[buckets]] entry is needed"));
+            out.push(err("buckets", "at least one [[buckets]] entry is needed"));
         }
         let mut names = HashSet::new();
         for (i, bucket) in self.buckets.iter().enumerate() {
-            bucket.validate(&format!("buckets[{i}]"))?;
+            bucket.problems(&format!("buckets[{i}]"), &mut out);
             if !names.insert(bucket.name.as_str()) {
-                return Err(err(
+                out.push(err(
                     format!("buckets[{i}].name"),
                     format!("bucket '{}' is defined twice", bucket.name),
                 ));
@@ -49,7 +59,7 @@ impl Config {
         if let Some(default) = &self.server.default_bucket
             && !names.contains(default.as_str())
         {
-            return Err(err(
+            out.push(err(
                 "server.default_bucket",
                 format!("'{default}' is not the name of a configured bucket"),
             ));
@@ -57,23 +67,46 @@ impl Config {
         if let Some(domain) = &self.server.domain
             && !is_host_name(domain)
         {
-            return Err(err(
+            out.push(err(
                 "server.domain",
                 format!("'{domain}' is not a host name (no scheme, port or path)"),
             ));
         }
         if self.server.shutdown_timeout_ms == 0 {
-            return Err(err("server.shutdown_timeout_ms", "must be at least 1"));
+            out.push(err("server.shutdown_timeout_ms", "must be at least 1"));
         }
+        if let Some(admin) = self.server.admin_listen {
+            let listen = self.server.listen;
+            // Port 0 picks a free port for each; any other shared port would
+            // fail to bind at start.
+            let overlap = admin.ip() == listen.ip()
+                || admin.ip().is_unspecified()
+                || listen.ip().is_unspecified();
+            if admin.port() != 0 && admin.port() == listen.port() && overlap {
+                out.push(err(
+                    "server.admin_listen",
+                    format!("{admin} is the public address too (server.listen = {listen}); give the admin endpoints another port"),
+                ));
+            }
+        }
+        check_cache_control(
+            "server.cache_control",
+            Some(&self.server.cache_control),
+            &mut out,
+        );
+        check_cache_control(
+            "server.original_cache_control",
+            self.server.original_cache_control.as_deref(),
+            &mut out,
+        );
         if let Some(endpoint) = &self.telemetry.otlp_endpoint {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(err(
+                out.push(err(
                     "telemetry.otlp_endpoint",
                     format!("'{endpoint}' is not an http(s) URL"),
                 ));
-            }
-            if !cfg!(feature = "otlp") {
-                return Err(err(
+            } else if !cfg!(feature = "otlp") {
+                out.push(err(
                     "telemetry.otlp_endpoint",
                     "this build has no OTLP export (build with the 'otlp' feature)",
                 ));
@@ -90,11 +123,11 @@ impl Config {
             ("limits.max_request_bytes", l.max_request_bytes),
         ] {
             if value == 0 {
-                return Err(err(key, "must be at least 1"));
+                out.push(err(key, "must be at least 1"));
             }
         }
         if self.server.max_connections == 0 {
-            return Err(err("server.max_connections", "must be at least 1"));
+            out.push(err("server.max_connections", "must be at least 1"));
         }
         for (key, value) in [
             (
@@ -103,55 +136,65 @@ impl Config {
             ),
             ("server.idle_timeout_ms", self.server.idle_timeout_ms),
             ("server.send_timeout_ms", self.server.send_timeout_ms),
+            (
+                "admission.request_timeout_ms",
+                self.admission.request_timeout_ms,
+            ),
+            (
+                "upstream.connect_timeout_ms",
+                self.upstream.connect_timeout_ms,
+            ),
+            ("upstream.read_timeout_ms", self.upstream.read_timeout_ms),
         ] {
             if value == 0 {
-                return Err(err(key, "must be at least 1"));
+                out.push(err(key, "must be at least 1"));
             }
-        }
-        if self.admission.request_timeout_ms == 0 {
-            return Err(err("admission.request_timeout_ms", "must be at least 1"));
-        }
-        if self.upstream.connect_timeout_ms == 0 {
-            return Err(err("upstream.connect_timeout_ms", "must be at least 1"));
-        }
-        if self.upstream.read_timeout_ms == 0 {
-            return Err(err("upstream.read_timeout_ms", "must be at least 1"));
         }
         let mut key_ids = HashSet::new();
         for (i, key) in self.keys.iter().enumerate() {
             if key.access_key_id.is_empty() {
-                return Err(err(format!("keys[{i}].access_key_id"), "must not be empty"));
-            }
-            if key.secret_access_key.is_empty() {
-                return Err(err(
-                    format!("keys[{i}].secret_access_key"),
-                    "must not be empty",
-                ));
-            }
-            if !key_ids.insert(key.access_key_id.as_str()) {
-                return Err(err(
+                out.push(err(format!("keys[{i}].access_key_id"), "must not be empty"));
+            } else if !key_ids.insert(key.access_key_id.as_str()) {
+                out.push(err(
                     format!("keys[{i}].access_key_id"),
                     "this access key id is listed twice",
                 ));
             }
+            if key.secret_access_key.is_empty() {
+                out.push(err(
+                    format!("keys[{i}].secret_access_key"),
+                    "must not be empty",
+                ));
+            }
         }
-        Ok(())
+        out
+    }
+}
+
+/// A Cache-Control value must be a valid header value (it is sent as is).
+fn check_cache_control(key: &str, value: Option<&str>, out: &mut Vec<ConfigError>) {
+    if let Some(v) = value
+        && http::HeaderValue::from_str(v).is_err()
+    {
+        out.push(err(
+            key,
+            "is not a valid header value (printable ASCII, no line breaks)",
+        ));
     }
 }
 
 impl BucketConfig {
-    fn validate(&self, at: &str) -> Result<(), ConfigError> {
+    fn problems(&self, at: &str, out: &mut Vec<ConfigError>) {
         if !is_bucket_name(&self.name) {
-            return Err(err(
+            out.push(err(
                 format!("{at}.name"),
                 format!(
                     "'{}' is not a bucket name: 3-63 characters of a-z, 0-9, '-' and '.', starting and ending with a letter or digit",
                     self.name
                 ),
             ));
-        }
-        if RESERVED_NAMES.contains(&self.name.as_str()) {
-            return Err(err(
+        } else if RESERVED_NAMES.contains(&self.name.as_str()) {
+            out.push(err(
                 format!("{at}.name"),
                 format!("'{}' is reserved for the proxy's own endpoints", self.name),
             ));
@@ -159,37 +202,38 @@ impl BucketConfig {
         match self.origin_spec() {
             Some(OriginSpec::S3 { bucket }) => {
                 if bucket.is_empty() || bucket.contains('/') {
-                    return Err(err(
+                    out.push(err(
                         format!("{at}.origin"),
                         "an S3 origin is written s3://<bucket-name>",
                     ));
                 }
-                if let Some(endpoint) = &self.endpoint {
-                    check_endpoint(endpoint).map_err(|m| err(format!("{at}.endpoint"), m))?;
+                if let Some(endpoint) = &self.endpoint
+                    && let Err(m) = check_endpoint(endpoint)
+                {
+                    out.push(err(format!("{at}.endpoint"), m));
                 }
             }
             Some(OriginSpec::Dir { path }) => {
                 if !path.is_absolute() {
-                    return Err(err(
+                    out.push(err(
                         format!("{at}.origin"),
                         "a directory origin is written file:///absolute/path",
                     ));
-                }
-                if !path.is_dir() {
-                    return Err(err(
+                } else if !path.is_dir() {
+                    out.push(err(
                         format!("{at}.origin"),
                         format!("{} is not an existing directory", path.display()),
                     ));
                 }
                 if self.endpoint.is_some() {
-                    return Err(err(
+                    out.push(err(
                         format!("{at}.endpoint"),
                         "only S3 origins have an endpoint",
                     ));
                 }
             }
             None => {
-                return Err(err(
+                out.push(err(
                     format!("{at}.origin"),
                     format!(
                         "'{}' is neither s3://<bucket> nor file:///<dir>",
@@ -199,17 +243,17 @@ impl BucketConfig {
             }
         }
         if self.region.is_empty() {
-            return Err(err(format!("{at}.region"), "must not be empty"));
+            out.push(err(format!("{at}.region"), "must not be empty"));
         }
         match (&self.access_key_id, &self.secret_access_key) {
             (Some(_), None) => {
-                return Err(err(
+                out.push(err(
                     format!("{at}.secret_access_key"),
                     "access_key_id is set, so secret_access_key is needed too",
                 ));
             }
             (None, Some(_)) => {
-                return Err(err(
+                out.push(err(
                     format!("{at}.access_key_id"),
                     "secret_access_key is set, so access_key_id is needed too",
                 ));
@@ -218,7 +262,7 @@ impl BucketConfig {
         }
         for (i, sep) in self.separators.iter().enumerate() {
             if !SEPARATORS.contains(&sep.as_str()) {
-                return Err(err(
+                out.push(err(
                     format!("{at}.separators[{i}]"),
                     format!("'{sep}' is not one of {SEPARATORS:?}"),
                 ));
@@ -226,14 +270,24 @@ impl BucketConfig {
         }
         for (i, suffix) in self.protect.suffixes.iter().enumerate() {
             if suffix.is_empty() || suffix.contains('.') || suffix.contains('/') {
-                return Err(err(
+                out.push(err(
                     format!("{at}.protect.suffixes[{i}]"),
                     format!("'{suffix}' is not a file suffix (write 'jpg', not '.jpg')"),
                 ));
             }
         }
+        check_cache_control(
+            &format!("{at}.cache_control"),
+            self.cache_control.as_deref(),
+            out,
+        );
+        check_cache_control(
+            &format!("{at}.original_cache_control"),
+            self.original_cache_control.as_deref(),
+            out,
+        );
         if self.styles.len() > MAX_STYLES {
-            return Err(err(
+            out.push(err(
                 format!("{at}.styles"),
                 format!(
                     "{} styles are defined; a bucket may have at most {MAX_STYLES}",
@@ -241,14 +295,17 @@ impl BucketConfig {
                 ),
             ));
         }
-        let dialects = self
-            .dialect_set()
-            .map_err(|m| err(format!("{at}.dialects"), m))?;
-        for (name, content) in &self.styles {
-            check_style(name, content, &dialects)
-                .map_err(|m| err(format!("{at}.styles.{name}"), m))?;
+        match self.dialect_set() {
+            Err(m) => out.push(err(format!("{at}.dialects"), m)),
+            // Styles are read by the bucket's dialects: checked once those are known.
+            Ok(dialects) => {
+                for (name, content) in &self.styles {
+                    if let Err(m) = check_style(name, content, &dialects) {
+                        out.push(err(format!("{at}.styles.{name}"), m));
+                    }
+                }
+            }
         }
-        Ok(())
     }
 }
 
@@ -479,5 +536,76 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.server.listen.port(), 9999);
+    }
+
+    /// check-config's promise: every problem at once, each at its line or
+    /// variable, none reported twice for one bad key.
+    #[test]
+    fn every_problem_is_reported_with_its_line_or_variable() {
+        use super::super::Origin;
+        let text = "\
+[server]
+listen = \"nope\"
+listn = 1
+shutdown_timeout_ms = 0
+default_bucket = \"ghost\"
+
+[[buckets]]
+name = \"Photos\"
+origin = \"s3://p\"
+acl = \"everyone\"
+separators = [\"@!\", 5]
+
+[[buckets]]
+origin = \"ftp://x\"
+
+[[keys]]
+access_key_id = \"a\"
+";
+        let vars = [
+            ("PIXGATE__CACHE__RESULT_BYTES", "lots"),
+            ("PIXGATE__BUCKETS__7__NAME", "x"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let problems = Config::check(text, vars, true).unwrap_err();
+        let got: Vec<(String, Origin)> = problems
+            .iter()
+            .map(|p| (p.error.key.clone(), p.origin.clone()))
+            .collect();
+        let line = |key: &str, n: usize| (key.to_owned(), Origin::Line(n));
+        let var = |key: &str, name: &str| (key.to_owned(), Origin::Var(name.to_owned()));
+        let expected = vec![
+            line("server.listen", 2),
+            line("server.listn", 3),
+            line("server.shutdown_timeout_ms", 4),
+            line("server.default_bucket", 5),
+            line("buckets[0].name", 8),
+            line("buckets[0].acl", 10),
+            line("buckets[0].separators[1]", 11),
+            line("buckets[1].name", 13),
+            line("buckets[1].origin", 14),
+            line("keys[0].secret_access_key", 16),
+            var("PIXGATE__BUCKETS__7__NAME", "PIXGATE__BUCKETS__7__NAME"),
+            var("cache.result_bytes", "PIXGATE__CACHE__RESULT_BYTES"),
+        ];
+        assert_eq!(got, expected, "{problems:#?}");
+        // The first problem is what from_toml reports.
+        let first = Config::from_toml(text, Vec::new()).unwrap_err();
+        assert_eq!(first.key, "server.listen");
+    }
+
+    #[test]
+    fn admin_port_and_cache_control_are_checked() {
+        let e = parse(&format!(
+            "[server]\nlisten = \"0.0.0.0:8080\"\nadmin_listen = \"127.0.0.1:8080\"\n{BASE}"
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "server.admin_listen");
+        parse(&format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n{BASE}"
+        ))
+        .unwrap();
+        let e = parse(&format!("{BASE}cache_control = \"public\\nx\"\n")).unwrap_err();
+        assert_eq!(e.key, "buckets[0].cache_control");
     }
 }

@@ -10,6 +10,7 @@ mod binary;
 mod cache;
 mod ci_sdk;
 mod ci_watermark;
+mod cli;
 mod clone_sdk;
 mod clone_vectors;
 mod config_docs;
