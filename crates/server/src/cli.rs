@@ -64,7 +64,9 @@ Modes (give one):
                   several buckets, styles, [[keys]]); see
                   deploy/pixgate.example.toml
 In both modes PIXGATE__SECTION__KEY variables override any key
-(PIXGATE__SERVER__LISTEN=0.0.0.0:8080, PIXGATE__BUCKETS__0__ACL=private).";
+(PIXGATE__SERVER__LISTEN=0.0.0.0:8080, PIXGATE__BUCKETS__0__ACL=private);
+with neither, those variables alone are the configuration
+(PIXGATE__BUCKETS__0__NAME=photos PIXGATE__BUCKETS__0__ORIGIN=s3://photos …).";
 
 #[derive(Debug, Args)]
 #[command(after_help = SERVE_MODES)]
@@ -665,9 +667,13 @@ fn serve(args: ServeArgs) -> ExitCode {
     let loaded = match (&args.root, &args.config) {
         (Some(root), _) => Config::embedded_all(root, std::env::vars()),
         (None, Some(path)) => Config::load_all(path, std::env::vars()),
+        // A container may be configured by its environment alone.
+        (None, None) if std::env::vars().any(|(k, _)| k.starts_with(crate::config::ENV_PREFIX)) => {
+            Config::from_env_all(std::env::vars())
+        }
         (None, None) => {
             eprintln!(
-                "pixgate: serve needs a mode: `--root DIR` serves a directory, `--config FILE` a configuration file (see `pixgate serve --help`)."
+                "pixgate: serve needs a mode: `--root DIR` serves a directory, `--config FILE` a configuration file, or `PIXGATE__…` variables alone configure it (see `pixgate serve --help`)."
             );
             return ExitCode::from(2);
         }

@@ -13,6 +13,7 @@ use pixgate_api::dialect::{self, Dialect};
 use serde::Deserialize;
 
 pub use locate::{Origin, Problem, Problems};
+pub use env::PREFIX as ENV_PREFIX;
 pub use validate::{ConfigError, style_plan};
 
 /// The whole configuration (`deploy/pixgate.example.toml` documents every key).
@@ -414,6 +415,15 @@ impl Config {
             )
         })?;
         Config::check(&text, vars, true).map_err(|list| Problems { file: source, list })
+    }
+
+    /// A configuration from `PIXGATE__…` variables alone (no file): what a
+    /// container configured only by its environment runs.
+    pub fn from_env_all(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, Problems> {
+        Config::check("", vars, false).map_err(|list| Problems {
+            file: "the environment".to_owned(),
+            list,
+        })
     }
 
     /// A configuration from TOML text and `PIXGATE__…` variables; the first

@@ -700,3 +700,29 @@ async fn json_log_lines_name_each_field_once() {
     }
     assert_eq!(requests, 1, "{lines:?}");
 }
+
+/// A container configured by its environment alone: no file, no `--root`.
+#[tokio::test]
+async fn a_configuration_from_the_environment_alone_serves() {
+    let origin = format!("file://{}", photos_dir());
+    let (child, addr, _log) = spawn_with_env(
+        &["serve"],
+        &[
+            ("PIXGATE__SERVER__LISTEN", "127.0.0.1:0"),
+            ("PIXGATE__SERVER__CACHE_CONTROL", "public, max-age=5"),
+            ("PIXGATE__BUCKETS__0__NAME", "photos"),
+            ("PIXGATE__BUCKETS__0__ORIGIN", &origin),
+            ("PIXGATE__BUCKETS__0__STYLES", "{ thumb = \"image/resize,w_50\" }"),
+        ],
+    );
+    let res = client()
+        .get(format!("http://{addr}/photos/320x240.jpg?x-oss-process=style/thumb"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=5");
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (50, 38));
+    assert!(terminate(child).success());
+}
