@@ -30,5 +30,6 @@ mod s3_originals;
 mod sdk;
 mod support;
 mod tencent_vectors;
+mod text_scripts;
 mod vectors;
 mod watermark;
