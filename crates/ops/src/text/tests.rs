@@ -266,3 +266,38 @@ fn control_characters_are_spaces() {
     assert_eq!(ids(&tab), ids(&spaced));
     assert!(tab.missing().is_empty());
 }
+
+#[test]
+fn any_text_lays_out_without_panicking() {
+    let fonts = system_fonts();
+    // Deterministic pseudo-random lines mixing every plane's characters,
+    // marks without bases, lone joiners and bidi controls.
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pools: [(u32, u32); 8] = [
+        (0x20, 0x7F),
+        (0x300, 0x36F),
+        (0x590, 0x6FF),
+        (0x900, 0x97F),
+        (0xE00, 0xE7F),
+        (0x2000, 0x206F),
+        (0x1F300, 0x1F6FF),
+        (0, 0x10FFFF),
+    ];
+    for _ in 0..200 {
+        let len = (next() % 64) as usize;
+        let text: String = (0..len)
+            .filter_map(|_| {
+                let (lo, hi) = pools[(next() % pools.len() as u64) as usize];
+                char::from_u32(lo + (next() % u64::from(hi - lo)) as u32)
+            })
+            .collect();
+        let layout = fonts.layout(&text, "wqy-zenhei", 12).unwrap();
+        fonts.draw(&layout).unwrap();
+    }
+}
