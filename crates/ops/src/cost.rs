@@ -24,7 +24,7 @@ use pixgate_codec::{Limits, Probe, probe};
 
 use std::time::Instant;
 
-use crate::action::{blur, sharpen};
+use crate::action::{blur, sharpen, watermark};
 use crate::error::OpsError;
 use crate::pipeline::{Settings, check_format_size, check_output, step_output};
 use crate::stop::Stop;
@@ -482,12 +482,9 @@ fn watermark_ns(wm: &Watermark, w: u32, h: u32, settings: &Settings) -> Option<f
     let text = match &wm.text {
         Some(t) => {
             let fonts = settings.fonts.as_ref()?;
-            let layout = fonts.layout(&t.text, &t.font, t.size)?;
-            let off = if t.shadow > 0 {
-                (t.size / 20).max(1)
-            } else {
-                0
-            };
+            let room = watermark::text_room(wm, w, h, image.map(|i| i.0));
+            let watermark::FittedText { layout, off } =
+                watermark::fit_text(fonts, t, room, limits).ok()??;
             let (tw, th) = (layout.w + off, layout.h + off);
             check_output(tw, th, limits).ok()?;
             ns += ns::TEXT_PX * px(tw, th);

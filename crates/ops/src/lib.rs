@@ -24,4 +24,4 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
     }
 }
 pub use stop::Stop;
-pub use text::Fonts;
+pub use text::{DEFAULT_FALLBACKS, Fonts};

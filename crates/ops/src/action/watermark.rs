@@ -4,11 +4,12 @@
 
 use pixgate_api::action::watermark::{MarkImage, MarkText, Oversize, Watermark};
 use pixgate_api::geometry::{Gravity, Rect};
-use pixgate_codec::{Frame, decode, probe};
+use pixgate_codec::{Frame, Limits, decode, probe};
 
 use crate::action::{crop, orient, resize, rotate};
 use crate::error::OpsError;
 use crate::pipeline::{Settings, check_output, run_step, step_output};
+use crate::text::{Fonts, Layout};
 
 /// Transparent: the mark's background and its rotation's corners.
 const CLEAR: [u8; 3] = [0, 0, 0];
@@ -35,10 +36,11 @@ pub fn build(
         Some(m) => mark_image(m, main_w, main_h, settings)?,
         None => None,
     };
+    let room = text_room(wm, main_w, main_h, image.as_ref().map(|i| i.width));
     let text = wm
         .text
         .as_ref()
-        .map(|t| mark_text(t, settings))
+        .map(|t| mark_text(t, room, settings))
         .transpose()?;
     let mut mark = match (image, text) {
         (Some(i), Some(t)) if wm.text_first => side_by_side(&t, &i, wm.align, wm.interval),
@@ -185,19 +187,92 @@ fn mark_image(
     })
 }
 
-/// The text in its colour, with its shadow, turned by its angle.
-fn mark_text(t: &MarkText, settings: &Settings) -> Result<Frame, OpsError> {
+/// The room a text mark has on a `main_w`×`main_h` image: the image less
+/// the margins its gravity applies (all of it when tiled), less the image
+/// mark and the interval beside it when there is one.
+pub(crate) fn text_room(
+    wm: &Watermark,
+    main_w: u32,
+    main_h: u32,
+    image_w: Option<u32>,
+) -> (u32, u32) {
+    let (mut w, mut h) = (main_w, main_h);
+    if !wm.fill {
+        if !matches!(
+            wm.gravity,
+            Gravity::North | Gravity::Center | Gravity::South
+        ) {
+            w = w.saturating_sub(wm.x);
+        }
+        if !matches!(wm.gravity, Gravity::West | Gravity::Center | Gravity::East) {
+            h = h.saturating_sub(wm.y);
+        }
+    }
+    if let Some(iw) = image_w {
+        w = w.saturating_sub(iw.saturating_add(wm.interval));
+    }
+    (w.max(1), h.max(1))
+}
+
+/// A text mark laid out: its line, and its shadow's offset.
+#[derive(Debug)]
+pub(crate) struct FittedText {
+    pub layout: Layout,
+    pub off: u32,
+}
+
+/// The text laid out at its size or, when the block (shadow and rotation
+/// included) would not fit in `room`, at the largest smaller size where it
+/// does (down to 1 px; a line too long even then is drawn and clipped).
+/// Shrinking rather than cutting keeps the whole text readable when a
+/// style meets a small image. The block at the requested size must still
+/// be within the output limits, like any step's output: a request for a
+/// 64 000-px line is refused, not shrunk. `Ok(None)`: no font at all.
+pub(crate) fn fit_text(
+    fonts: &Fonts,
+    t: &MarkText,
+    room: (u32, u32),
+    limits: &Limits,
+) -> Result<Option<FittedText>, OpsError> {
+    let mut size = t.size.max(1);
+    let mut first = true;
+    // A few tries: the width is close to proportional to the size, so the
+    // second is almost always the one.
+    for _ in 0..8 {
+        let Some(layout) = fonts.layout(&t.text, &t.font, size) else {
+            return Ok(None);
+        };
+        // The shadow falls down-right by a 20th of the size (at least 1 px).
+        let off = if t.shadow > 0 { (size / 20).max(1) } else { 0 };
+        let (w, h) = (layout.w + off, layout.h + off);
+        let (bw, bh) = if t.rotate == 0 {
+            (w, h)
+        } else {
+            pixgate_api::action::rotate::Rotate { degrees: t.rotate }.output(w, h)
+        };
+        if first {
+            check_output(w, h, limits)?;
+            check_output(bw, bh, limits)?;
+            first = false;
+        }
+        if (bw <= room.0 && bh <= room.1) || size == 1 {
+            return Ok(Some(FittedText { layout, off }));
+        }
+        let k = (f64::from(room.0) / f64::from(bw)).min(f64::from(room.1) / f64::from(bh));
+        size = ((f64::from(size) * k).floor() as u32).clamp(1, size - 1);
+    }
+    let off = if t.shadow > 0 { (size / 20).max(1) } else { 0 };
+    Ok(fonts
+        .layout(&t.text, &t.font, size)
+        .map(|layout| FittedText { layout, off }))
+}
+
+/// The text in its colour, with its shadow, turned by its angle, fitted
+/// to `room`.
+fn mark_text(t: &MarkText, room: (u32, u32), settings: &Settings) -> Result<Frame, OpsError> {
     let fonts = settings.fonts.as_ref().ok_or_else(no_font)?;
-    let layout = fonts.layout(&t.text, &t.font, t.size).ok_or_else(no_font)?;
-    // The shadow falls down-right by a 20th of the size (at least 1 px).
-    let off = if t.shadow > 0 {
-        (t.size / 20).max(1)
-    } else {
-        0
-    };
-    // Sized before anything is drawn: 64 characters at 1000 px would make a
-    // line wider than any output.
-    check_output(layout.w + off, layout.h + off, &settings.limits)?;
+    let FittedText { layout, off } =
+        fit_text(fonts, t, room, &settings.limits)?.ok_or_else(no_font)?;
     let mask = fonts.draw(&layout).ok_or_else(no_font)?;
     let (w, h) = (mask.w + off, mask.h + off);
     let mut f = Frame::filled(w, h, &[0, 0, 0, 0]);
@@ -361,6 +436,97 @@ mod tests {
         wm.gravity = Gravity::Center;
         wm.voffset = -15;
         assert_eq!(position(&wm, 400, 300, 50, 30), (175, 120));
+    }
+
+    fn corpus_fonts() -> crate::text::Fonts {
+        let corpus = std::env::var_os("PIXGATE_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+            });
+        crate::text::Fonts::new(&[corpus.join("fonts")])
+    }
+
+    fn text(s: &str, size: u32) -> MarkText {
+        MarkText {
+            text: s.into(),
+            font: "notosans".into(),
+            color: [0, 0, 0],
+            size,
+            shadow: 0,
+            rotate: 0,
+        }
+    }
+
+    #[test]
+    fn text_room_is_the_image_less_margins_and_the_image_mark() {
+        let mut wm = Watermark {
+            opacity: 100,
+            gravity: Gravity::Se,
+            x: 10,
+            y: 20,
+            voffset: 0,
+            fill: false,
+            padx: 0,
+            pady: 0,
+            image: None,
+            text: None,
+            text_first: false,
+            align: 0,
+            interval: 5,
+        };
+        assert_eq!(text_room(&wm, 400, 300, None), (390, 280));
+        assert_eq!(text_room(&wm, 400, 300, Some(100)), (285, 280));
+        wm.gravity = Gravity::Center;
+        assert_eq!(text_room(&wm, 400, 300, None), (400, 300));
+        wm.gravity = Gravity::North;
+        assert_eq!(text_room(&wm, 400, 300, None), (400, 280));
+        wm.fill = true;
+        wm.gravity = Gravity::Se;
+        assert_eq!(text_room(&wm, 400, 300, None), (400, 300));
+        assert_eq!(text_room(&wm, 5, 5, Some(100)), (1, 5));
+    }
+
+    #[test]
+    fn a_text_wider_than_its_room_is_laid_out_smaller() {
+        let fonts = corpus_fonts();
+        let limits = pixgate_codec::Limits::default();
+        let t = text("pixgate wide watermark", 100);
+        let fit = |room| fit_text(&fonts, &t, room, &limits).unwrap().unwrap();
+        // Room enough: the size asked for.
+        let asked = fit((2000, 500));
+        assert_eq!(asked.layout.size(), 100);
+        // 390 px: the largest size that fits, nearly filling the room.
+        let small = fit((390, 280));
+        assert!(small.layout.w <= 390, "{}", small.layout.w);
+        assert!(small.layout.w > 370, "{}", small.layout.w);
+        assert!(small.layout.size() < 100);
+        // Height counts too, and a turned line fits as turned.
+        assert!(fit((2000, 60)).layout.h <= 60);
+        let mut turned = text("pixgate wide watermark", 100);
+        turned.rotate = 90;
+        let tall = fit_text(&fonts, &turned, (300, 400), &limits)
+            .unwrap()
+            .unwrap();
+        assert!(tall.layout.w <= 400 && tall.layout.h <= 300);
+        // A line too long even at 1 px is laid out at 1 px (drawn clipped).
+        assert_eq!(fit((1, 1)).layout.size(), 1);
+    }
+
+    #[test]
+    fn a_text_over_the_output_limits_as_asked_is_refused() {
+        let fonts = corpus_fonts();
+        let limits = pixgate_codec::Limits::default();
+        let t = text(&"W".repeat(64), 1000);
+        let err = fit_text(&fonts, &t, (400, 300), &limits).unwrap_err();
+        assert!(matches!(err, OpsError::OutputTooLarge(_)), "{err:?}");
+        // No font: nothing to lay out.
+        let none = crate::text::Fonts::new(&[]);
+        assert!(
+            fit_text(&none, &text("a", 40), (400, 300), &limits)
+                .unwrap()
+                .is_none()
+        );
     }
 
     /// The shared corpus's 128×128 hopper.png as the mark, at the top-left

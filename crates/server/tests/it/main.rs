@@ -33,5 +33,6 @@ mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
 mod support;
 mod tencent_vectors;
+mod text_scripts;
 mod vectors;
 mod watermark;
