@@ -251,8 +251,8 @@ fn process_file(args: &ProcessArgs) -> ExitCode {
         .map_or_else(crate::config::WatermarkConfig::default, |c| {
             c.watermark.clone()
         })
-        .font_dirs;
-    settings.fonts = Some(std::sync::Arc::new(pixgate_ops::Fonts::new(&fonts)));
+        .fonts();
+    settings.fonts = Some(std::sync::Arc::new(fonts));
     // Watermark images are objects of the input's own directory (the
     // working directory for standard input).
     let dir = match args.input.parent() {

@@ -123,7 +123,7 @@ impl AppState {
                 .collect(),
             admission: Admission::new(&config.admission),
             caches: Caches::new(&config.cache, metrics.clone()),
-            fonts: Arc::new(Fonts::new(&config.watermark.font_dirs)),
+            fonts: Arc::new(config.watermark.fonts()),
             metrics,
             cancel: Arc::new(AtomicBool::new(false)),
             draining: AtomicBool::new(false),

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use pixgate_api::dialect::{self, Dialect};
 use serde::Deserialize;
 
-pub use locate::{Origin, Problem, Problems};
 pub use env::PREFIX as ENV_PREFIX;
+pub use locate::{Origin, Problem, Problems};
 pub use validate::{ConfigError, style_plan};
 
 /// The whole configuration (`deploy/pixgate.example.toml` documents every key).
@@ -146,13 +146,27 @@ pub struct WatermarkConfig {
     /// names: wqy-zenhei.ttc, wqy-microhei.ttc, DroidSansFallbackFull.ttf,
     /// NotoSans-Regular.ttf.
     pub font_dirs: Vec<PathBuf>,
+    /// Fonts tried, in order, for characters the requested font lacks
+    /// (known names, font file names under `font_dirs`, or absolute paths).
+    pub fallback_fonts: Vec<String>,
 }
 
 impl Default for WatermarkConfig {
     fn default() -> Self {
         WatermarkConfig {
             font_dirs: vec![PathBuf::from("/usr/share/fonts")],
+            fallback_fonts: pixgate_ops::DEFAULT_FALLBACKS
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect(),
         }
+    }
+}
+
+impl WatermarkConfig {
+    /// The fonts it names, found once.
+    pub fn fonts(&self) -> pixgate_ops::Fonts {
+        pixgate_ops::Fonts::with_fallbacks(&self.font_dirs, &self.fallback_fonts)
     }
 }
 
@@ -419,7 +433,9 @@ impl Config {
 
     /// A configuration from `PIXGATE__…` variables alone (no file): what a
     /// container configured only by its environment runs.
-    pub fn from_env_all(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, Problems> {
+    pub fn from_env_all(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Problems> {
         Config::check("", vars, false).map_err(|list| Problems {
             file: "the environment".to_owned(),
             list,

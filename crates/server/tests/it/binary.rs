@@ -712,11 +712,16 @@ async fn a_configuration_from_the_environment_alone_serves() {
             ("PIXGATE__SERVER__CACHE_CONTROL", "public, max-age=5"),
             ("PIXGATE__BUCKETS__0__NAME", "photos"),
             ("PIXGATE__BUCKETS__0__ORIGIN", &origin),
-            ("PIXGATE__BUCKETS__0__STYLES", "{ thumb = \"image/resize,w_50\" }"),
+            (
+                "PIXGATE__BUCKETS__0__STYLES",
+                "{ thumb = \"image/resize,w_50\" }",
+            ),
         ],
     );
     let res = client()
-        .get(format!("http://{addr}/photos/320x240.jpg?x-oss-process=style/thumb"))
+        .get(format!(
+            "http://{addr}/photos/320x240.jpg?x-oss-process=style/thumb"
+        ))
         .send()
         .await
         .unwrap();
