@@ -731,3 +731,34 @@ async fn a_configuration_from_the_environment_alone_serves() {
     assert_eq!((img.width(), img.height()), (50, 38));
     assert!(terminate(child).success());
 }
+
+/// `--root` layers the environment over its built-in configuration like
+/// every mode does.
+#[tokio::test]
+async fn root_mode_honours_environment_overrides() {
+    let photos = photos_dir();
+    let (child, addr, _log) = spawn_with_env(
+        &["serve", "--root", &photos, "--listen", "127.0.0.1:0"],
+        &[
+            ("PIXGATE__SERVER__CACHE_CONTROL", "public, max-age=7"),
+            ("PIXGATE__SERVER__ORIGINAL_CACHE_CONTROL", "no-cache"),
+        ],
+    );
+    let http = client();
+    let res = http
+        .get(format!(
+            "http://{addr}/320x240.jpg?x-oss-process=image/resize,w_10"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=7");
+    let res = http
+        .get(format!("http://{addr}/320x240.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert!(terminate(child).success());
+}
