@@ -141,6 +141,23 @@ impl Sides {
 }
 
 impl Fit {
+    /// The same box covered rather than cut: a fill's scale without its
+    /// crop (the crop is then chosen elsewhere).
+    pub fn covering(self) -> Fit {
+        match self.size {
+            Size::Box {
+                sides,
+                kind: BoxKind::Crop { .. },
+            } => Fit {
+                size: Size::Box {
+                    sides,
+                    kind: BoxKind::Outer,
+                },
+                ..self
+            },
+            _ => self,
+        }
+    }
     /// The box to check against the output limits whatever the source
     /// (see [`Fit::strict_box`]).
     pub fn requested_box(&self) -> Option<(u32, u32)> {

@@ -30,6 +30,20 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// The same parameters without `name` (one the caller has read).
+    pub fn without(&self, name: &str) -> Params<'a> {
+        Params {
+            action: self.action,
+            named: self
+                .named
+                .iter()
+                .filter(|(n, _)| *n != name)
+                .copied()
+                .collect(),
+            bare: self.bare.clone(),
+        }
+    }
+
     pub fn action(&self) -> &'a str {
         self.action
     }

@@ -11,6 +11,7 @@ use crate::action::quality::Quality;
 use crate::action::resize::Resize;
 use crate::action::rotate::Rotate;
 use crate::action::rounded_corners::RoundedCorners;
+use crate::action::smart_crop::SmartCrop;
 use crate::action::watermark::Watermark;
 use crate::error::PlanError;
 use crate::metadata::{ColourBody, MetadataKind};
@@ -30,6 +31,8 @@ pub const MAX_IMAGE_WATERMARKS: usize = 3;
 pub enum Step {
     Resize(Resize),
     Crop(Crop),
+    /// `w`×`h` where the image is most interesting (chosen from its pixels).
+    SmartCrop(SmartCrop),
     IndexCrop(IndexCrop),
     Circle(Circle),
     RoundedCorners(RoundedCorners),
@@ -54,6 +57,7 @@ impl Step {
         match self {
             Step::Resize(_) => "resize",
             Step::Crop(_) => "crop",
+            Step::SmartCrop(_) => "smartcrop",
             Step::IndexCrop(_) => "indexcrop",
             Step::Circle(_) => "circle",
             Step::RoundedCorners(_) => "rounded-corners",
@@ -175,7 +179,33 @@ impl Plan {
 
     fn add(&mut self, p: &Params) -> Result<(), PlanError> {
         let step = match p.action() {
+            // An extension: fill the box, then keep its most interesting part
+            // rather than its centre.
+            "resize" if p.get("g") == Some("auto") => {
+                let p = p.without("g");
+                if p.get("m") != Some("fill") {
+                    return Err(PlanError::invalid(
+                        "'g_auto' in 'resize' works with 'm_fill' only.",
+                    ));
+                }
+                let fill = Resize::parse(&p)?;
+                let (Some(w), Some(h)) = (
+                    p.int("w", 1..=crate::action::resize::MAX_SIDE)?,
+                    p.int("h", 1..=crate::action::resize::MAX_SIDE)?,
+                ) else {
+                    return Err(PlanError::invalid(
+                        "'resize' with 'g_auto' needs both 'w' and 'h'.",
+                    ));
+                };
+                self.steps
+                    .push(Step::Resize(Resize::from_fit(fill.fit.covering())));
+                Step::SmartCrop(SmartCrop {
+                    w: w as u32,
+                    h: h as u32,
+                })
+            }
             "resize" => Step::Resize(Resize::parse(p)?),
+            "crop" if p.get("g") == Some("auto") => Step::SmartCrop(SmartCrop::parse_crop(p)?),
             "crop" => Step::Crop(Crop::parse(p)?),
             "indexcrop" => Step::IndexCrop(IndexCrop::parse(p)?),
             "circle" => Step::Circle(Circle::parse(p)?),
@@ -275,6 +305,7 @@ impl Plan {
             match step {
                 Step::Resize(s) => s.canonical(&mut out),
                 Step::Crop(s) => s.canonical(&mut out),
+                Step::SmartCrop(s) => s.canonical(&mut out),
                 Step::IndexCrop(s) => s.canonical(&mut out),
                 Step::Circle(s) => s.canonical(&mut out),
                 Step::RoundedCorners(s) => s.canonical(&mut out),

@@ -357,6 +357,12 @@ fn step_ns(
             }
         }
         Step::Crop(_) | Step::IndexCrop(_) => ns::COPY_PX * px(ow, oh),
+        // Scoring a copy of at most 256² pixels, every window position,
+        // then the copy out.
+        Step::SmartCrop(_) => {
+            let side = f64::from(crate::action::smart_crop::SCORE_SIDE);
+            ns::ADJUST_PX * 4.0 * side * side + ns::COPY_PX * px(ow, oh)
+        }
         Step::Circle(_) | Step::RoundedCorners(_) => {
             if alpha_ok {
                 *c = 4;

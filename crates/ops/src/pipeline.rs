@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use pixgate_api::action::crop::Crop;
 use pixgate_api::fit::Layout;
+use pixgate_api::geometry::Gravity;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
     Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, encode,
@@ -17,7 +19,7 @@ use pixgate_codec::{
 
 use crate::action::{
     adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate,
-    sharpen, watermark,
+    sharpen, smart_crop, watermark,
 };
 use crate::cost;
 use crate::error::OpsError;
@@ -263,7 +265,11 @@ pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
         && plan.deliver == Deliver::Image
         && plan.steps.iter().all(|s| match s {
             Step::Resize(r) => !(r.fit.is_percent() && plan.policy.percent_flattens_animation),
-            Step::Crop(_) | Step::IndexCrop(_) | Step::Rotate(_) | Step::Flip(_) => true,
+            Step::Crop(_)
+            | Step::SmartCrop(_)
+            | Step::IndexCrop(_)
+            | Step::Rotate(_)
+            | Step::Flip(_) => true,
             Step::Watermark(w) => w.text.is_none(),
             _ => false,
         })
@@ -303,6 +309,18 @@ fn process_animation(
                     r.fit = r.fit.never_enlarging();
                 }
                 Step::Resize(r)
+            }
+            // One window for every frame (chosen on the first), so the
+            // animation does not jump.
+            Step::SmartCrop(c) => {
+                let r = smart_crop::window(&anim.frames[0], c.w, c.h);
+                Step::Crop(Crop {
+                    w: Some(r.w),
+                    h: Some(r.h),
+                    x: r.x,
+                    y: r.y,
+                    g: Gravity::Nw,
+                })
             }
             other => other.clone(),
         };
@@ -431,6 +449,7 @@ pub(crate) fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), Pla
             (r.w, r.h)
         }
         Step::IndexCrop(c) => c.rect(w, h).map_or((w, h), |r| (r.w, r.h)),
+        Step::SmartCrop(c) => c.output(w, h),
         Step::Circle(c) => {
             let side = 2 * c.radius(w, h) + 1;
             (side.min(w), side.min(h))
@@ -483,6 +502,10 @@ pub(crate) fn run_step(
             Some(r) => crop::crop(f, r),
             None => f,
         },
+        Step::SmartCrop(c) => {
+            let rect = smart_crop::window(&f, c.w, c.h);
+            crop::crop(f, rect)
+        }
         Step::Circle(c) => {
             let r = c.radius(f.width, f.height);
             mask::circle(f, r, alpha_ok, WHITE)

@@ -11,4 +11,5 @@ pub mod quality;
 pub mod resize;
 pub mod rotate;
 pub mod rounded_corners;
+pub mod smart_crop;
 pub mod watermark;

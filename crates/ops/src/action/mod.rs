@@ -13,4 +13,5 @@ pub mod orient;
 pub mod resize;
 pub mod rotate;
 pub mod sharpen;
+pub mod smart_crop;
 pub mod watermark;

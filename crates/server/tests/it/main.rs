@@ -31,6 +31,7 @@ mod s3_originals;
 mod sdk;
 mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
+mod smart_crop;
 mod support;
 mod tencent_vectors;
 mod text_scripts;

@@ -198,7 +198,7 @@ pub const VECTORS: &[Vector] = &[
     ),
     jpg("rradius", "/320x240.jpg?imageMogr2/rradius/20", 320, 240),
     jpg(
-        "scrop (centre approximation)",
+        "scrop (attention crop)",
         "/320x240.jpg?imageMogr2/scrop/100x100",
         100,
         100,

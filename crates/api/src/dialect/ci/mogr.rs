@@ -13,6 +13,7 @@ use crate::action::quality::Quality;
 use crate::action::resize::Resize;
 use crate::action::rotate::Rotate;
 use crate::action::rounded_corners::RoundedCorners;
+use crate::action::smart_crop::SmartCrop;
 use crate::fit::{BoxKind, Fit, Sides, Size, Upscale};
 use crate::geometry::Gravity;
 use crate::plan::{SizeLimit, Step};
@@ -101,8 +102,8 @@ pub(super) fn parse(rest: &str, b: &mut Builder) -> Result<(), PlanError> {
             "rradius" => steps.push(Step::RoundedCorners(RoundedCorners {
                 r: int(M, "rradius", v, 1..=4096)? as u32,
             })),
-            // Smart (face) crop needs face detection: the centre of the
-            // covering scale is kept instead, the size the client asked for.
+            // Smart crop: the covering scale, then the most interesting
+            // w×h window of it (attention, not face detection).
             "scrop" => {
                 let (w, h) = both_sides("scrop", v)?;
                 steps.push(Step::Resize(Resize::from_fit(Fit {
@@ -111,15 +112,12 @@ pub(super) fn parse(rest: &str, b: &mut Builder) -> Result<(), PlanError> {
                             w: Some(w),
                             h: Some(h),
                         },
-                        kind: BoxKind::Crop {
-                            gravity: Gravity::Center,
-                            dx: 0,
-                            dy: 0,
-                        },
+                        kind: BoxKind::Outer,
                     },
                     upscale: Upscale::Always,
                     strict_box: false,
                 })));
+                steps.push(Step::SmartCrop(SmartCrop { w, h }));
             }
             "rotate" => {
                 let low = if flavour == Flavour::Qiniu { 1 } else { 0 };
