@@ -102,7 +102,7 @@ pub const VECTORS: &[Vector] = &[
         50,
     ),
     image(
-        "crop g_9 (auto, as the centre)",
+        "crop g_9 (auto: attention crop)",
         "/320x240.jpg?image&action=crop:w_100,h_50,g_9",
         100,
         50,

@@ -10,6 +10,7 @@ use crate::action::crop::Crop;
 use crate::action::format::Format;
 use crate::action::resize::{MAX_SIDE, Resize};
 use crate::action::rotate::Rotate;
+use crate::action::smart_crop::SmartCrop;
 use crate::action::watermark::{DEFAULT_FONT, MAX_TEXT_CHARS, MarkImage, MarkText, Watermark};
 use crate::fit::{BoxKind, Fit, Sides, Size, Upscale};
 use crate::geometry::Gravity;
@@ -152,7 +153,7 @@ pub(super) fn parse(action: &str, info: MetadataKind) -> Result<Plan, PlanError>
 
 fn add(plan: &mut Plan, a: &Args<'_>, info: MetadataKind) -> Result<(), PlanError> {
     let step = match a.op {
-        "crop" => Step::Crop(crop(a)?),
+        "crop" => crop(a)?,
         "resize" => Step::Resize(resize(a)?),
         "rotate" => {
             a.only(&["a"])?;
@@ -226,9 +227,10 @@ fn add(plan: &mut Plan, a: &Args<'_>, info: MetadataKind) -> Result<(), PlanErro
     Ok(())
 }
 
-/// `crop`: w, h (default the image's), g 0–9 (default 0, centre), or l, t
-/// (from that point to the end); g with l or t is refused.
-fn crop(a: &Args<'_>) -> Result<Crop, PlanError> {
+/// `crop`: w, h (default the image's), g 0–9 (default 0, centre; 9 the
+/// attention crop), or l, t (from that point to the end); g with l or t is
+/// refused.
+fn crop(a: &Args<'_>) -> Result<Step, PlanError> {
     a.only(&["w", "h", "g", "l", "t"])?;
     if a.get("g").is_some() && (a.get("l").is_some() || a.get("t").is_some()) {
         return Err(PlanError::invalid(
@@ -237,13 +239,13 @@ fn crop(a: &Args<'_>) -> Result<Crop, PlanError> {
     }
     let (w, h) = (a.side("w")?, a.side("h")?);
     if a.get("l").is_some() || a.get("t").is_some() {
-        return Ok(Crop {
+        return Ok(Step::Crop(Crop {
             w,
             h,
             x: a.int("l", 0, 1_000_000)?.unwrap_or(0) as u32,
             y: a.int("t", 0, 1_000_000)?.unwrap_or(0) as u32,
             g: Gravity::Nw,
-        });
+        }));
     }
     let g = match a.int("g", 0, 9)?.unwrap_or(0) {
         1 => Gravity::North,
@@ -254,17 +256,22 @@ fn crop(a: &Args<'_>) -> Result<Crop, PlanError> {
         6 => Gravity::Ne,
         7 => Gravity::Sw,
         8 => Gravity::Se,
-        // 0 centre; 9 "auto" (a saliency crop) is approximated by the
-        // centre, where salient-region croppers start and usually stay.
+        // 9 "auto": the attention crop (an absent side is the image's).
+        9 => {
+            return Ok(Step::SmartCrop(SmartCrop {
+                w: w.unwrap_or(u32::MAX),
+                h: h.unwrap_or(u32::MAX),
+            }));
+        }
         _ => Gravity::Center,
     };
-    Ok(Crop {
+    Ok(Step::Crop(Crop {
         w,
         h,
         x: 0,
         y: 0,
         g,
-    })
+    }))
 }
 
 /// `resize`: w, h, m (reference §3.2's proposed mapping): m0 covers the

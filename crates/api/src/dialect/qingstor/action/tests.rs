@@ -1,5 +1,6 @@
 use super::*;
 use crate::PlanErrorKind;
+use crate::action::smart_crop::SmartCrop;
 use crate::fit::Layout;
 use crate::geometry::Rect;
 
@@ -97,8 +98,11 @@ fn crop_gravities_and_start_points() {
     };
     assert_eq!(crop_rect("crop:w_100,h_100", src), Ok(centre));
     assert_eq!(crop_rect("crop:w_100,h_100,g_0", src), Ok(centre));
-    // 9 (auto) is approximated by the centre.
-    assert_eq!(crop_rect("crop:w_100,h_100,g_9", src), Ok(centre));
+    // 9 (auto) is the attention crop, chosen from the pixels.
+    assert_eq!(
+        plan("crop:w_100,h_100,g_9").steps,
+        vec![Step::SmartCrop(SmartCrop { w: 100, h: 100 })]
+    );
     for (g, x, y) in [
         (1, 150, 0),
         (2, 300, 83),
