@@ -7,6 +7,8 @@ use crate::action::crop::Crop;
 use crate::action::flip::Flip;
 use crate::action::format::Format;
 use crate::action::indexcrop::IndexCrop;
+use crate::action::negotiate::Preferred;
+use crate::action::placeholder::Placeholder;
 use crate::action::quality::Quality;
 use crate::action::resize::Resize;
 use crate::action::rotate::Rotate;
@@ -85,6 +87,10 @@ pub struct Output {
     pub max_frames: Option<u32>,
     /// Re-encode (JPEG) at lower qualities until the output fits.
     pub size_limit: Option<SizeLimit>,
+    /// Accept negotiation: when `format` is `None`, the first of these the
+    /// source and the policy allow replaces the source's format. Set by the
+    /// server from `Accept`, never by a process string.
+    pub prefer: Preferred,
 }
 
 /// A cap on the output's bytes (Tencent and Qiniu `size-limit`).
@@ -106,6 +112,9 @@ pub enum Deliver {
     /// The average colour of the image after the steps, written by the
     /// dialect's body (OSS `average-hue`).
     Average(ColourBody),
+    /// A BlurHash or ThumbHash of the image after the steps, as JSON (an
+    /// OSS-syntax extension).
+    Placeholder(Placeholder),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -153,10 +162,19 @@ impl Plan {
                     "The process string has more than {MAX_STEPS} steps."
                 )));
             }
-            if matches!(plan.deliver, Deliver::Average(_)) {
-                return Err(PlanError::invalid(
-                    "'average-hue' must be the last step of the process string.",
-                ));
+            match plan.deliver {
+                Deliver::Average(_) => {
+                    return Err(PlanError::invalid(
+                        "'average-hue' must be the last step of the process string.",
+                    ));
+                }
+                Deliver::Placeholder(p) => {
+                    return Err(PlanError::invalid(format!(
+                        "'{}' must be the last step of the process string.",
+                        p.name()
+                    )));
+                }
+                Deliver::Image | Deliver::Metadata(_) => {}
             }
             let mut parts = raw.split(',');
             let action = parts.next().unwrap_or_default();
@@ -255,6 +273,10 @@ impl Plan {
                 };
                 return Ok(());
             }
+            "blurhash" | "thumbhash" => {
+                self.deliver = Deliver::Placeholder(Placeholder::parse(p)?);
+                return Ok(());
+            }
             "watermark" => {
                 let w = Watermark::parse(p)?;
                 if w.image.is_some() && self.watermark_keys().len() >= MAX_IMAGE_WATERMARKS {
@@ -339,13 +361,21 @@ impl Plan {
                 u8::from(l.or_source)
             ));
         }
+        self.output.prefer.canonical(&mut out);
         self.policy.canonical(&mut out);
         if self.ignore_error {
             out.push_str("/ignore-error,1");
         }
-        if let Deliver::Average(body) = self.deliver {
-            out.push('/');
-            out.push_str(body.canonical);
+        match self.deliver {
+            Deliver::Average(body) => {
+                out.push('/');
+                out.push_str(body.canonical);
+            }
+            Deliver::Placeholder(p) => {
+                out.push('/');
+                p.canonical(&mut out);
+            }
+            Deliver::Image | Deliver::Metadata(_) => {}
         }
         out
     }
@@ -354,6 +384,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Format;
     use crate::error::PlanErrorKind;
 
     fn canon(s: &str) -> String {
@@ -381,14 +412,35 @@ mod tests {
             canon("rotate,90/resize,w_100")
         );
         assert_eq!(canon("info"), "image/info");
+        assert_eq!(canon("blurhash"), canon("blurhash,y_3,x_4"));
+        assert_eq!(canon("blurhash"), "image/blurhash,x_4,y_3");
         // The canonical form parses back to the same plan.
         for s in [
             "resize,m_pad,w_10,h_20,color_00FF00/crop,g_se,w_5/format,webp/quality,q_80",
             "auto-orient,0/rotate,45/blur,r_3,s_2/average-hue",
+            "resize,w_50/blurhash,x_5,y_2",
+            "crop,w_10/thumbhash",
         ] {
             let c = canon(s);
             assert_eq!(canon(c.strip_prefix("image/").unwrap()), c);
         }
+    }
+
+    #[test]
+    fn negotiated_formats_are_part_of_the_key() {
+        use crate::action::negotiate::Preferred;
+        let plain = Plan::parse("resize,w_10").unwrap();
+        let mut avif = plain.clone();
+        avif.output.prefer = Preferred::new([Format::Avif, Format::Webp]);
+        let mut webp = plain.clone();
+        webp.output.prefer = Preferred::new([Format::Webp]);
+        let keys = [plain.canonical(), avif.canonical(), webp.canonical()];
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[1], keys[2]);
+        assert_ne!(keys[0], keys[2]);
+        assert!(keys[1].ends_with("/negotiate,avif,webp"), "{}", keys[1]);
+        // Nobody writes it: it is not part of the grammar.
+        assert!(Plan::parse("negotiate,avif").is_err());
     }
 
     #[test]
@@ -433,6 +485,10 @@ mod tests {
             "resize,s_700,limit_0/info",
             "info/resize,w_1",
             "average-hue/resize,w_1",
+            "blurhash/resize,w_1",
+            "thumbhash/rotate,90",
+            "blurhash,x_10",
+            "thumbhash,x_1",
         ] {
             let e = Plan::parse(s).expect_err(s);
             assert!(

@@ -255,6 +255,11 @@ pub fn still(src: Source<'_>, plan: &Plan, format: Format, settings: &Settings) 
         e.add("average-hue", ns::HUE_PX * px(w, h));
         return e;
     }
+    // A thumbnail of the frame, then a few components over ≤ 100×100 px.
+    if let Deliver::Placeholder(p) = plan.deliver {
+        e.add(p.name(), ns::HUE_PX * px(w, h));
+        return e;
+    }
     if check_format_size(plan, format, w, h).is_ok() {
         let progressive = plan.output.interlace.unwrap_or(false);
         let encodes = if plan.output.size_limit.is_some() && format == Format::Jpg {

@@ -5,6 +5,7 @@ pub mod action;
 pub mod cost;
 mod error;
 mod metadata;
+mod negotiate;
 mod pipeline;
 mod stop;
 mod text;
@@ -20,7 +21,9 @@ use pixgate_api::{Deliver, Plan};
 pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product, OpsError> {
     match &plan.deliver {
         Deliver::Metadata(kind) => metadata::metadata(bytes, kind, settings),
-        Deliver::Image | Deliver::Average(_) => pipeline::render(bytes, plan, settings),
+        Deliver::Image | Deliver::Average(_) | Deliver::Placeholder(_) => {
+            pipeline::render(bytes, plan, settings)
+        }
     }
 }
 pub use stop::Stop;

@@ -18,8 +18,8 @@ use pixgate_codec::{
 };
 
 use crate::action::{
-    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, resize, rotate,
-    sharpen, smart_crop, watermark,
+    adjust, average_hue, blur, crop, flip, frames, grayscale, mask, orient, placeholder, resize,
+    rotate, sharpen, smart_crop, watermark,
 };
 use crate::cost;
 use crate::error::OpsError;
@@ -82,7 +82,7 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
     let limits = &settings.limits;
     let p = probe(bytes)?;
     limits.check_probe(&p)?;
-    let format = output_format(plan, p.format);
+    let format = crate::negotiate::format(plan, &p, settings.auto_orient);
     let animated = keeps_animation(plan, &p, format);
     let orientation = if animated || !plan.auto_orient.unwrap_or(settings.auto_orient) {
         1
@@ -161,10 +161,18 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         (w, h) = (frame.width, frame.height);
     }
 
-    if let Deliver::Average(body) = plan.deliver {
-        return Ok(Product::Json((body.write)(average_hue::average_hue(
-            &frame,
-        ))));
+    match plan.deliver {
+        Deliver::Average(body) => {
+            return Ok(Product::Json((body.write)(average_hue::average_hue(
+                &frame,
+            ))));
+        }
+        // The size the steps produced (the frame may be smaller: shrink-on-load).
+        Deliver::Placeholder(kind) => {
+            let hash = placeholder::hash(&frame, kind)?;
+            return Ok(Product::Json(kind.body(&hash, w, h)));
+        }
+        Deliver::Image | Deliver::Metadata(_) => {}
     }
     settings.stop.check()?;
     check_format_size(plan, format, frame.width, frame.height)?;
@@ -379,6 +387,8 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
         },
         // The colour mean needs no detail.
         None if matches!(plan.deliver, Deliver::Average(_)) => (1, 1),
+        // A placeholder is computed from a thumbnail of at most 100 px a side.
+        None if matches!(plan.deliver, Deliver::Placeholder(_)) => placeholder::thumb_size(ow, oh),
         _ => return 1,
     };
     let need = if orientation >= 5 {

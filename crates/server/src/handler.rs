@@ -27,6 +27,8 @@ struct Outcome {
     bucket: Option<String>,
     key: Option<String>,
     error: Option<&'static str>,
+    /// A processed answer of a bucket that negotiates formats by `Accept`.
+    vary_accept: bool,
 }
 
 /// Which listener a request came in on.
@@ -148,6 +150,13 @@ pub async fn handle<B>(
         let headers = response.headers_mut();
         headers.insert(dialect::default_dialect().request_id_header(), v.clone());
         headers.insert(dialect.request_id_header(), v);
+    }
+    if log.outcome.vary_accept {
+        // The format may follow `Accept`: a CDN keeps one copy per value.
+        // Originals never do (they are not converted), so they stay one copy.
+        response
+            .headers_mut()
+            .append(VARY, HeaderValue::from_static("Accept"));
     }
     if endpoint.is_none() {
         // The bytes depend on these headers as well as on the URL (they may
@@ -328,6 +337,10 @@ async fn dispatch(
         access::Principal::Anonymous => Vec::new(),
     };
     let headers = &parts.headers;
+    // Every processed URL of a negotiating bucket varies, explicit formats
+    // and metadata answers included: one rule a CDN can be configured by;
+    // an answer that does not follow `Accept` takes a few extra CDN copies.
+    outcome.vary_accept = !bucket.negotiate.is_empty() && operation != Operation::Original;
     let mut response = match operation {
         Operation::Original => serve_original(bucket, key, method, headers, deadline).await,
         Operation::Process { plan, .. } => {

@@ -1,6 +1,7 @@
 //! pixgate's server: configuration, the HTTP service and the request path.
 //! `main.rs` only calls [`cli::main`]; tests drive [`server::Server`] directly.
 
+pub mod accept;
 pub mod access;
 pub mod admission;
 pub mod body;

@@ -14,6 +14,7 @@ use pixgate_api::{Deliver, MetadataKind, Plan};
 use pixgate_ops::{Product, Settings, Stop};
 use pixgate_origin::{Fetched, Object, ObjectRequest};
 
+use crate::accept;
 use crate::admission::{Place, Ticket};
 use crate::body::{self, Body};
 use crate::cache::{Known, Outcome, Rendered, ResultKey, Revalidated, SourceId, Timing};
@@ -47,6 +48,7 @@ impl Work {
                 match p.deliver {
                     Deliver::Metadata(_) => names.push("info"),
                     Deliver::Average(body) => names.push(body.canonical),
+                    Deliver::Placeholder(p) => names.push(p.name()),
                     Deliver::Image => {}
                 }
                 if p.output.format.is_some() {
@@ -72,11 +74,27 @@ pub async fn serve(
     deadline: Instant,
 ) -> Result<Response<Body>, ApiError> {
     let phase = Phase::default();
+    let work = negotiate(work, bucket, headers);
     let serving = serve_by(state, bucket, key, work, method, headers, deadline, &phase);
     match tokio::time::timeout_at(deadline.into(), serving).await {
         Ok(answer) => answer,
         Err(_) => Err(phase.timed_out(state.admission.timeout)),
     }
+}
+
+/// Accept negotiation (a bucket's `negotiate`): an image plan that names no
+/// output format gets the formats the client admits, best first; pixel
+/// code picks among them on the source. They are part of the canonical
+/// plan, so the result cache and the ETag tell the answers apart.
+fn negotiate(mut work: Work, bucket: &Bucket, headers: &HeaderMap) -> Work {
+    if let Work::Plan(plan) = &mut work
+        && !bucket.negotiate.is_empty()
+        && plan.output.format.is_none()
+        && plan.deliver == Deliver::Image
+    {
+        plan.output.prefer = accept::preferred(headers, &bucket.negotiate);
+    }
+    work
 }
 
 /// What a request was doing, so that a missed deadline can say whose fault

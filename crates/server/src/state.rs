@@ -35,6 +35,8 @@ pub struct Bucket {
     pub cache_control: String,
     /// `Cache-Control` of originals; `None`: the upstream's passes through.
     pub original_cache_control: Option<String>,
+    /// Accept negotiation's formats in order of preference; empty: off.
+    pub negotiate: Vec<pixgate_api::Format>,
 }
 
 #[derive(Debug)]
@@ -93,6 +95,10 @@ impl AppState {
                         }
                     })?,
                     dialects,
+                    negotiate: b.negotiate_formats().map_err(|message| ConfigError {
+                        key: format!("buckets[{i}].negotiate"),
+                        message,
+                    })?,
                     cache_control: b
                         .cache_control
                         .clone()

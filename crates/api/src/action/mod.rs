@@ -7,6 +7,8 @@ pub mod crop;
 pub mod flip;
 pub mod format;
 pub mod indexcrop;
+pub mod negotiate;
+pub mod placeholder;
 pub mod quality;
 pub mod resize;
 pub mod rotate;

@@ -10,6 +10,7 @@ pub mod frames;
 pub mod grayscale;
 pub mod mask;
 pub mod orient;
+pub mod placeholder;
 pub mod resize;
 pub mod rotate;
 pub mod sharpen;

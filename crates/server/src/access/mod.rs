@@ -76,6 +76,7 @@ mod tests {
             dialects: pixgate_api::dialect::default_set().to_vec(),
             cache_control: String::new(),
             original_cache_control: None,
+            negotiate: Vec::new(),
         }
     }
 

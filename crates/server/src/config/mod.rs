@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use pixgate_api::Format;
 use pixgate_api::dialect::{self, Dialect};
 use serde::Deserialize;
 
@@ -284,9 +285,35 @@ pub struct BucketConfig {
     /// This bucket's `Cache-Control` of originals (else the server's).
     #[serde(default)]
     pub original_cache_control: Option<String>,
+    /// Accept negotiation: formats (`avif`, `webp`) that replace the
+    /// source's format when a processed request names none and the client's
+    /// `Accept` lists them, in this order of preference. Empty: off.
+    #[serde(default)]
+    pub negotiate: Vec<String>,
 }
 
+/// Formats a bucket may negotiate: the ones browsers announce in `Accept`
+/// and that are worth converting to.
+pub const NEGOTIABLE: [Format; 2] = [Format::Avif, Format::Webp];
+
 impl BucketConfig {
+    /// The `negotiate` list as formats, refusing unknown names and repeats.
+    pub fn negotiate_formats(&self) -> Result<Vec<Format>, String> {
+        let mut out = Vec::new();
+        for name in &self.negotiate {
+            let f = Format::parse(name)
+                .filter(|f| NEGOTIABLE.contains(f) && f.as_str() == name)
+                .ok_or_else(|| {
+                    format!("'{name}' cannot be negotiated; use some of \"avif\", \"webp\"")
+                })?;
+            if out.contains(&f) {
+                return Err(format!("'{name}' is listed twice"));
+            }
+            out.push(f);
+        }
+        Ok(out)
+    }
+
     /// The bucket's dialects, in detection order.
     pub fn dialect_set(&self) -> Result<Vec<&'static dyn Dialect>, String> {
         match &self.dialects {

@@ -295,6 +295,9 @@ impl BucketConfig {
                 ),
             ));
         }
+        if let Err(m) = self.negotiate_formats() {
+            out.push(err(format!("{at}.negotiate"), m));
+        }
         match self.dialect_set() {
             Err(m) => out.push(err(format!("{at}.dialects"), m)),
             // Styles are read by the bucket's dialects: checked once those are known.
@@ -445,6 +448,14 @@ mod tests {
             (
                 "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\ndialects = []\n",
                 "buckets[0].dialects",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nnegotiate = [\"gif\"]\n",
+                "buckets[0].negotiate",
+            ),
+            (
+                "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nnegotiate = [\"webp\", \"webp\"]\n",
+                "buckets[0].negotiate",
             ),
             (
                 "[[buckets]]\nname = \"abc\"\norigin = \"s3://p\"\nstyles = { t = \"resize,w_1\" }\n",

@@ -19,6 +19,7 @@ mod dialect_names;
 mod dialects;
 mod hostile;
 mod info;
+mod negotiate;
 mod operators;
 mod oss_vectors;
 mod pixels;

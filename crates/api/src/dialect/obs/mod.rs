@@ -134,7 +134,7 @@ fn parse_steps(steps: &str) -> Result<Plan, PlanError> {
 fn metadata(mut plan: Plan) -> Result<Operation, PlanError> {
     match plan.deliver {
         Deliver::Metadata(_) => Ok(Operation::Metadata(wire::INFO)),
-        Deliver::Average(_) | Deliver::Image => {
+        Deliver::Average(_) | Deliver::Image | Deliver::Placeholder(_) => {
             if matches!(plan.deliver, Deliver::Average(_)) {
                 plan.deliver = Deliver::Average(wire::AVERAGE_HUE);
             }
