@@ -7,6 +7,11 @@ use std::fmt::Write;
 
 use crate::Format;
 
+/// AVIF's default quality: SSIMULACRA2 of JPEG q80 reached (measured).
+pub const AVIF_QUALITY: u8 = 82;
+/// HEIC's default quality: SSIMULACRA2 of JPEG q80 reached (measured).
+pub const HEIC_QUALITY: u8 = 55;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// Encoder quality when the plan names none; a JPEG source's own
@@ -41,6 +46,20 @@ impl Policy {
         percent_flattens_animation: true,
     };
 
+    /// Encoder quality when the plan names none, for output `format`. AVIF
+    /// and HEIC have their own scales: at the JPEG default they are no
+    /// smaller than JPEG (HEIC three times larger), so each has the lowest
+    /// quality whose SSIMULACRA2 score reaches JPEG q80's
+    /// (`benches/benches/quality.rs`, results in benches/RESULTS.md); a JPEG
+    /// source's quality caps only the JPEG-scale default.
+    pub fn default_quality_for(&self, format: Format, source_quality: Option<u8>) -> u8 {
+        match format {
+            Format::Avif => AVIF_QUALITY,
+            Format::Heic => HEIC_QUALITY,
+            _ => self.default_quality.min(source_quality.unwrap_or(100)),
+        }
+    }
+
     /// The ceiling for `format`, if it has one.
     pub fn ceiling(&self, format: Format) -> Option<(u32, u32)> {
         self.ceilings
@@ -72,5 +91,21 @@ impl Policy {
 impl Default for Policy {
     fn default() -> Policy {
         Policy::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avif_and_heic_have_their_own_measured_defaults() {
+        let p = Policy::DEFAULT;
+        assert_eq!(p.default_quality_for(Format::Avif, Some(60)), AVIF_QUALITY);
+        assert_eq!(p.default_quality_for(Format::Heic, None), HEIC_QUALITY);
+        // JPEG-scale outputs keep the dialect's default, capped by a JPEG
+        // source's own quality.
+        assert_eq!(p.default_quality_for(Format::Jpg, None), 85);
+        assert_eq!(p.default_quality_for(Format::Webp, Some(70)), 70);
     }
 }

@@ -184,9 +184,7 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         None
     };
     let quality = plan.output.quality.map_or(
-        plan.policy
-            .default_quality
-            .min(source_quality.unwrap_or(100)),
+        plan.policy.default_quality_for(format, source_quality),
         |q| q.resolve(source_quality),
     );
     let opts = EncodeOptions {
@@ -364,7 +362,9 @@ fn process_animation(
     let quality = plan
         .output
         .quality
-        .map_or(plan.policy.default_quality, |q| q.resolve(None));
+        .map_or(plan.policy.default_quality_for(format, None), |q| {
+            q.resolve(None)
+        });
     let bytes = encode_animation(anim, format, quality)?;
     Ok(Product::Image { bytes, format })
 }
