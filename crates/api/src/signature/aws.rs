@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use percent_encoding::percent_decode_str;
 
-use super::crypto::{sha256_hex, uri_encode};
+use super::crypto::uri_encode;
 use super::*;
 
 // ---- AWS Signature V4 -------------------------------------------------------
@@ -24,9 +24,6 @@ fn parse_credential(c: &str) -> Option<(&str, String, &str)> {
     parse_scoped_credential(c, "aws4_request")
 }
 
-/// The HMAC-SHA256 chain both V4 schemes use: the secret (with its scheme
-/// prefix) signs each part of the scope `date/region/service/terminator` in
-/// turn; the result signs the string.
 fn v4_check(
     r: &Signed,
     v: &V4,
@@ -37,22 +34,20 @@ fn v4_check(
     let secret = secret(keys, v.key_id)?;
     let path = percent_decode_str(r.raw_path).decode_utf8_lossy();
     let headers = canonical_headers(r.headers, &v.signed_headers).ok_or_else(mismatch)?;
-    let canonical = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        r.method,
-        uri_encode(&path, true),
-        canonical_query,
-        headers,
-        v.signed_headers.join(";"),
-        payload
+    let expected = v4_signature(
+        &format!("AWS4{secret}"),
+        &V4Request {
+            algorithm: "AWS4-HMAC-SHA256",
+            date: v.date,
+            scope: &v.scope,
+            method: r.method,
+            uri: &uri_encode(&path, true),
+            query: canonical_query,
+            headers: &headers,
+            signed: &v.signed_headers.join(";"),
+            payload,
+        },
     );
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{}\n{}\n{}",
-        v.date,
-        v.scope,
-        sha256_hex(canonical.as_bytes())
-    );
-    let expected = scoped_signature(&format!("AWS4{secret}"), &v.scope, &string_to_sign);
     proven(&expected, v.signature, v.key_id)
 }
 

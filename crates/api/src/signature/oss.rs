@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use http::HeaderMap;
 
-use super::crypto::{hmac_sha1, sha256_hex, uri_encode};
+use super::crypto::{hmac_sha1, uri_encode};
 use super::*;
 
 // ---- OSS V1 -----------------------------------------------------------------
@@ -178,21 +178,20 @@ fn oss_v4_check(
     headers.sort();
     let canonical_headers: String = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let payload = header(r.headers, "x-oss-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
-    let canonical = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        r.method,
-        uri_encode(&format!("/{}/{}", r.bucket, r.key), true),
-        canonical_query,
-        canonical_headers,
-        v.additional,
-        payload
+    let expected = v4_signature(
+        &format!("aliyun_v4{secret}"),
+        &V4Request {
+            algorithm: "OSS4-HMAC-SHA256",
+            date: v.date,
+            scope: &scope,
+            method: r.method,
+            uri: &uri_encode(&format!("/{}/{}", r.bucket, r.key), true),
+            query: canonical_query,
+            headers: &canonical_headers,
+            signed: v.additional,
+            payload,
+        },
     );
-    let string_to_sign = format!(
-        "OSS4-HMAC-SHA256\n{}\n{scope}\n{}",
-        v.date,
-        sha256_hex(canonical.as_bytes())
-    );
-    let expected = scoped_signature(&format!("aliyun_v4{secret}"), &scope, &string_to_sign);
     proven(&expected, v.signature, key_id)
 }
 

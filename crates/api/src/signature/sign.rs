@@ -8,9 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use http::HeaderMap;
 
-use super::crypto::{hmac_sha1, sha256_hex, uri_encode};
+use super::crypto::{hmac_sha1, uri_encode};
 use super::oss::oss_resource;
-use super::{MAX_PRESIGN, Signed, canonical_query, scoped_signature};
+use super::{MAX_PRESIGN, Signed, V4Request, canonical_query, v4_signature};
 
 /// The query parameter `pixgate sign --process` fills: the default
 /// dialect's process string.
@@ -119,44 +119,54 @@ pub fn presign(scheme: Scheme, t: &Target, s: &Signer) -> Result<String, String>
             };
             let scope = format!("{day}/{}/{service}/{terminator}", s.region);
             let credential = format!("{}/{scope}", s.key_id);
-            let (canonical, algorithm, signature_param) = if scheme == Scheme::OssV4 {
-                params.push((
-                    "x-oss-signature-version".to_owned(),
-                    "OSS4-HMAC-SHA256".to_owned(),
-                ));
-                params.push(("x-oss-credential".to_owned(), credential));
-                params.push(("x-oss-date".to_owned(), date.clone()));
-                params.push(("x-oss-expires".to_owned(), s.expires.to_string()));
-                // No headers are signed: a URL's requester sends none that count.
-                let canonical = format!(
-                    "{}\n{}\n{}\n\n\nUNSIGNED-PAYLOAD",
-                    t.method,
-                    uri_encode(&format!("/{}/{}", t.bucket, t.key), true),
-                    canonical_query(&params, "", true),
-                );
-                (canonical, "OSS4-HMAC-SHA256", "x-oss-signature")
-            } else {
-                params.push(("X-Amz-Algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()));
-                params.push(("X-Amz-Credential".to_owned(), credential));
-                params.push(("X-Amz-Date".to_owned(), date.clone()));
-                params.push(("X-Amz-Expires".to_owned(), s.expires.to_string()));
-                params.push(("X-Amz-SignedHeaders".to_owned(), "host".to_owned()));
-                let path = percent_encoding::percent_decode_str(t.raw_path).decode_utf8_lossy();
-                let canonical = format!(
-                    "{}\n{}\n{}\nhost:{}\n\nhost\nUNSIGNED-PAYLOAD",
-                    t.method,
-                    uri_encode(&path, true),
-                    canonical_query(&params, "", false),
-                    t.host.trim(),
-                );
-                (canonical, "AWS4-HMAC-SHA256", "X-Amz-Signature")
-            };
-            let string_to_sign = format!(
-                "{algorithm}\n{date}\n{scope}\n{}",
-                sha256_hex(canonical.as_bytes())
+            let (uri, query, headers, signed, algorithm, signature_param) =
+                if scheme == Scheme::OssV4 {
+                    params.push((
+                        "x-oss-signature-version".to_owned(),
+                        "OSS4-HMAC-SHA256".to_owned(),
+                    ));
+                    params.push(("x-oss-credential".to_owned(), credential));
+                    params.push(("x-oss-date".to_owned(), date.clone()));
+                    params.push(("x-oss-expires".to_owned(), s.expires.to_string()));
+                    // No headers are signed: a URL's requester sends none that count.
+                    (
+                        uri_encode(&format!("/{}/{}", t.bucket, t.key), true),
+                        canonical_query(&params, "", true),
+                        String::new(),
+                        "",
+                        "OSS4-HMAC-SHA256",
+                        "x-oss-signature",
+                    )
+                } else {
+                    params.push(("X-Amz-Algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()));
+                    params.push(("X-Amz-Credential".to_owned(), credential));
+                    params.push(("X-Amz-Date".to_owned(), date.clone()));
+                    params.push(("X-Amz-Expires".to_owned(), s.expires.to_string()));
+                    params.push(("X-Amz-SignedHeaders".to_owned(), "host".to_owned()));
+                    let path = percent_encoding::percent_decode_str(t.raw_path).decode_utf8_lossy();
+                    (
+                        uri_encode(&path, true),
+                        canonical_query(&params, "", false),
+                        format!("host:{}\n", t.host.trim()),
+                        "host",
+                        "AWS4-HMAC-SHA256",
+                        "X-Amz-Signature",
+                    )
+                };
+            let signature = v4_signature(
+                &format!("{prefix}{}", s.secret),
+                &V4Request {
+                    algorithm,
+                    date: &date,
+                    scope: &scope,
+                    method: t.method,
+                    uri: &uri,
+                    query: &query,
+                    headers: &headers,
+                    signed,
+                    payload: "UNSIGNED-PAYLOAD",
+                },
             );
-            let signature =
-                scoped_signature(&format!("{prefix}{}", s.secret), &scope, &string_to_sign);
             params.push((signature_param.to_owned(), signature));
         }
     }

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
-use super::crypto::{sha256_hex, uri_encode};
+use super::crypto::uri_encode;
 use super::*;
 
 /// The TOS dialect's name: its JSON error shape.
@@ -189,6 +189,7 @@ fn check(
     let secret = secret(keys, v.key_id)?;
     let path = percent_decode_str(r.raw_path).decode_utf8_lossy();
     let query = canonical_query(query);
+    let (uri, signed) = (uri_encode(&path, true), v.signed_headers.join(";"));
     // The SDK signs `host:port`; a client that signs the bare host is
     // accepted too.
     let mut candidates = Vec::new();
@@ -196,19 +197,20 @@ fn check(
         let Some(headers) = canonical_headers(r.headers, &v.signed_headers, host) else {
             return Err(mismatch());
         };
-        let canonical = format!(
-            "{}\n{}\n{query}\n{headers}\n{}\n{payload}",
-            r.method,
-            uri_encode(&path, true),
-            v.signed_headers.join(";"),
-        );
-        let string_to_sign = format!(
-            "{ALGORITHM}\n{}\n{}\n{}",
-            v.date,
-            v.scope,
-            sha256_hex(canonical.as_bytes())
-        );
-        candidates.push(scoped_signature(secret, &v.scope, &string_to_sign));
+        candidates.push(v4_signature(
+            secret,
+            &V4Request {
+                algorithm: ALGORITHM,
+                date: v.date,
+                scope: &v.scope,
+                method: r.method,
+                uri: &uri,
+                query: &query,
+                headers: &headers,
+                signed: &signed,
+                payload,
+            },
+        ));
     }
     if matches_any(candidates, v.signature) {
         Ok(Principal::Key(v.key_id.to_owned()))
@@ -220,6 +222,7 @@ fn check(
 #[cfg(test)]
 mod tests {
 
+    use super::super::crypto::sha256_hex;
     use super::super::testkit::*;
     use super::*;
 
