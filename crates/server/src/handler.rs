@@ -125,6 +125,7 @@ pub async fn handle<B>(
     let result = dispatch(
         &state,
         &parts,
+        &query,
         endpoint,
         target,
         dialect,
@@ -269,6 +270,7 @@ impl Drop for LogLine {
 async fn dispatch(
     state: &AppState,
     parts: &http::request::Parts,
+    query: &Query,
     endpoint: Option<Endpoint>,
     target: Option<Result<Target, ApiError>>,
     dialect: &'static dyn Dialect,
@@ -331,9 +333,7 @@ async fn dispatch(
     let hint = dialect::style_hint(dialect);
     access::check(bucket, &key, &operation, &principal, hint)?;
     let overrides = match principal {
-        access::Principal::Key(_) => {
-            overrides::parse(&pixgate_api::Query::parse(parts.uri.query().unwrap_or("")))?
-        }
+        access::Principal::Key(_) => overrides::parse(query)?,
         access::Principal::Anonymous => Vec::new(),
     };
     let headers = &parts.headers;
