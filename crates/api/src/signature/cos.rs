@@ -236,10 +236,6 @@ mod tests {
     use super::super::testkit::*;
     use super::*;
 
-    fn keys(ak: &str, sk: &str) -> HashMap<String, String> {
-        [(ak.to_owned(), sk.to_owned())].into()
-    }
-
     fn get<'a>(path: &'a str, query: &'a str, h: &'a HeaderMap) -> Signed<'a> {
         Signed {
             method: "GET",
@@ -284,7 +280,7 @@ mod tests {
             "response-content-type=application%2Foctet-stream&response-cache-control=max-age%3D600",
             &h,
         );
-        let k = keys(
+        let k = keys_of(
             "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q",
             "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz",
         );
@@ -336,7 +332,7 @@ mod tests {
             method: "PUT",
             ..get("/exampleobject(%E8%85%BE%E8%AE%AF%E4%BA%91)", "", &h)
         };
-        let k = keys(
+        let k = keys_of(
             "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q",
             "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz",
         );
@@ -351,7 +347,7 @@ mod tests {
     /// [SDK-run] `ci_get_object(Rule='imageMogr2/thumbnail/!50p')`, header-signed.
     #[test]
     fn the_sdk_ci_get_object_header_verifies() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let auth = ci_auth("2f2080b360d17dbd25dd795d919dfc54cc1af996");
         let h = ci_headers(&auth);
         let r = get(CI_PATH, CI_QUERY, &h);
@@ -384,7 +380,7 @@ mod tests {
     /// in IP mode: the host is signed without its port.
     #[test]
     fn the_sdk_presigned_url_verifies() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let q = "q-sign-algorithm=sha1&q-ak=AKIDEXAMPLE&q-sign-time=1705305540%3B1705309200&q-key-time=1705305540%3B1705309200&q-header-list=host&q-url-param-list=imagemogr2%252fthumbnail%252f%252150p&q-signature=6bd6012898e6c5354d09d7a399a75870f92fc38f&imageMogr2%2Fthumbnail%2F%2150p=";
         let h = headers(&[("host", "127.0.0.1:8080")]);
         let r = get(CI_PATH, q, &h);
@@ -411,12 +407,12 @@ mod tests {
 
     #[test]
     fn refusals_answer_in_the_cos_shape() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let auth = ci_auth("2f2080b360d17dbd25dd795d919dfc54cc1af996");
         let h = ci_headers(&auth);
         let r = get(CI_PATH, CI_QUERY, &h);
         // Unknown key.
-        let e = verify(&r, &keys("AKIDother", "x"), at(T)).unwrap_err();
+        let e = verify(&r, &keys_of("AKIDother", "x"), at(T)).unwrap_err();
         assert_eq!((e.code, e.shape), (Code::InvalidAccessKeyId, Some("cos")));
         // Expired: past q-sign-time's end.
         let e = verify(&r, &k, at(1_705_315_601)).unwrap_err();
@@ -442,7 +438,7 @@ mod tests {
 
     #[test]
     fn malformed_signatures_are_errors_not_anonymous() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         for auth in [
             "q-sign-algorithm=sha1",
             "q-sign-algorithm=",

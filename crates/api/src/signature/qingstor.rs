@@ -245,10 +245,6 @@ mod tests {
     use super::super::testkit::*;
     use super::*;
 
-    fn keys(ak: &str, sk: &str) -> HashMap<String, String> {
-        [(ak.to_owned(), sk.to_owned())].into()
-    }
-
     fn get<'a>(path: &'a str, query: &'a str, h: &'a HeaderMap) -> Signed<'a> {
         Signed {
             method: "GET",
@@ -325,7 +321,7 @@ mod tests {
     /// [SDK-run] `image_process('photos/cat 1.jpg', action='resize:w_100,h_100')`.
     #[test]
     fn the_python_sdk_image_process_verifies() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let h = sdk_header("QS AKIDEXAMPLE:+j0gxG0cENytK4Pzf0vxvStLbGXU9CN1mkpMnw4VC4c=");
         let r = get(PATH, ACTION, &h);
         assert_eq!(
@@ -354,7 +350,7 @@ mod tests {
     /// [SDK-run] `sign_query(1705309200)` of the same request.
     #[test]
     fn the_python_sdk_signed_url_verifies() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let q = "action=resize%3Aw_100%2Ch_100&image&signature=dOARldxmdQ9n2LvIQJpmbK%2BdMxFInvXXseBq6e4CW58%3D&access_key_id=AKIDEXAMPLE&expires=1705309200";
         let h = headers(&[("host", "127.0.0.1:8080")]);
         let r = get(PATH, q, &h);
@@ -377,7 +373,7 @@ mod tests {
     #[test]
     fn virtual_host_requests_sign_the_bucket_too() {
         // `/<bucket>` + the path, as the SDK's virtual-host mode signs.
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let h = sdk_header("QS AKIDEXAMPLE:+j0gxG0cENytK4Pzf0vxvStLbGXU9CN1mkpMnw4VC4c=");
         let r = get("/photos/cat%201.jpg", ACTION, &h);
         assert!(verify(&r, &k, at(T)).is_ok());
@@ -385,7 +381,7 @@ mod tests {
 
     #[test]
     fn refusals_answer_in_the_qingstor_shape() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         let h = sdk_header("QS AKIDEXAMPLE:+j0gxG0cENytK4Pzf0vxvStLbGXU9CN1mkpMnw4VC4c=");
         let r = get(PATH, ACTION, &h);
         let code = |r: &Signed, k: &HashMap<String, String>, now: u64| {
@@ -393,7 +389,10 @@ mod tests {
             assert_eq!(e.shape, Some("qingstor"));
             e.code
         };
-        assert_eq!(code(&r, &keys("other", "x"), T), Code::InvalidAccessKeyId);
+        assert_eq!(
+            code(&r, &keys_of("other", "x"), T),
+            Code::InvalidAccessKeyId
+        );
         // The Date more than 15 minutes from the proxy's clock.
         assert_eq!(code(&r, &k, T + 16 * 60), Code::RequestTimeTooSkewed);
         assert!(verify(&r, &k, at(T + 14 * 60)).is_ok());
@@ -406,7 +405,7 @@ mod tests {
 
     #[test]
     fn malformed_signatures_are_errors_not_anonymous() {
-        let k = keys("AKIDEXAMPLE", "SECRETEXAMPLE");
+        let k = keys_of("AKIDEXAMPLE", "SECRETEXAMPLE");
         for auth in ["QS ", "QS AKIDEXAMPLE", "QS :", "QS AKIDEXAMPLE:"] {
             let h = sdk_header(auth);
             let e = verify(&get(PATH, ACTION, &h), &k, at(T)).unwrap_err();

@@ -11,7 +11,12 @@ pub const AK: &str = "AKIDEXAMPLE";
 pub const T: u64 = 1_705_305_600;
 
 pub fn keys() -> HashMap<String, String> {
-    [(AK.to_owned(), "SECRETEXAMPLE".to_owned())].into()
+    keys_of(AK, "SECRETEXAMPLE")
+}
+
+/// A key set of one pair.
+pub fn keys_of(ak: &str, sk: &str) -> HashMap<String, String> {
+    [(ak.to_owned(), sk.to_owned())].into()
 }
 
 pub fn at(secs: u64) -> SystemTime {
