@@ -59,6 +59,10 @@ mod ns {
     pub const BMP_PX: f64 = 4.5;
     pub const TIFF_PX: f64 = 5.5;
     pub const HEIF_PX: f64 = 72.0;
+    /// JPEG XL (jxl-oxide, one thread) and SVG (resvg), per source pixel:
+    /// see docs/decisions.md for the measurements.
+    pub const JXL_PX: f64 = 60.0;
+    pub const SVG_PX: f64 = 30.0;
     /// Auto-orient and right-angle rotations (a permutation, cache-hostile):
     /// 14.2 ns/px on the 12 MP photo.
     pub const ORIENT_PX: f64 = 15.0;
@@ -116,6 +120,8 @@ mod ns {
     /// CPU in codec's `heif::tests::x265_presets`).
     pub const ENC_HEIC_IMAGE: f64 = 20e6;
     pub const ENC_HEIC_PX: f64 = 550.0;
+    /// Lossless JPEG XL (zune-jpegxl), per pixel.
+    pub const ENC_JXL_PX: f64 = 30.0;
 }
 
 /// The work a plan would do, by stage.
@@ -414,6 +420,8 @@ fn decode_ns(bytes: &[u8], p: &Probe, shrink: u32) -> f64 {
         Format::Bmp => ns::BMP_PX * source,
         Format::Tiff => ns::TIFF_PX * source,
         Format::Avif | Format::Heic => ns::HEIF_PX * source,
+        Format::Jxl => ns::JXL_PX * source,
+        Format::Svg => ns::SVG_PX * source,
     }
 }
 
@@ -448,6 +456,9 @@ fn encode_ns(f: Format, progressive: bool, w: u32, h: u32) -> f64 {
         Format::Tiff => ns::ENC_TIFF_PX * n,
         Format::Avif => ns::ENC_AVIF_IMAGE + ns::ENC_AVIF_PX * n,
         Format::Heic => ns::ENC_HEIC_IMAGE + ns::ENC_HEIC_PX * n,
+        Format::Jxl => ns::ENC_JXL_PX * n,
+        // Never an output (pipeline::output_format writes SVG as PNG).
+        Format::Svg => ns::ENC_PNG_PX * n,
     }
 }
 
