@@ -149,3 +149,88 @@ pub(crate) fn encode(frame: &Frame) -> Result<Vec<u8>, CodecError> {
         .map_err(|e| CodecError::Internal(format!("JPEG XL: {e:?}")))?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lossless round trip through our own encoder and decoder.
+    #[test]
+    fn lossless_round_trip() {
+        let mut data = Vec::new();
+        for y in 0..40u32 {
+            for x in 0..60u32 {
+                data.extend_from_slice(&[(x * 4) as u8, (y * 6) as u8, 128, (x + y) as u8]);
+            }
+        }
+        let frame = Frame::new(60, 40, 4, data);
+        let bytes = encode(&frame).unwrap();
+        assert_eq!(crate::sniff::sniff(&bytes), Some(pixgate_api::Format::Jxl));
+        let h = header(&bytes).unwrap();
+        assert_eq!((h.width, h.height, h.alpha), (60, 40, true));
+        let back = decode(&bytes, (60, 40), &Limits::default()).unwrap();
+        assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn damaged_data_is_a_clean_error() {
+        assert!(header(&[0xFF, 0x0A]).is_err());
+        assert!(header(&[0xFF, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0]).is_err());
+        let frame = Frame::filled(16, 16, &[10, 20, 30]);
+        let bytes = encode(&frame).unwrap();
+        let cut = &bytes[..bytes.len() / 2];
+        let e = crate::decode::guarded(|| decode(cut, (16, 16), &Limits::default()));
+        assert!(e.is_err());
+    }
+
+    /// The cost model's JXL_PX, ENC_JXL_PX and SVG_PX (pixgate-ops
+    /// cost.rs): `cargo test --release -p pixgate-codec jxl::tests::speed
+    /// -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement: run in --release on an idle machine"]
+    fn speed() {
+        let (w, h) = (1024u32, 1024u32);
+        let mut data = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let n = (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503)) >> 24;
+                data.extend_from_slice(&[(x / 4) as u8, (y / 4) as u8, n as u8]);
+            }
+        }
+        let frame = Frame::new(w, h, 3, data);
+        let t = std::time::Instant::now();
+        let bytes = encode(&frame).unwrap();
+        let enc = t.elapsed();
+        let t = std::time::Instant::now();
+        decode(&bytes, (w, h), &Limits::default()).unwrap();
+        let dec = t.elapsed();
+        let px = f64::from(w * h);
+        println!(
+            "lossless 1 MP: encode {:.1} ns/px, decode {:.1} ns/px ({} bytes)",
+            enc.as_nanos() as f64 / px,
+            dec.as_nanos() as f64 / px,
+            bytes.len()
+        );
+        let mut svg = String::from(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="1024" height="1024">"#,
+        );
+        for i in 0..200 {
+            svg.push_str(&format!(
+                r#"<circle cx="{}" cy="{}" r="{}" fill="rgb({},{},200)" opacity="0.6"/>"#,
+                i % 100,
+                (i * 7) % 100,
+                5 + i % 20,
+                i,
+                255 - i
+            ));
+        }
+        svg.push_str(r#"<rect width="100" height="100" fill="url(#g)"/><linearGradient id="g"><stop offset="0" stop-color="red" stop-opacity="0.3"/><stop offset="1" stop-color="blue" stop-opacity="0.3"/></linearGradient></svg>"#);
+        let t = std::time::Instant::now();
+        crate::svg::render(svg.as_bytes(), (w, h), (w, h), &[], &Limits::default(), &|| false)
+            .unwrap();
+        println!(
+            "SVG 200 translucent circles + gradient, 1 MP: {:.1} ns/px",
+            t.elapsed().as_nanos() as f64 / px
+        );
+    }
+}
