@@ -28,7 +28,10 @@ pub(crate) struct Header {
 }
 
 fn corrupt(e: impl std::fmt::Display) -> CodecError {
-    CodecError::Corrupt(format!("the JPEG XL data is damaged ({})", plain(&e.to_string())))
+    CodecError::Corrupt(format!(
+        "the JPEG XL data is damaged ({})",
+        plain(&e.to_string())
+    ))
 }
 
 fn builder() -> jxl_oxide::JxlImageBuilder {
@@ -67,7 +70,11 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Header, CodecError> {
 }
 
 /// Decodes the first frame to 8-bit sRGB(A).
-pub(crate) fn decode(bytes: &[u8], expect: (u32, u32), limits: &Limits) -> Result<Frame, CodecError> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    expect: (u32, u32),
+    limits: &Limits,
+) -> Result<Frame, CodecError> {
     // The decoder's working buffers (f32 planes, several per channel) are
     // bounded by the same memory limit as the whole request.
     let cap = usize::try_from(limits.max_request_bytes).unwrap_or(usize::MAX);
@@ -77,7 +84,9 @@ pub(crate) fn decode(bytes: &[u8], expect: (u32, u32), limits: &Limits) -> Resul
         return Err(CodecError::Corrupt("inconsistent JPEG XL headers".into()));
     }
     if image.num_loaded_keyframes() == 0 {
-        return Err(CodecError::Corrupt("the JPEG XL file has no complete frame".into()));
+        return Err(CodecError::Corrupt(
+            "the JPEG XL file has no complete frame".into(),
+        ));
     }
     let meta = &image.image_header().metadata;
     let xyb = meta.xyb_encoded;
@@ -226,8 +235,15 @@ mod tests {
         }
         svg.push_str(r#"<rect width="100" height="100" fill="url(#g)"/><linearGradient id="g"><stop offset="0" stop-color="red" stop-opacity="0.3"/><stop offset="1" stop-color="blue" stop-opacity="0.3"/></linearGradient></svg>"#);
         let t = std::time::Instant::now();
-        crate::svg::render(svg.as_bytes(), (w, h), (w, h), &[], &Limits::default(), &|| false)
-            .unwrap();
+        crate::svg::render(
+            svg.as_bytes(),
+            (w, h),
+            (w, h),
+            &[],
+            &Limits::default(),
+            &|| false,
+        )
+        .unwrap();
         println!(
             "SVG 200 translucent circles + gradient, 1 MP: {:.1} ns/px",
             t.elapsed().as_nanos() as f64 / px

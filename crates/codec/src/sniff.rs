@@ -45,7 +45,10 @@ pub fn sniff(b: &[u8]) -> Option<Format> {
 /// early on; after an optional UTF-8 BOM and whitespace.
 fn is_svg(b: &[u8]) -> bool {
     let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     let b = &b[start..];
     if b.starts_with(b"<svg") {
         return true;
@@ -73,7 +76,10 @@ mod tests {
         assert_eq!(sniff(b"<html>"), None);
         assert_eq!(sniff(&[0xFF, 0x0A, 0xFA]), Some(Format::Jxl));
         assert_eq!(sniff(b"\0\0\0\x0cJXL \r\n\x87\n\0\0"), Some(Format::Jxl));
-        assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), Some(Format::Svg));
+        assert_eq!(
+            sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            Some(Format::Svg)
+        );
         assert_eq!(
             sniff(b"\xEF\xBB\xBF\n  <?xml version='1.0'?>\n<!-- x -->\n<svg/>"),
             Some(Format::Svg)

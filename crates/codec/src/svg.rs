@@ -34,7 +34,10 @@ const MAX_DEPTH: usize = 256;
 const DEFAULT_SIZE: f64 = 100.0;
 
 fn corrupt(what: impl std::fmt::Display) -> CodecError {
-    CodecError::Corrupt(format!("the SVG is not valid ({})", plain(&what.to_string())))
+    CodecError::Corrupt(format!(
+        "the SVG is not valid ({})",
+        plain(&what.to_string())
+    ))
 }
 
 /// The SVG's nominal size in pixels (rounded up, at least 1), as usvg
@@ -145,7 +148,9 @@ pub(crate) fn render(
 ) -> Result<Frame, CodecError> {
     let (w, h) = size;
     if w == 0 || h == 0 {
-        return Err(CodecError::Corrupt(format!("cannot render an SVG at {w}x{h}")));
+        return Err(CodecError::Corrupt(format!(
+            "cannot render an SVG at {w}x{h}"
+        )));
     }
     // At its own size the source limits apply (checked on the probe);
     // any other size is an output the plan asked for.
@@ -177,15 +182,18 @@ pub(crate) fn render(
         e => corrupt(e),
     })?;
     if stopped() {
-        return Err(CodecError::TooLarge("The SVG rendering was abandoned.".into()));
+        return Err(CodecError::TooLarge(
+            "The SVG rendering was abandoned.".into(),
+        ));
     }
     let ts = tiny_skia::Transform::from_scale(
         w as f32 / tree.size().width(),
         h as f32 / tree.size().height(),
     );
     check_patterns(tree.root(), ts, limits)?;
-    let mut pixmap = tiny_skia::Pixmap::new(w, h)
-        .ok_or_else(|| CodecError::TooLarge(format!("An SVG canvas of {w}x{h} cannot be allocated.")))?;
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| {
+        CodecError::TooLarge(format!("An SVG canvas of {w}x{h} cannot be allocated."))
+    })?;
     resvg::render(&tree, ts, &mut pixmap.as_mut());
     let mut data = Vec::with_capacity(w as usize * h as usize * 4);
     for px in pixmap.pixels() {
@@ -236,8 +244,7 @@ fn check_patterns(
                             let tw = f64::from(pat.rect().width() * sx);
                             let th = f64::from(pat.rect().height() * sy);
                             let side = f64::from(limits.max_output_side);
-                            if tw > side || th > side || tw * th > limits.max_output_pixels as f64
-                            {
+                            if tw > side || th > side || tw * th > limits.max_output_pixels as f64 {
                                 return Err(CodecError::TooLarge(format!(
                                     "An SVG pattern tile would be {}x{} pixels; each side must be at most {} and the area at most {} pixels.",
                                     tw.round(),
@@ -336,13 +343,22 @@ mod tests {
     #[test]
     fn nominal_size_follows_width_height_and_view_box() {
         let ns = r#"xmlns="http://www.w3.org/2000/svg""#;
-        assert_eq!(size(&format!(r#"<svg {ns} width="120" height="80"/>"#)).unwrap(), (120, 80));
-        assert_eq!(size(&format!(r#"<svg {ns} viewBox="0 0 50 25"/>"#)).unwrap(), (50, 25));
+        assert_eq!(
+            size(&format!(r#"<svg {ns} width="120" height="80"/>"#)).unwrap(),
+            (120, 80)
+        );
+        assert_eq!(
+            size(&format!(r#"<svg {ns} viewBox="0 0 50 25"/>"#)).unwrap(),
+            (50, 25)
+        );
         assert_eq!(
             size(&format!(r#"<svg {ns} width="100" viewBox="0 0 50 25"/>"#)).unwrap(),
             (100, 50)
         );
-        assert_eq!(size(&format!(r#"<svg {ns} width="1in" height="72pt"/>"#)).unwrap(), (96, 96));
+        assert_eq!(
+            size(&format!(r#"<svg {ns} width="1in" height="72pt"/>"#)).unwrap(),
+            (96, 96)
+        );
         assert_eq!(size(&format!(r#"<svg {ns}/>"#)).unwrap(), (100, 100));
         assert!(size(&format!(r#"<svg {ns} width="0" height="10"/>"#)).is_err());
         assert!(size("<html/>").is_err());
@@ -363,7 +379,10 @@ mod tests {
     fn renders_at_the_requested_size() {
         let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">
             <rect width="5" height="10" fill="#f00"/><rect x="5" width="5" height="10" fill="#00f"/></svg>"##;
-        let f = render(svg, (300, 300), (10, 10), &[], &Limits::default(), &|| false).unwrap();
+        let f = render(svg, (300, 300), (10, 10), &[], &Limits::default(), &|| {
+            false
+        })
+        .unwrap();
         assert_eq!((f.width, f.height, f.channels), (300, 300, 3));
         assert_eq!(f.pixel(10, 150), &[255, 0, 0]);
         assert_eq!(f.pixel(290, 150), &[0, 0, 255]);

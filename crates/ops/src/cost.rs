@@ -230,8 +230,20 @@ pub fn still(src: Source<'_>, plan: &Plan, format: Format, settings: &Settings) 
     let limits = &settings.limits;
     let p = src.probe;
     let mut e = Estimate::default();
-    let (dw, dh) = (p.width.div_ceil(src.shrink), p.height.div_ceil(src.shrink));
-    e.add("decoding", decode_ns(src.bytes, p, src.shrink));
+    // An SVG is drawn at the size its first resize needs (pipeline.rs).
+    let (dw, dh) = if p.format == Format::Svg {
+        crate::pipeline::vector_size(plan, p)
+    } else {
+        (p.width.div_ceil(src.shrink), p.height.div_ceil(src.shrink))
+    };
+    e.add(
+        "decoding",
+        if p.format == Format::Svg {
+            ns::SVG_PX * px(dw, dh)
+        } else {
+            decode_ns(src.bytes, p, src.shrink)
+        },
+    );
     let mut c = channels(p.format);
     // Frame size, and the size the layout maths use (the source's).
     let (mut fw, mut fh) = if src.orientation >= 5 {

@@ -125,7 +125,11 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
     budget.reserve(decoded, "the decoded image")?;
     let mut frame = match vector {
         Some(size) => {
-            let fonts = settings.fonts.as_ref().map(|f| f.files()).unwrap_or_default();
+            let fonts = settings
+                .fonts
+                .as_ref()
+                .map(|f| f.files())
+                .unwrap_or_default();
             let stopped = || settings.stop.check().is_err();
             match decode_vector(bytes, &p, size, &fonts, limits, &stopped) {
                 Ok(frame) => frame,
@@ -394,7 +398,7 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
 
 /// The size a vector source is rendered at: what the plan's first resize
 /// makes of its nominal size (larger or smaller), else the nominal size.
-fn vector_size(plan: &Plan, p: &Probe) -> (u32, u32) {
+pub(crate) fn vector_size(plan: &Plan, p: &Probe) -> (u32, u32) {
     match plan.steps.first() {
         Some(Step::Resize(r)) => r.fit.layout(p.width, p.height).scaled(p.width, p.height),
         _ => (p.width, p.height),

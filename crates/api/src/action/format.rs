@@ -26,7 +26,6 @@ impl Format {
     ];
 
     /// An output format by name (`format,X`); source-only formats are none.
-
     pub fn parse(s: &str) -> Option<Format> {
         Some(match s {
             "jpg" | "jpeg" => Format::Jpg,

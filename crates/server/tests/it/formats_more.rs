@@ -137,7 +137,11 @@ async fn svg_external_references_are_never_fetched() {
     assert_eq!(green, 0, "the local file was drawn");
     // Give a stray connection time to arrive before counting.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "an http reference was fetched");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "an http reference was fetched"
+    );
     px_.stop().await;
 }
 
@@ -160,6 +164,13 @@ async fn svg_declaring_a_huge_canvas_is_image_too_large() {
     );
     let out = get(&px_, "tiny.svg", "image/resize,w_30000,limit_0").await;
     assert_eq!(out.status, StatusCode::BAD_REQUEST);
+    // A large poster within the source limits (200 MP nominal) is drawn
+    // at the thumbnail's size only: cheap, and within the work budget.
+    std::fs::write(dir.path().join("poster.svg"), halves(20_000, 10_000)).unwrap();
+    let out = get(&px_, "poster.svg", "image/resize,w_100").await;
+    let img = out.image().to_rgba8();
+    assert_eq!(img.dimensions(), (100, 50));
+    assert_eq!(px(&img, 10, 25), [255, 0, 0, 255]);
     px_.stop().await;
 }
 
@@ -208,15 +219,18 @@ async fn jxl_sources_convert_at_their_size_and_colours() {
     let px_ = proxy(dir.path()).await;
     for (key, tolerance) in [("recompressed.jxl", 2.0), ("lossy.jxl", 4.0)] {
         let out = get(&px_, key, "image/format,png").await;
-    let ct = Some(out.content_type.clone());
+        let ct = Some(out.content_type.clone());
         assert_eq!(ct.as_deref(), Some("image/png"), "{key}");
         let img = out.image().to_rgba8();
         assert_eq!(img.dimensions(), (400, 267), "{key}");
         let d = mean_diff(&img, &source);
-        assert!(d <= tolerance, "{key}: mean difference {d:.2} > {tolerance}");
+        assert!(
+            d <= tolerance,
+            "{key}: mean difference {d:.2} > {tolerance}"
+        );
 
         let out = get(&px_, key, "image/resize,w_200/format,jpg").await;
-    let ct = Some(out.content_type.clone());
+        let ct = Some(out.content_type.clone());
         assert_eq!(ct.as_deref(), Some("image/jpeg"), "{key}");
         assert_eq!(out.image().to_rgba8().dimensions(), (200, 134), "{key}");
     }
@@ -240,9 +254,19 @@ async fn jxl_sources_convert_at_their_size_and_colours() {
 #[tokio::test]
 async fn format_jxl_writes_lossless_jpeg_xl_that_libjxl_reads() {
     let px_ = crate::process::corpus_proxy().await;
-    let out = get(&px_, "photos/concert-400x267.jpg", "image/resize,w_100/format,jxl").await;
+    let out = get(
+        &px_,
+        "photos/concert-400x267.jpg",
+        "image/resize,w_100/format,jxl",
+    )
+    .await;
     let ct = Some(out.content_type.clone());
-    assert_eq!(out.status, StatusCode::OK, "{}", String::from_utf8_lossy(&out.body));
+    assert_eq!(
+        out.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&out.body)
+    );
     assert_eq!(ct.as_deref(), Some("image/jxl"));
     // Decoded by libjxl (djxl), and compared with the same resize as PNG:
     // lossless, so equal.
@@ -257,7 +281,12 @@ async fn format_jxl_writes_lossless_jpeg_xl_that_libjxl_reads() {
         .expect("djxl (Debian libjxl-tools) is installed");
     assert!(status.success());
     let decoded = image::open(&png).unwrap().to_rgba8();
-    let same = get(&px_, "photos/concert-400x267.jpg", "image/resize,w_100/format,png").await;
+    let same = get(
+        &px_,
+        "photos/concert-400x267.jpg",
+        "image/resize,w_100/format,png",
+    )
+    .await;
     let reference = same.image().to_rgba8();
     assert_eq!(decoded.dimensions(), (100, 67));
     assert_eq!(mean_diff(&decoded, &reference), 0.0);
