@@ -59,8 +59,9 @@ mod ns {
     pub const BMP_PX: f64 = 4.5;
     pub const TIFF_PX: f64 = 5.5;
     pub const HEIF_PX: f64 = 72.0;
-    /// JPEG XL (jxl-oxide, one thread) and SVG (resvg), per source pixel:
-    /// see docs/decisions.md for the measurements.
+    /// JPEG XL (jxl-oxide, one thread) and SVG (resvg, per drawn pixel):
+    /// estimates, not yet measured here (codec's `jxl::tests::speed`
+    /// measures both in --release); a complex SVG costs more per pixel.
     pub const JXL_PX: f64 = 60.0;
     pub const SVG_PX: f64 = 30.0;
     /// Auto-orient and right-angle rotations (a permutation, cache-hostile):
@@ -120,7 +121,7 @@ mod ns {
     /// CPU in codec's `heif::tests::x265_presets`).
     pub const ENC_HEIC_IMAGE: f64 = 20e6;
     pub const ENC_HEIC_PX: f64 = 550.0;
-    /// Lossless JPEG XL (zune-jpegxl), per pixel.
+    /// Lossless JPEG XL (zune-jpegxl), per pixel: an estimate, as above.
     pub const ENC_JXL_PX: f64 = 30.0;
 }
 
