@@ -389,6 +389,13 @@ mod tests {
     }
 
     #[test]
+    fn an_abandoned_request_is_not_drawn() {
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>"#;
+        let stopped = || true;
+        assert!(render(svg, (10, 10), (10, 10), &[], &Limits::default(), &stopped).is_err());
+    }
+
+    #[test]
     fn a_huge_pattern_tile_is_refused() {
         let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">
             <defs><pattern id="p" width="100000" height="100000" patternUnits="userSpaceOnUse">

@@ -88,6 +88,35 @@ async fn svg_info_reports_the_format_and_nominal_size() {
     px_.stop().await;
 }
 
+#[tokio::test]
+async fn svg_text_is_drawn_with_the_configured_fonts() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("label.svg"),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="240" height="60">
+  <rect width="240" height="60" fill="#ffffff"/>
+  <text x="10" y="45" font-family="sans-serif" font-size="40" fill="#000000">Hello 你好</text>
+</svg>"##,
+    )
+    .unwrap();
+    let px_ = proxy(dir.path()).await;
+    let img = get(&px_, "label.svg", "image/format,png")
+        .await
+        .image()
+        .to_rgba8();
+    // The Latin and the CJK halves both leave ink (the default fonts have
+    // both scripts: wqy-zenhei and the Noto fallbacks).
+    let ink = |from: u32, to: u32| {
+        (from..to)
+            .flat_map(|x| (0..60).map(move |y| (x, y)))
+            .filter(|&(x, y)| px(&img, x, y)[0] < 100)
+            .count()
+    };
+    assert!(ink(10, 110) > 200, "no Latin text drawn");
+    assert!(ink(130, 235) > 200, "no CJK text drawn");
+    px_.stop().await;
+}
+
 /// A listener that counts the connections made to it.
 async fn counting_listener() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
