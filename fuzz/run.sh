@@ -10,7 +10,16 @@ shared=../../shared/corpus
 mkdir -p "corpus/$target"
 seeds=()
 case "$target" in
-  decode) seeds=("$shared/formats" "$shared/bad" "$shared/exif" "$shared/orientation") ;;
+  decode)
+    seeds=("$shared/formats" "$shared/bad" "$shared/exif" "$shared/orientation")
+    # SVG and JPEG XL seeds (the shared corpus has none): a small SVG using
+    # patterns, gradients, text and a data: image, and cjxl encodes.
+    printf '%s' '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30" viewBox="0 0 40 30"><defs><pattern id="p" width="4" height="4" patternUnits="userSpaceOnUse"><rect width="2" height="2" fill="red"/></pattern><linearGradient id="g"><stop offset="0" stop-color="#0f0"/><stop offset="1" stop-color="#00f"/></linearGradient><filter id="b"><feGaussianBlur stdDeviation="1"/></filter></defs><rect width="40" height="30" fill="url(#p)"/><circle cx="20" cy="15" r="9" fill="url(#g)" filter="url(#b)"/><text x="2" y="28" font-size="8">Hi</text><image width="4" height="4" href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="/></svg>' > "corpus/$target/seed.svg"
+    if command -v cjxl >/dev/null 2>&1; then
+      cjxl "$shared/formats/hopper.png" "corpus/$target/hopper-lossless.jxl" -d 0 --quiet || true
+      cjxl "$shared/formats/hopper.jpg" "corpus/$target/hopper-recompressed.jxl" --quiet || true
+      cjxl "$shared/formats/hopper.png" "corpus/$target/hopper-lossy.jxl" -d 2 --quiet || true
+    fi ;;
   process_string)
     for s in 'resize,m_fixed,w_100,h_100' 'crop,w_100,h_100,x_100,y_100,r_1' 'rotate,90' \
              'resize,w_200/rotate,90' 'circle,r_100/format,png' 'indexcrop,x_100,i_0' \

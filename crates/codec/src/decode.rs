@@ -37,8 +37,37 @@ pub fn decode(
         Format::Jpg => decode_jpeg(bytes, probe, shrink),
         Format::Avif | Format::Heic => crate::heif::decode(bytes),
         Format::Webp if probe.frames == 1 => decode_webp(bytes, probe),
+        Format::Jxl => guarded(|| crate::jxl::decode(bytes, (probe.width, probe.height), limits)),
+        // At its nominal size (divided by `shrink`), without fonts: callers
+        // that know the plan's size use `decode_vector`.
+        Format::Svg => {
+            let size = (
+                probe.width.div_ceil(shrink.max(1)),
+                probe.height.div_ceil(shrink.max(1)),
+            );
+            decode_vector(bytes, probe, size, &[], limits, &|| false)
+        }
         f => guarded(|| decode_with_image(bytes, f, limits)),
     }
+}
+
+/// Renders a vector source (SVG) at exactly `size`, with text in the font
+/// files `fonts`; `stopped` says whether the request was abandoned. Other
+/// formats decode as [`decode`] does, at full size.
+pub fn decode_vector(
+    bytes: &[u8],
+    probe: &Probe,
+    size: (u32, u32),
+    fonts: &[std::path::PathBuf],
+    limits: &Limits,
+    stopped: &dyn Fn() -> bool,
+) -> Result<Frame, CodecError> {
+    if probe.format != Format::Svg {
+        return decode(bytes, probe, 1, limits);
+    }
+    limits.check_probe(probe)?;
+    let nominal = (probe.width, probe.height);
+    guarded(|| crate::svg::render(bytes, size, nominal, fonts, limits, stopped))
 }
 
 /// Runs a pure-Rust decoder so that a panic inside it (a decoder bug on a

@@ -99,6 +99,8 @@ pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<
             Ok(out)
         }
         Format::Avif | Format::Heic => crate::heif::encode(&frame, format, opts.quality),
+        Format::Jxl => crate::jxl::encode(&frame),
+        Format::Svg => Err(CodecError::UnsupportedOutput { format: "svg" }),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::Format;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CodecError {
     #[error(
-        "The source is not an image format this proxy reads (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF)."
+        "The source is not an image format this proxy reads (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, JPEG XL, SVG)."
     )]
     UnknownFormat,
     #[error("Reading {format} images is not supported yet.")]
@@ -60,6 +60,8 @@ pub fn format_name(format: Format) -> &'static str {
         Format::Tiff => "TIFF",
         Format::Avif => "AVIF",
         Format::Heic => "HEIC",
+        Format::Jxl => "JPEG XL",
+        Format::Svg => "SVG",
     }
 }
 

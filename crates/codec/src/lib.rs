@@ -12,13 +12,15 @@ mod frame;
 mod heif;
 mod jpeg;
 mod jpeg_dc;
+mod jxl;
 mod limits;
 mod meta;
 mod probe;
 mod sniff;
+mod svg;
 
 pub use animation::{Animation, decode_animation, encode_animation};
-pub use decode::{decode, shrink_factor};
+pub use decode::{decode, decode_vector, shrink_factor};
 pub use encode::{EncodeOptions, encode};
 pub use error::CodecError;
 pub use frame::Frame;

@@ -24,7 +24,7 @@ pub fn read_metadata(bytes: &[u8]) -> Result<Metadata, CodecError> {
     };
     let exif = match p.format {
         // PNG: only the basic properties (as the services answer).
-        Format::Png => None,
+        Format::Png | Format::Svg => None,
         Format::Jpg => jpeg
             .as_ref()
             .and_then(|h| h.exif(bytes))
@@ -147,6 +147,12 @@ fn colour(bytes: &[u8], p: &Probe) -> (Space, bool) {
             _ => (Space::Srgb, false),
         },
         Format::Avif | Format::Heic => (Space::Srgb, crate::heif::has_alpha(bytes)),
+        Format::Jxl => match crate::jxl::header(bytes) {
+            Ok(h) => (if h.grey { Space::Bw } else { Space::Srgb }, h.alpha),
+            Err(_) => (Space::Srgb, false),
+        },
+        // Rasterised on a transparent canvas.
+        Format::Svg => (Space::Srgb, true),
         f => {
             let reader =
                 image::ImageReader::with_format(Cursor::new(bytes), crate::probe::image_format(f));

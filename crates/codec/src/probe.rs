@@ -82,6 +82,25 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 jpeg: None,
             })
         }
+        Format::Jxl | Format::Svg => {
+            let (width, height) = if format == Format::Jxl {
+                let h = crate::jxl::header(bytes)?;
+                (h.width, h.height)
+            } else {
+                crate::svg::nominal_size(bytes)?
+            };
+            Ok(Probe {
+                format,
+                width,
+                height,
+                extent: (width, height),
+                frames: 1,
+                // jxl-oxide applies the orientation itself; SVG has none.
+                orientation: 1,
+                quality: None,
+                jpeg: None,
+            })
+        }
         _ => {
             let (frames, extent) = match format {
                 Format::Gif => {
@@ -136,6 +155,9 @@ pub(crate) fn image_format(f: Format) -> image::ImageFormat {
         Format::Tiff => image::ImageFormat::Tiff,
         Format::Avif => image::ImageFormat::Avif,
         Format::Heic => image::ImageFormat::Avif,
+        // Never read through `image` (probe and decode route them first);
+        // a format it cannot read makes any such call fail cleanly.
+        Format::Jxl | Format::Svg => image::ImageFormat::Hdr,
     }
 }
 

@@ -31,7 +31,33 @@ pub fn sniff(b: &[u8]) -> Option<Format> {
             _ => None,
         };
     }
+    // JPEG XL: a bare codestream, or the ISO-BMFF container's signature box.
+    if b.starts_with(&[0xFF, 0x0A]) || b.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n") {
+        return Some(Format::Jxl);
+    }
+    if is_svg(b) {
+        return Some(Format::Svg);
+    }
     None
+}
+
+/// `<svg`, or an XML declaration / doctype / comment followed by `<svg`
+/// early on; after an optional UTF-8 BOM and whitespace.
+fn is_svg(b: &[u8]) -> bool {
+    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let b = &b[start..];
+    if b.starts_with(b"<svg") {
+        return true;
+    }
+    if !(b.starts_with(b"<?xml") || b.starts_with(b"<!")) {
+        return false;
+    }
+    let head = &b[..b.len().min(4096)];
+    head.windows(4).any(|w| w == b"<svg")
 }
 
 #[cfg(test)]
@@ -48,6 +74,17 @@ mod tests {
         assert_eq!(sniff(b"\0\0\0\x18ftypavif"), Some(Format::Avif));
         assert_eq!(sniff(b"\0\0\0\x18ftypheic"), Some(Format::Heic));
         assert_eq!(sniff(b"<html>"), None);
+        assert_eq!(sniff(&[0xFF, 0x0A, 0xFA]), Some(Format::Jxl));
+        assert_eq!(sniff(b"\0\0\0\x0cJXL \r\n\x87\n\0\0"), Some(Format::Jxl));
+        assert_eq!(
+            sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            Some(Format::Svg)
+        );
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBF\n  <?xml version='1.0'?>\n<!-- x -->\n<svg/>"),
+            Some(Format::Svg)
+        );
+        assert_eq!(sniff(b"<?xml version='1.0'?><html/>"), None);
         assert_eq!(sniff(b""), None);
     }
 }

@@ -59,6 +59,11 @@ mod ns {
     pub const BMP_PX: f64 = 4.5;
     pub const TIFF_PX: f64 = 5.5;
     pub const HEIF_PX: f64 = 72.0;
+    /// JPEG XL (jxl-oxide, one thread) and SVG (resvg, per drawn pixel):
+    /// estimates, not yet measured here (codec's `jxl::tests::speed`
+    /// measures both in --release); a complex SVG costs more per pixel.
+    pub const JXL_PX: f64 = 60.0;
+    pub const SVG_PX: f64 = 30.0;
     /// Auto-orient and right-angle rotations (a permutation, cache-hostile):
     /// 14.2 ns/px on the 12 MP photo.
     pub const ORIENT_PX: f64 = 15.0;
@@ -116,6 +121,8 @@ mod ns {
     /// CPU in codec's `heif::tests::x265_presets`).
     pub const ENC_HEIC_IMAGE: f64 = 20e6;
     pub const ENC_HEIC_PX: f64 = 550.0;
+    /// Lossless JPEG XL (zune-jpegxl), per pixel: an estimate, as above.
+    pub const ENC_JXL_PX: f64 = 30.0;
 }
 
 /// The work a plan would do, by stage.
@@ -224,8 +231,20 @@ pub fn still(src: Source<'_>, plan: &Plan, format: Format, settings: &Settings) 
     let limits = &settings.limits;
     let p = src.probe;
     let mut e = Estimate::default();
-    let (dw, dh) = (p.width.div_ceil(src.shrink), p.height.div_ceil(src.shrink));
-    e.add("decoding", decode_ns(src.bytes, p, src.shrink));
+    // An SVG is drawn at the size its first resize needs (pipeline.rs).
+    let (dw, dh) = if p.format == Format::Svg {
+        crate::pipeline::vector_size(plan, p)
+    } else {
+        (p.width.div_ceil(src.shrink), p.height.div_ceil(src.shrink))
+    };
+    e.add(
+        "decoding",
+        if p.format == Format::Svg {
+            ns::SVG_PX * px(dw, dh)
+        } else {
+            decode_ns(src.bytes, p, src.shrink)
+        },
+    );
     let mut c = channels(p.format);
     // Frame size, and the size the layout maths use (the source's).
     let (mut fw, mut fh) = if src.orientation >= 5 {
@@ -425,6 +444,8 @@ fn decode_ns(bytes: &[u8], p: &Probe, shrink: u32) -> f64 {
         Format::Bmp => ns::BMP_PX * source,
         Format::Tiff => ns::TIFF_PX * source,
         Format::Avif | Format::Heic => ns::HEIF_PX * source,
+        Format::Jxl => ns::JXL_PX * source,
+        Format::Svg => ns::SVG_PX * source,
     }
 }
 
@@ -459,6 +480,9 @@ fn encode_ns(f: Format, progressive: bool, w: u32, h: u32) -> f64 {
         Format::Tiff => ns::ENC_TIFF_PX * n,
         Format::Avif => ns::ENC_AVIF_IMAGE + ns::ENC_AVIF_PX * n,
         Format::Heic => ns::ENC_HEIC_IMAGE + ns::ENC_HEIC_PX * n,
+        Format::Jxl => ns::ENC_JXL_PX * n,
+        // Never an output (pipeline::output_format writes SVG as PNG).
+        Format::Svg => ns::ENC_PNG_PX * n,
     }
 }
 

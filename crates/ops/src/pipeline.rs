@@ -13,7 +13,7 @@ use pixgate_api::fit::Layout;
 use pixgate_api::geometry::Gravity;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
-    Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, encode,
+    Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, decode_vector, encode,
     encode_animation, probe, shrink_factor,
 };
 
@@ -67,7 +67,9 @@ pub enum Product {
 
 /// The output format: the plan's, else the source's; `gif` on a non-GIF
 /// source keeps the source format where the dialect's policy says so.
+/// A source-only format (SVG) stands for its default output (PNG).
 pub fn output_format(plan: &Plan, source: Format) -> Format {
+    let source = source.default_output();
     match plan.output.format {
         Some(Format::Gif) if source != Format::Gif && plan.policy.gif_only_from_gif => source,
         Some(f) => f,
@@ -116,9 +118,32 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
     // bound), and the source bytes count too.
     let mut budget = Budget::new(limits.max_request_bytes);
     budget.reserve(bytes.len() as u64, "the source")?;
-    let decoded = rgba_bytes(p.width.div_ceil(shrink), p.height.div_ceil(shrink));
+    // A vector source is drawn at the size its first resize needs.
+    let vector = (p.format == Format::Svg).then(|| vector_size(plan, &p));
+    let decoded = match vector {
+        Some((w, h)) => rgba_bytes(w, h),
+        None => rgba_bytes(p.width.div_ceil(shrink), p.height.div_ceil(shrink)),
+    };
     budget.reserve(decoded, "the decoded image")?;
-    let mut frame = decode(bytes, &p, shrink, limits)?;
+    let mut frame = match vector {
+        Some(size) => {
+            let fonts = settings
+                .fonts
+                .as_ref()
+                .map(|f| f.files())
+                .unwrap_or_default();
+            let stopped = || settings.stop.check().is_err();
+            match decode_vector(bytes, &p, size, &fonts, limits, &stopped) {
+                Ok(frame) => frame,
+                // Abandoned while rendering: say so, not "bad image".
+                Err(e) => {
+                    settings.stop.check()?;
+                    return Err(e.into());
+                }
+            }
+        }
+        None => decode(bytes, &p, shrink, limits)?,
+    };
     budget.release(decoded.saturating_sub(frame_bytes(&frame)));
     if orientation != 1 {
         check_rotatable(&frame, limits)?;
@@ -397,6 +422,15 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
         need
     };
     shrink_factor(p.width, p.height, need)
+}
+
+/// The size a vector source is rendered at: what the plan's first resize
+/// makes of its nominal size (larger or smaller), else the nominal size.
+pub(crate) fn vector_size(plan: &Plan, p: &Probe) -> (u32, u32) {
+    match plan.steps.first() {
+        Some(Step::Resize(r)) => r.fit.layout(p.width, p.height).scaled(p.width, p.height),
+        _ => (p.width, p.height),
+    }
 }
 
 fn rgba_bytes(w: u32, h: u32) -> u64 {

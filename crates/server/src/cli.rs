@@ -85,7 +85,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Without a format in the process string, OUTPUT's extension picks one (out.webp:
-WebP; jpg, jpeg, png, webp, gif, bmp, tif, tiff, avif, heic, heif); `-` or a
+WebP; jpg, jpeg, png, webp, gif, bmp, tif, tiff, avif, heic, heif, jxl); `-` or a
 name without an extension keeps the source's format.")]
 pub struct ProcessArgs {
     /// The source image; `-` reads standard input.
@@ -215,7 +215,7 @@ fn process_file(args: &ProcessArgs) -> ExitCode {
                 return fail(format!(
                     "cannot tell an output format from '{}': name one in the process string (…/format,png) or use an extension among {}",
                     args.output.display(),
-                    "jpg, jpeg, png, webp, gif, bmp, tif, tiff, avif, heic, heif"
+                    "jpg, jpeg, png, webp, gif, bmp, tif, tiff, avif, heic, heif, jxl"
                 ));
             }
         },

@@ -1,4 +1,6 @@
-//! Output formats (`format,X`).
+//! Image formats: what a source is (`info`'s Format) and what `format,X`
+//! writes. SVG is a source only: it is rasterised, and an SVG source with no
+//! `format,…` is written as PNG ([`Format::default_output`]).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -10,12 +12,20 @@ pub enum Format {
     Tiff,
     Avif,
     Heic,
+    /// JPEG XL: read, and written by `format,jxl` (an extension of the OSS
+    /// grammar; lossless).
+    Jxl,
+    /// SVG: read (rasterised) only; never an output.
+    Svg,
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 8] =
-        ["jpg", "png", "webp", "bmp", "gif", "tiff", "avif", "heic"];
+    /// The output formats `format,X` names.
+    pub const NAMES: [&'static str; 9] = [
+        "jpg", "png", "webp", "bmp", "gif", "tiff", "avif", "heic", "jxl",
+    ];
 
+    /// An output format by name (`format,X`); source-only formats are none.
     pub fn parse(s: &str) -> Option<Format> {
         Some(match s {
             "jpg" | "jpeg" => Format::Jpg,
@@ -26,6 +36,7 @@ impl Format {
             "tiff" | "tif" => Format::Tiff,
             "avif" => Format::Avif,
             "heic" | "heif" => Format::Heic,
+            "jxl" => Format::Jxl,
             _ => return None,
         })
     }
@@ -41,6 +52,18 @@ impl Format {
             Format::Tiff => "tiff",
             Format::Avif => "avif",
             Format::Heic => "heic",
+            Format::Jxl => "jxl",
+            Format::Svg => "svg",
+        }
+    }
+
+    /// The format an image from this source is written in when the plan
+    /// names none: itself, except for source-only formats (SVG → PNG,
+    /// which keeps its transparency).
+    pub fn default_output(self) -> Format {
+        match self {
+            Format::Svg => Format::Png,
+            f => f,
         }
     }
 
@@ -54,6 +77,8 @@ impl Format {
             Format::Tiff => "image/tiff",
             Format::Avif => "image/avif",
             Format::Heic => "image/heic",
+            Format::Jxl => "image/jxl",
+            Format::Svg => "image/svg+xml",
         }
     }
 

@@ -195,6 +195,12 @@ impl Fonts {
         }
     }
 
+    /// The font files found (known names and the fallback chain), for other
+    /// renderers of text (SVG).
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.iter().map(|f| f.path.clone()).collect()
+    }
+
     /// The known font names that resolved to a file.
     pub fn available(&self) -> Vec<&'static str> {
         FONT_FILES

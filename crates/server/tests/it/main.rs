@@ -17,6 +17,7 @@ mod config_docs;
 mod corpus;
 mod dialect_names;
 mod dialects;
+mod formats_more;
 mod hostile;
 mod info;
 mod negotiate;

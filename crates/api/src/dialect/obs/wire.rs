@@ -58,6 +58,8 @@ fn format_name(f: Format) -> &'static str {
         Format::Tiff => "TIFF",
         Format::Avif => "AVIF",
         Format::Heic => "HEIC",
+        Format::Jxl => "JXL",
+        Format::Svg => "SVG",
     }
 }
 

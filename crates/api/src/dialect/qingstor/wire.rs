@@ -72,6 +72,8 @@ fn vips_type(f: Format) -> &'static str {
         Format::Tiff => "tiff",
         Format::Bmp => "bmp",
         Format::Avif | Format::Heic => "heif",
+        Format::Jxl => "jxl",
+        Format::Svg => "svg",
     }
 }
 
