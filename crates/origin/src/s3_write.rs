@@ -11,7 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::key::encode_path;
 use crate::s3::{error_code, error_for, header, read_capped, transport_error};
 use crate::sigv4::sign_headers_streaming;
-use crate::write::{parse_listing, xml_text};
+use crate::write::{parse_listing, whole_seconds, xml_text};
 use crate::{
     Copied, CopyObject, ListRequest, Listing, OriginError, PutObject, S3Origin, Written,
     validate_key,
@@ -161,7 +161,9 @@ impl S3Origin {
         }
         Ok(Copied {
             etag: xml_text(&text, "ETag"),
-            last_modified: xml_text(&text, "LastModified").unwrap_or_default(),
+            last_modified: xml_text(&text, "LastModified")
+                .map(|t| whole_seconds(&t))
+                .unwrap_or_default(),
         })
     }
 

@@ -185,7 +185,9 @@ pub(crate) fn parse_listing(xml: &str) -> Option<Listing> {
             key: xml_text(c, "Key")?,
             size: xml_text(c, "Size")?.trim().parse().ok()?,
             etag: xml_text(c, "ETag"),
-            last_modified: xml_text(c, "LastModified").unwrap_or_default(),
+            last_modified: xml_text(c, "LastModified")
+                .map(|t| whole_seconds(&t))
+                .unwrap_or_default(),
         });
     }
     let mut common_prefixes = Vec::new();
@@ -199,6 +201,15 @@ pub(crate) fn parse_listing(xml: &str) -> Option<Listing> {
         truncated,
         next_token: xml_text(xml, "NextContinuationToken").filter(|_| truncated),
     })
+}
+
+/// An ISO 8601 UTC time with its fraction written `.000`: S3 writes
+/// milliseconds, some upstreams more, and OSS's SDK reads only `.000Z`.
+pub(crate) fn whole_seconds(t: &str) -> String {
+    match t.get(..19) {
+        Some(head) if t.ends_with('Z') && t.is_char_boundary(19) => format!("{head}.000Z"),
+        _ => t.to_owned(),
+    }
 }
 
 /// `2024-01-15T08:00:00.000Z` from a system time.
@@ -268,5 +279,14 @@ mod tests {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_705_305_600);
         assert_eq!(iso8601(t), "2024-01-15T08:00:00.000Z");
         assert_eq!(iso8601(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            whole_seconds("2026-12-02T19:59:59.704Z"),
+            "2026-12-02T19:59:59.000Z"
+        );
+        assert_eq!(
+            whole_seconds("2026-12-02T19:59:59Z"),
+            "2026-12-02T19:59:59.000Z"
+        );
+        assert_eq!(whole_seconds("garbage"), "garbage");
     }
 }

@@ -33,6 +33,13 @@ pub enum Code {
     UpstreamError,
     UpstreamTimeout,
     ServiceUnavailable,
+    // Writes (issue 19).
+    XAmzContentSHA256Mismatch,
+    BadDigest,
+    IncompleteBody,
+    InvalidRequest,
+    EntityTooLarge,
+    MissingContentLength,
 }
 
 impl Code {
@@ -43,7 +50,13 @@ impl Code {
             | Code::ImageTooLarge
             | Code::BadRequest
             | Code::WatermarkError
-            | Code::InvalidObjectName => 400,
+            | Code::InvalidObjectName
+            | Code::XAmzContentSHA256Mismatch
+            | Code::BadDigest
+            | Code::IncompleteBody
+            | Code::InvalidRequest
+            | Code::EntityTooLarge => 400,
+            Code::MissingContentLength => 411,
             Code::AccessDenied
             | Code::SignatureDoesNotMatch
             | Code::InvalidAccessKeyId
@@ -98,6 +111,12 @@ impl Code {
             Code::UpstreamError => "UpstreamError",
             Code::UpstreamTimeout => "UpstreamTimeout",
             Code::ServiceUnavailable => "ServiceUnavailable",
+            Code::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            Code::BadDigest => "BadDigest",
+            Code::IncompleteBody => "IncompleteBody",
+            Code::InvalidRequest => "InvalidRequest",
+            Code::EntityTooLarge => "EntityTooLarge",
+            Code::MissingContentLength => "MissingContentLength",
         }
     }
 }
@@ -145,6 +164,18 @@ impl From<OriginError> for ApiError {
             OriginError::Timeout => Code::UpstreamTimeout,
             OriginError::UpstreamStatus { .. } => Code::UpstreamError,
             OriginError::Io(_) => Code::InternalError,
+            OriginError::Refused { code, .. } => match code.as_str() {
+                "XAmzContentSHA256Mismatch" => Code::XAmzContentSHA256Mismatch,
+                "BadDigest" | "InvalidDigest" => Code::BadDigest,
+                "IncompleteBody" => Code::IncompleteBody,
+                "EntityTooLarge" => Code::EntityTooLarge,
+                "MissingContentLength" => Code::MissingContentLength,
+                _ => Code::InvalidRequest,
+            },
+            OriginError::ContentSha256Mismatch => Code::XAmzContentSHA256Mismatch,
+            OriginError::BadDigest => Code::BadDigest,
+            OriginError::IncompleteBody(_) => Code::IncompleteBody,
+            OriginError::Unsupported(_) => Code::NotImplemented,
         };
         let mut api = ApiError::new(code, e.to_string());
         if let OriginError::RangeNotSatisfiable { size } = e {

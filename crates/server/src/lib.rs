@@ -22,3 +22,4 @@ pub mod route;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod write;

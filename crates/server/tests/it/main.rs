@@ -36,3 +36,4 @@ mod tencent_vectors;
 mod text_scripts;
 mod vectors;
 mod watermark;
+mod writes;
