@@ -176,6 +176,38 @@ impl Origin for LocalDir {
     ) -> BoxFuture<'a, Result<crate::Copied, OriginError>> {
         Box::pin(self.copy_file(req))
     }
+
+    fn create_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        _headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<String, OriginError>> {
+        Box::pin(self.create_upload(key))
+    }
+
+    fn upload_part(
+        &self,
+        req: crate::UploadPart,
+    ) -> BoxFuture<'_, Result<crate::Written, OriginError>> {
+        Box::pin(self.put_part(req))
+    }
+
+    fn complete_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+        parts: bytes::Bytes,
+    ) -> BoxFuture<'a, Result<crate::Written, OriginError>> {
+        Box::pin(self.complete_upload(key, upload_id, parts))
+    }
+
+    fn abort_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), OriginError>> {
+        Box::pin(self.abort_upload(key, upload_id))
+    }
 }
 
 /// A strong validator from modification time and size (as nginx does): it

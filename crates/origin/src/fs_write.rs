@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -191,6 +191,129 @@ impl LocalDir {
         .map_err(|e| OriginError::Io(e.to_string()))?;
         keys.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         Ok(page(keys, req))
+    }
+}
+
+/// Where unfinished multipart uploads live, inside the root (so a rename
+/// into place never crosses file systems); hidden from listings and keys.
+const UPLOADS_DIR: &str = ".pixgate-tmp-uploads";
+
+impl LocalDir {
+    /// The directory of an upload, refused unless it exists for this key.
+    async fn upload_dir(&self, key: &str, upload_id: &str) -> Result<PathBuf, OriginError> {
+        check_key(key)?;
+        let no_such = || OriginError::Refused {
+            status: 404,
+            code: "NoSuchUpload".into(),
+        };
+        if upload_id.is_empty()
+            || upload_id.len() > 64
+            || !upload_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(no_such());
+        }
+        let dir = self.root().join(UPLOADS_DIR).join(upload_id);
+        match tokio::fs::read_to_string(dir.join("key")).await {
+            Ok(k) if k == key => Ok(dir),
+            _ => Err(no_such()),
+        }
+    }
+
+    pub(crate) async fn create_upload(&self, key: &str) -> Result<String, OriginError> {
+        check_key(key)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let id = format!(
+            "{:x}-{:x}-{nanos:x}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = self.root().join(UPLOADS_DIR).join(&id);
+        tokio::fs::create_dir_all(&dir).await.map_err(write_error)?;
+        tokio::fs::write(dir.join("key"), key)
+            .await
+            .map_err(write_error)?;
+        Ok(id)
+    }
+
+    pub(crate) async fn put_part(&self, req: crate::UploadPart) -> Result<Written, OriginError> {
+        if req.payload == Payload::StreamingUnsignedTrailer {
+            return Err(OriginError::Unsupported(
+                "A local-directory bucket does not accept aws-chunked bodies; configure the client to send plain bodies (boto3: request_checksum_calculation='when_required').",
+            ));
+        }
+        let dir = self.upload_dir(&req.key, &req.upload_id).await?;
+        let md5 = req
+            .headers
+            .iter()
+            .find(|(k, _)| k == "content-md5")
+            .map(|(_, v)| v.as_str());
+        let target = dir.join(format!("part-{:05}", req.part_number));
+        self.write_atomically(&target, req.body, Some(req.length), &req.payload, md5)
+            .await
+    }
+
+    /// Joins the listed parts (each must exist with the ETag given, in
+    /// ascending order) into the object, atomically.
+    pub(crate) async fn complete_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts_xml: bytes::Bytes,
+    ) -> Result<Written, OriginError> {
+        let dir = self.upload_dir(key, upload_id).await?;
+        let invalid = |code: &str| OriginError::Refused {
+            status: 400,
+            code: code.into(),
+        };
+        let text = String::from_utf8_lossy(&parts_xml);
+        let mut files = Vec::new();
+        let mut last = 0;
+        for part in crate::write::xml_elements(&text, "Part") {
+            let number: u32 = crate::write::xml_text(part, "PartNumber")
+                .and_then(|n| n.trim().parse().ok())
+                .ok_or_else(|| invalid("MalformedXML"))?;
+            if number <= last {
+                return Err(invalid("InvalidPartOrder"));
+            }
+            last = number;
+            let file = dir.join(format!("part-{number:05}"));
+            let meta = tokio::fs::metadata(&file)
+                .await
+                .map_err(|_| invalid("InvalidPart"))?;
+            let etag = meta.modified().ok().map(|m| etag_of(m, meta.len()));
+            let given = crate::write::xml_text(part, "ETag");
+            if given.as_deref().map(|e| e.trim_matches('"'))
+                != etag.as_deref().map(|e| e.trim_matches('"'))
+            {
+                return Err(invalid("InvalidPart"));
+            }
+            files.push(file);
+        }
+        if files.is_empty() {
+            return Err(invalid("MalformedXML"));
+        }
+        let joined = futures_util::stream::iter(files)
+            .then(|f| async move {
+                let file = tokio::fs::File::open(f).await?;
+                Ok::<_, io::Error>(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
+            })
+            .try_flatten();
+        let target = self.write_path(key).await?;
+        let written = self
+            .write_atomically(&target, joined.boxed(), None, &Payload::Unsigned, None)
+            .await?;
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        Ok(written)
+    }
+
+    pub(crate) async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), OriginError> {
+        let dir = self.upload_dir(key, upload_id).await?;
+        tokio::fs::remove_dir_all(&dir).await.map_err(write_error)
     }
 }
 

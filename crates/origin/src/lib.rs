@@ -26,7 +26,8 @@ pub use key::{encode_path, validate_key};
 pub use range::{ByteRange, RangeError, parse_range};
 pub use s3::{S3Credentials, S3Origin, S3Settings};
 pub use write::{
-    Copied, CopyObject, ListEntry, ListRequest, Listing, Payload, PutObject, Written, xml_escape,
+    Copied, CopyObject, ListEntry, ListRequest, Listing, Payload, PutObject, UploadPart, Written,
+    xml_escape,
 };
 
 /// A body streamed from an origin, chunk by chunk; never the whole object in memory.
@@ -112,4 +113,43 @@ pub trait Origin: Send + Sync + Debug {
 
     /// Copies an object of this origin to another key of it.
     fn copy<'a>(&'a self, req: &'a CopyObject) -> BoxFuture<'a, Result<Copied, OriginError>>;
+
+    /// CreateMultipartUpload: the new upload's id.
+    fn create_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<String, OriginError>> {
+        let _ = (key, headers);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
+
+    /// UploadPart, streamed like a PutObject.
+    fn upload_part(&self, req: UploadPart) -> BoxFuture<'_, Result<Written, OriginError>> {
+        drop(req);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
+
+    /// CompleteMultipartUpload with the client's part list (its XML body).
+    fn complete_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+        parts: Bytes,
+    ) -> BoxFuture<'a, Result<Written, OriginError>> {
+        let _ = (key, upload_id, parts);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
+
+    /// AbortMultipartUpload.
+    fn abort_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), OriginError>> {
+        let _ = (key, upload_id);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
 }
+
+const MULTIPART_UNSUPPORTED: &str = "This bucket's origin does not take multipart uploads; upload below the client's multipart threshold.";

@@ -228,6 +228,38 @@ impl Origin for S3Origin {
     ) -> BoxFuture<'a, Result<crate::Copied, OriginError>> {
         Box::pin(self.copy_object(req))
     }
+
+    fn create_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<String, OriginError>> {
+        Box::pin(self.create_multipart_upload(key, headers))
+    }
+
+    fn upload_part(
+        &self,
+        req: crate::UploadPart,
+    ) -> BoxFuture<'_, Result<crate::Written, OriginError>> {
+        Box::pin(self.upload_one_part(req))
+    }
+
+    fn complete_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+        parts: bytes::Bytes,
+    ) -> BoxFuture<'a, Result<crate::Written, OriginError>> {
+        Box::pin(self.complete_multipart_upload(key, upload_id, parts))
+    }
+
+    fn abort_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), OriginError>> {
+        Box::pin(self.abort_multipart_upload(key, upload_id))
+    }
 }
 
 pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {

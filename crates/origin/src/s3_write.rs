@@ -13,8 +13,8 @@ use crate::s3::{error_code, error_for, header, read_capped, transport_error};
 use crate::sigv4::sign_headers_streaming;
 use crate::write::{parse_listing, whole_seconds, xml_text};
 use crate::{
-    Copied, CopyObject, ListRequest, Listing, OriginError, PutObject, S3Origin, Written,
-    validate_key,
+    Copied, CopyObject, ListRequest, Listing, OriginError, PutObject, S3Origin, UploadPart,
+    Written, validate_key,
 };
 
 /// S3's query encoding: only unreserved bytes stay raw.
@@ -209,6 +209,131 @@ impl S3Origin {
             code: Some("MalformedListing".into()),
         })
     }
+}
+
+impl S3Origin {
+    pub(crate) async fn create_multipart_upload(
+        &self,
+        key: &str,
+        headers: &[(String, String)],
+    ) -> Result<String, OriginError> {
+        validate_key(key)?;
+        let path = format!("{}{}", self.prefix, encode_path(key));
+        let response = self
+            .send_write(
+                Method::POST,
+                &path,
+                &[("uploads", String::new())],
+                headers,
+                EMPTY_SHA256,
+                None,
+            )
+            .await?;
+        if response.status() != StatusCode::OK {
+            return Err(write_error(response).await);
+        }
+        let body = read_capped(response).await;
+        xml_text(&String::from_utf8_lossy(&body), "UploadId")
+            .filter(|id| !id.is_empty())
+            .ok_or(OriginError::UpstreamStatus {
+                status: 200,
+                code: Some("MalformedInitiateResult".into()),
+            })
+    }
+
+    pub(crate) async fn upload_one_part(&self, req: UploadPart) -> Result<Written, OriginError> {
+        validate_key(&req.key)?;
+        let path = format!("{}{}", self.prefix, encode_path(&req.key));
+        let query = [
+            ("partNumber", req.part_number.to_string()),
+            ("uploadId", req.upload_id.clone()),
+        ];
+        let response = self
+            .send_write(
+                Method::PUT,
+                &path,
+                &query,
+                &req.headers,
+                req.payload.header_value(),
+                Some(Upload {
+                    body: reqwest::Body::wrap_stream(req.body),
+                    length: req.length,
+                }),
+            )
+            .await?;
+        if response.status() != StatusCode::OK {
+            return Err(write_error(response).await);
+        }
+        Ok(written(response.headers()))
+    }
+
+    pub(crate) async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: bytes::Bytes,
+    ) -> Result<Written, OriginError> {
+        validate_key(key)?;
+        let path = format!("{}{}", self.prefix, encode_path(key));
+        let hash = sha256_hex(&parts);
+        let length = parts.len() as u64;
+        let response = self
+            .send_write(
+                Method::POST,
+                &path,
+                &[("uploadId", upload_id.to_owned())],
+                &[],
+                &hash,
+                Some(Upload {
+                    body: reqwest::Body::from(parts),
+                    length,
+                }),
+            )
+            .await?;
+        if response.status() != StatusCode::OK {
+            return Err(write_error(response).await);
+        }
+        let mut done = written(response.headers());
+        // S3 may answer 200 and report a failure in the body.
+        let body = read_capped(response).await;
+        let text = String::from_utf8_lossy(&body);
+        if text.contains("<Error>") {
+            return Err(write_code(500, error_code(&body)));
+        }
+        done.etag = xml_text(&text, "ETag");
+        Ok(done)
+    }
+
+    pub(crate) async fn abort_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), OriginError> {
+        validate_key(key)?;
+        let path = format!("{}{}", self.prefix, encode_path(key));
+        let response = self
+            .send_write(
+                Method::DELETE,
+                &path,
+                &[("uploadId", upload_id.to_owned())],
+                &[],
+                EMPTY_SHA256,
+                None,
+            )
+            .await?;
+        if !response.status().is_success() {
+            return Err(write_error(response).await);
+        }
+        Ok(())
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

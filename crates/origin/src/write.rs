@@ -49,6 +49,29 @@ impl std::fmt::Debug for PutObject {
     }
 }
 
+/// UploadPart.
+pub struct UploadPart {
+    pub key: String,
+    pub upload_id: String,
+    pub part_number: u32,
+    pub body: ByteStream,
+    pub length: u64,
+    pub payload: Payload,
+    /// `content-md5`, `x-amz-checksum-*`, as for [`PutObject`].
+    pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for UploadPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadPart")
+            .field("key", &self.key)
+            .field("upload_id", &self.upload_id)
+            .field("part_number", &self.part_number)
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
 /// How a write was stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Written {

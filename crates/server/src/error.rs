@@ -40,6 +40,10 @@ pub enum Code {
     InvalidRequest,
     EntityTooLarge,
     MissingContentLength,
+    NoSuchUpload,
+    InvalidPart,
+    InvalidPartOrder,
+    MalformedXML,
 }
 
 impl Code {
@@ -55,14 +59,17 @@ impl Code {
             | Code::BadDigest
             | Code::IncompleteBody
             | Code::InvalidRequest
-            | Code::EntityTooLarge => 400,
+            | Code::EntityTooLarge
+            | Code::InvalidPart
+            | Code::InvalidPartOrder
+            | Code::MalformedXML => 400,
             Code::MissingContentLength => 411,
             Code::AccessDenied
             | Code::SignatureDoesNotMatch
             | Code::InvalidAccessKeyId
             | Code::RequestTimeTooSkewed
             | Code::RequestExpired => 403,
-            Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle => 404,
+            Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle | Code::NoSuchUpload => 404,
             Code::MethodNotAllowed => 405,
             Code::InvalidRange => 416,
             Code::InternalError => 500,
@@ -117,6 +124,10 @@ impl Code {
             Code::InvalidRequest => "InvalidRequest",
             Code::EntityTooLarge => "EntityTooLarge",
             Code::MissingContentLength => "MissingContentLength",
+            Code::NoSuchUpload => "NoSuchUpload",
+            Code::InvalidPart => "InvalidPart",
+            Code::InvalidPartOrder => "InvalidPartOrder",
+            Code::MalformedXML => "MalformedXML",
         }
     }
 }
@@ -170,6 +181,10 @@ impl From<OriginError> for ApiError {
                 "IncompleteBody" => Code::IncompleteBody,
                 "EntityTooLarge" => Code::EntityTooLarge,
                 "MissingContentLength" => Code::MissingContentLength,
+                "NoSuchUpload" => Code::NoSuchUpload,
+                "InvalidPart" => Code::InvalidPart,
+                "InvalidPartOrder" => Code::InvalidPartOrder,
+                "MalformedXML" => Code::MalformedXML,
                 _ => Code::InvalidRequest,
             },
             OriginError::ContentSha256Mismatch => Code::XAmzContentSHA256Mismatch,

@@ -15,7 +15,8 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use pixgate_origin::{
-    ByteStream, CopyObject, ListRequest, Listing, Payload, PutObject, validate_key, xml_escape,
+    ByteStream, CopyObject, ListRequest, Listing, Payload, PutObject, UploadPart, validate_key,
+    xml_escape,
 };
 
 use crate::access;
@@ -34,9 +35,19 @@ pub enum Op {
     List {
         v2: bool,
     },
-    /// Multipart upload calls: recognised, not passed through yet.
-    Multipart,
+    /// `POST ?uploads`.
+    Initiate,
+    /// `PUT ?partNumber&uploadId`.
+    UploadPart,
+    /// `POST ?uploadId`.
+    Complete,
+    /// `DELETE ?uploadId`.
+    Abort,
 }
+
+/// The largest CompleteMultipartUpload body read (10 000 parts with
+/// checksums stay well under it).
+const COMPLETE_BODY_CAP: usize = 4 << 20;
 
 /// Bucket sub-resources that are not a listing (`GET /bucket?acl` …).
 const BUCKET_SUBRESOURCES: &[&str] = &[
@@ -112,7 +123,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// request names a bucket). `None` leaves it to the read path.
 pub fn classify(method: &Method, key: &str, raw_query: &str, headers: &HeaderMap) -> Option<Op> {
     let q = query_pairs(raw_query);
-    let multipart = has(&q, &["uploadId", "uploads"]);
+    let upload = param(&q, "uploadId").is_some();
     if key.is_empty() {
         return match *method {
             Method::HEAD if q.is_empty() => Some(Op::HeadBucket),
@@ -125,7 +136,12 @@ pub fn classify(method: &Method, key: &str, raw_query: &str, headers: &HeaderMap
         };
     }
     match *method {
-        Method::PUT | Method::DELETE | Method::POST if multipart => Some(Op::Multipart),
+        Method::POST if has(&q, &["uploads"]) => Some(Op::Initiate),
+        Method::POST if upload => Some(Op::Complete),
+        Method::PUT if upload && param(&q, "partNumber").is_some() => Some(Op::UploadPart),
+        Method::DELETE if upload => Some(Op::Abort),
+        // ListParts and other upload calls are not passed through.
+        _ if upload => None,
         Method::PUT | Method::DELETE if has(&q, OBJECT_SUBRESOURCES) => None,
         Method::PUT
             if header(headers, "x-amz-copy-source").is_some()
@@ -257,11 +273,139 @@ pub async fn serve(
                 .map_err(ApiError::internal)
         }
         Op::List { v2 } => list(origin.as_ref(), bucket_name, &query, v2, xmlns).await,
-        Op::Multipart => Err(ApiError::new(
-            Code::NotImplemented,
-            "Multipart uploads are not passed through yet; upload below the client's multipart threshold.",
-        )),
+        Op::Initiate => {
+            let mut forwarded = metadata_headers(headers);
+            forwarded.extend(
+                headers
+                    .iter()
+                    .filter(|(n, _)| n.as_str().starts_with("x-amz-checksum-"))
+                    .filter_map(|(n, v)| {
+                        Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned()))
+                    }),
+            );
+            let id = origin.create_multipart(key, &forwarded).await?;
+            xml_response(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult{xmlns}><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId></InitiateMultipartUploadResult>",
+                xml_escape(bucket_name),
+                xml_escape(key),
+                xml_escape(&id)
+            ))
+        }
+        Op::UploadPart => {
+            let part_number = param(&query, "partNumber")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        Code::InvalidArgument,
+                        "Part number must be an integer between 1 and 10000, inclusive.",
+                    )
+                })?;
+            let Some(length) = header(headers, "content-length").and_then(|v| v.parse().ok())
+            else {
+                return Err(ApiError::new(
+                    Code::MissingContentLength,
+                    "You must provide the Content-Length HTTP header.",
+                ));
+            };
+            let payload = payload(headers)?;
+            let mut forwarded = upstream_headers(headers, &payload);
+            // A part keeps no object headers; only its integrity ones.
+            forwarded.retain(|(n, _)| {
+                n == "content-md5"
+                    || n.starts_with("x-amz-checksum-")
+                    || n == "x-amz-sdk-checksum-algorithm"
+                    || n == "x-amz-decoded-content-length"
+                    || n == "x-amz-trailer"
+                    || (n == "content-encoding" && payload == Payload::StreamingUnsignedTrailer)
+            });
+            let written = origin
+                .upload_part(UploadPart {
+                    key: key.to_owned(),
+                    upload_id: param(&query, "uploadId").unwrap_or("").to_owned(),
+                    part_number,
+                    body,
+                    length,
+                    payload,
+                    headers: forwarded,
+                })
+                .await?;
+            let mut response = Response::builder().status(StatusCode::OK);
+            if let Some(etag) = &written.etag {
+                response = response.header(ETAG, etag);
+            }
+            for (name, value) in &written.headers {
+                response = response.header(name.as_str(), value.as_str());
+            }
+            response
+                .header(CONTENT_LENGTH, 0)
+                .body(body::empty())
+                .map_err(ApiError::internal)
+        }
+        Op::Complete => {
+            let parts_xml = read_capped(body, COMPLETE_BODY_CAP).await?;
+            if let Payload::Sha256(expected) = payload(headers)? {
+                use sha2::Digest;
+                let got: String = sha2::Sha256::digest(&parts_xml)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                if got != expected {
+                    return Err(ApiError::new(
+                        Code::XAmzContentSHA256Mismatch,
+                        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                    ));
+                }
+            }
+            let upload_id = param(&query, "uploadId").unwrap_or("");
+            let done = origin.complete_multipart(key, upload_id, parts_xml).await;
+            invalidate(state, bucket_name, key).await;
+            let done = done?;
+            let location = format!(
+                "http://{}/{}/{}",
+                host(parts),
+                bucket_name,
+                pixgate_origin::encode_path(key)
+            );
+            xml_response(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult{xmlns}><Location>{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
+                xml_escape(&location),
+                xml_escape(bucket_name),
+                xml_escape(key),
+                xml_escape(done.etag.as_deref().unwrap_or(""))
+            ))
+        }
+        Op::Abort => {
+            let upload_id = param(&query, "uploadId").unwrap_or("");
+            origin.abort_multipart(key, upload_id).await?;
+            Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .body(body::empty())
+                .map_err(ApiError::internal)
+        }
     }
+}
+
+/// A small request body, whole; refused past `cap` bytes.
+async fn read_capped(mut body: ByteStream, cap: usize) -> Result<bytes::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                Code::IncompleteBody,
+                format!("The request body could not be read ({e})."),
+            )
+        })?;
+        out.extend_from_slice(&chunk);
+        if out.len() > cap {
+            return Err(ApiError::new(
+                Code::EntityTooLarge,
+                "The part list is larger than this proxy accepts.",
+            ));
+        }
+    }
+    Ok(out.into())
 }
 
 /// An OSS signature (V1 or V4, header or URL).
@@ -580,12 +724,21 @@ mod tests {
         assert_eq!(classify(&Method::PUT, "a.jpg", "acl", &none), None);
         assert_eq!(
             classify(&Method::POST, "a.jpg", "uploads", &none),
-            Some(Op::Multipart)
+            Some(Op::Initiate)
         );
         assert_eq!(
             classify(&Method::PUT, "a.jpg", "partNumber=1&uploadId=x", &none),
-            Some(Op::Multipart)
+            Some(Op::UploadPart)
         );
+        assert_eq!(
+            classify(&Method::POST, "a.jpg", "uploadId=x", &none),
+            Some(Op::Complete)
+        );
+        assert_eq!(
+            classify(&Method::DELETE, "a.jpg", "uploadId=x", &none),
+            Some(Op::Abort)
+        );
+        assert_eq!(classify(&Method::GET, "a.jpg", "uploadId=x", &none), None);
         assert_eq!(classify(&Method::GET, "a.jpg", "", &none), None);
         assert_eq!(classify(&Method::HEAD, "", "", &none), Some(Op::HeadBucket));
         assert_eq!(

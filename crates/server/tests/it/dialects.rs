@@ -115,11 +115,12 @@ async fn unknown_buckets_and_listing() {
         (StatusCode::NOT_FOUND, "NoSuchBucket")
     );
     assert!(message.contains("'other'"), "{message}");
+    // Listing is a signed call (writes.rs): anonymous, it is refused.
     let res = client().get(px.url("/local/")).send().await.unwrap();
     let (status, code, _) = oss_error(res).await;
     assert_eq!(
         (status, code.as_str()),
-        (StatusCode::NOT_IMPLEMENTED, "NotImplemented")
+        (StatusCode::FORBIDDEN, "AccessDenied")
     );
     px.stop().await;
 }

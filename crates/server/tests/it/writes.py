@@ -1,6 +1,6 @@
 """Writes through a running pixgate with the official SDKs (boto3, oss2).
 
-Usage: writes.py ENDPOINT ACCESS_KEY SECRET_KEY BUCKET IMAGE
+Usage: writes.py ENDPOINT ACCESS_KEY SECRET_KEY BUCKET IMAGE BIG_FILE
 Prints one JSON object: what the SDKs saw (keys listed, ETags, error codes
 of refused calls) and a presigned GET URL for the caller to replay as a PUT.
 Each call raises (and the script fails) if the SDK cannot parse the answer.
@@ -10,10 +10,11 @@ import sys
 
 import boto3
 import oss2
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-endpoint, ak, sk, bucket_name, image = sys.argv[1:6]
+endpoint, ak, sk, bucket_name, image, big = sys.argv[1:7]
 data = open(image, "rb").read()
 out = {}
 
@@ -86,5 +87,27 @@ out["oss_put_etag"] = r.etag
 bucket.put_object("w/oss-gone.jpg", data)
 bucket.delete_object("w/oss-gone.jpg")
 out["oss_list"] = [o.key for o in bucket.list_objects(prefix="w/").object_list]
+
+# Multipart: upload_file above its threshold (5 MiB parts), and an abort.
+try:
+    s3.upload_file(
+        big,
+        bucket_name,
+        "w/big.bin",
+        Config=TransferConfig(
+            multipart_threshold=5 * 1024 * 1024,
+            multipart_chunksize=5 * 1024 * 1024,
+            use_threads=False,
+        ),
+    )
+    out["multipart"] = "ok"
+except Exception as e:  # S3UploadFailedError wraps the ClientError
+    out["multipart"] = str(e)
+try:
+    up = s3.create_multipart_upload(Bucket=bucket_name, Key="w/aborted.bin")
+    s3.abort_multipart_upload(Bucket=bucket_name, Key="w/aborted.bin", UploadId=up["UploadId"])
+    out["abort"] = "ok"
+except ClientError as e:
+    out["abort"] = e.response["Error"]["Code"]
 
 print(json.dumps(out))

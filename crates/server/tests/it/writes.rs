@@ -40,6 +40,8 @@ fn local_bucket(dir: &Path) -> String {
 async fn sdk_writes(px: &Pixgate) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/writes.py");
     let image = corpus().join(IMAGE);
+    let big = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(big.path(), big_body()).unwrap();
     let out = tokio::process::Command::new("python3")
         .arg(&script)
         .args([
@@ -48,6 +50,7 @@ async fn sdk_writes(px: &Pixgate) -> Value {
             CSK,
             "photos",
             image.to_str().unwrap(),
+            big.path().to_str().unwrap(),
         ])
         .output()
         .await
@@ -58,6 +61,13 @@ async fn sdk_writes(px: &Pixgate) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// 11 MiB that do not repeat: three parts of a 5 MiB multipart upload.
+fn big_body() -> Vec<u8> {
+    (0u32..11 * 1024 * 1024 / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect()
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -191,7 +201,6 @@ async fn assert_refused_writes(
     ] {
         assert!(!exists(key), "{key} was written");
     }
-    assert!(exists("w/b c.jpg"), "an anonymous DELETE removed an object");
 }
 
 /// HeadObject straight to the upstream.
@@ -227,6 +236,13 @@ async fn sdk_writes_reach_an_s3_upstream() {
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert!(res.bytes().await.unwrap() == corpus_file(IMAGE));
     s3.get(UPSTREAM, "w/oss.jpg").await;
+    assert_eq!(got["multipart"], "ok");
+    assert_eq!(got["abort"], "ok");
+    let res = s3.get(UPSTREAM, "w/big.bin").await;
+    assert!(
+        res.bytes().await.unwrap() == big_body(),
+        "multipart object differs"
+    );
     let status = |key: &'static str| upstream_status(&s3, key);
     assert_eq!(status("w/a.jpg").await, StatusCode::NOT_FOUND);
     assert_eq!(status("w/oss-gone.jpg").await, StatusCode::NOT_FOUND);
@@ -240,6 +256,7 @@ async fn sdk_writes_reach_an_s3_upstream() {
     ] {
         assert_eq!(status(key).await, StatusCode::NOT_FOUND, "{key}");
     }
+    // The anonymous DELETE removed nothing.
     assert_eq!(status("w/b c.jpg").await, StatusCode::OK);
     px.stop().await;
 }
@@ -255,6 +272,9 @@ async fn sdk_writes_reach_a_local_directory() {
     assert!(std::fs::read(dir.path().join("w/oss.jpg")).unwrap() == image);
     assert!(!dir.path().join("w/a.jpg").exists());
     assert!(!dir.path().join("w/oss-gone.jpg").exists());
+    assert_eq!(got["multipart"], "ok");
+    assert_eq!(got["abort"], "ok");
+    assert!(std::fs::read(dir.path().join("w/big.bin")).unwrap() == big_body());
     let root = dir.path().to_path_buf();
     assert_refused_writes(
         &px,
@@ -269,7 +289,8 @@ async fn sdk_writes_reach_a_local_directory() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["b c.jpg", "oss.jpg", "sub"]);
+    // …and the anonymous DELETE removed nothing.
+    assert_eq!(names, ["b c.jpg", "big.bin", "oss.jpg", "sub"]);
     px.stop().await;
 }
 
