@@ -587,6 +587,76 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn multipart_parts_are_checked_and_joined() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = LocalDir::new(dir.path()).unwrap();
+        let id = o.create_multipart("m/big.bin", &[]).await.unwrap();
+        let part = |n: u32, data: &'static [u8]| crate::UploadPart {
+            key: "m/big.bin".into(),
+            upload_id: id.clone(),
+            part_number: n,
+            body: body(data),
+            length: data.len() as u64,
+            payload: sha(data),
+            headers: Vec::new(),
+        };
+        let one = o
+            .upload_part(part(1, b"hello "))
+            .await
+            .unwrap()
+            .etag
+            .unwrap();
+        let two = o
+            .upload_part(part(2, b"world"))
+            .await
+            .unwrap()
+            .etag
+            .unwrap();
+        let xml = |a: &str, b: &str| {
+            bytes::Bytes::from(format!(
+                "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{a}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>{b}</ETag></Part></CompleteMultipartUpload>"
+            ))
+        };
+        let refused = |code: &str| OriginError::Refused {
+            status: 400,
+            code: code.into(),
+        };
+        assert_eq!(
+            o.complete_multipart("m/big.bin", &id, xml(&one, "\"nope\""))
+                .await
+                .unwrap_err(),
+            refused("InvalidPart")
+        );
+        assert!(!dir.path().join("m/big.bin").exists());
+        assert!(matches!(
+            o.complete_multipart("m/other.bin", &id, xml(&one, &two))
+                .await,
+            Err(OriginError::Refused { status: 404, .. })
+        ));
+        assert!(matches!(
+            o.abort_multipart("m/big.bin", "../../etc").await,
+            Err(OriginError::Refused { status: 404, .. })
+        ));
+        o.complete_multipart("m/big.bin", &id, xml(&one, &two))
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("m/big.bin")).unwrap(),
+            b"hello world"
+        );
+        // The upload is gone, and never listed.
+        assert!(o.abort_multipart("m/big.bin", &id).await.is_err());
+        let all = o
+            .list(&ListRequest {
+                max_keys: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.entries.len(), 1);
+    }
+
+    #[tokio::test]
     async fn delete_copy_and_list() {
         let dir = tempfile::tempdir().unwrap();
         let o = LocalDir::new(dir.path()).unwrap();
