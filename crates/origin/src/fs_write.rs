@@ -106,18 +106,10 @@ impl LocalDir {
     }
 
     pub(crate) async fn put_file(&self, req: PutObject) -> Result<Written, OriginError> {
-        if req.payload == Payload::StreamingUnsignedTrailer {
-            return Err(OriginError::Unsupported(
-                "A local-directory bucket does not accept aws-chunked bodies; configure the client to send plain bodies (boto3: request_checksum_calculation='when_required').",
-            ));
-        }
         let target = self.write_path(&req.key).await?;
-        let md5 = req
-            .headers
-            .iter()
-            .find(|(k, _)| k == "content-md5")
-            .map(|(_, v)| v.as_str());
-        self.write_atomically(&target, req.body, Some(req.length), &req.payload, md5)
+        let md5 = header(&req.headers, "content-md5");
+        let (body, length, payload) = unframed(req.body, req.length, req.payload, &req.headers)?;
+        self.write_atomically(&target, body, Some(length), &payload, md5)
             .await
     }
 
@@ -241,19 +233,11 @@ impl LocalDir {
     }
 
     pub(crate) async fn put_part(&self, req: crate::UploadPart) -> Result<Written, OriginError> {
-        if req.payload == Payload::StreamingUnsignedTrailer {
-            return Err(OriginError::Unsupported(
-                "A local-directory bucket does not accept aws-chunked bodies; configure the client to send plain bodies (boto3: request_checksum_calculation='when_required').",
-            ));
-        }
         let dir = self.upload_dir(&req.key, &req.upload_id).await?;
-        let md5 = req
-            .headers
-            .iter()
-            .find(|(k, _)| k == "content-md5")
-            .map(|(_, v)| v.as_str());
+        let md5 = header(&req.headers, "content-md5");
+        let (body, length, payload) = unframed(req.body, req.length, req.payload, &req.headers)?;
         let target = dir.join(format!("part-{:05}", req.part_number));
-        self.write_atomically(&target, req.body, Some(req.length), &req.payload, md5)
+        self.write_atomically(&target, body, Some(length), &payload, md5)
             .await
     }
 
@@ -315,6 +299,33 @@ impl LocalDir {
         let dir = self.upload_dir(key, upload_id).await?;
         tokio::fs::remove_dir_all(&dir).await.map_err(write_error)
     }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The body as stored: an `aws-chunked` one decoded (its length is then
+/// `x-amz-decoded-content-length`; its trailer stands for the hash).
+fn unframed(
+    body: ByteStream,
+    length: u64,
+    payload: Payload,
+    headers: &[(String, String)],
+) -> Result<(ByteStream, u64, Payload), OriginError> {
+    if payload != Payload::StreamingUnsignedTrailer {
+        return Ok((body, length, payload));
+    }
+    let decoded = header(headers, "x-amz-decoded-content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or(OriginError::Refused {
+            status: 411,
+            code: "MissingContentLength".into(),
+        })?;
+    Ok((crate::chunked::decode(body), decoded, Payload::Unsigned))
 }
 
 /// Cuts one page out of every (key, entry) under the prefix.
@@ -427,7 +438,10 @@ async fn write_checked(
     let mut md5 = Md5::new();
     let mut written: u64 = 0;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| OriginError::IncompleteBody(e.to_string()))?;
+        let chunk = chunk.map_err(|e| match crate::chunked::ChunkError::of(&e) {
+            Some(crate::chunked::ChunkError::Checksum) => OriginError::BadDigest,
+            _ => OriginError::IncompleteBody(e.to_string()),
+        })?;
         written += chunk.len() as u64;
         if length.is_some_and(|l| written > l) {
             return Err(OriginError::IncompleteBody(
@@ -542,6 +556,39 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("b.jpg")]);
+    }
+
+    #[tokio::test]
+    async fn aws_chunked_bodies_are_decoded_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = LocalDir::new(dir.path()).unwrap();
+        let framed = |data: &'static [u8]| PutObject {
+            key: "c.txt".into(),
+            body: body(data),
+            length: data.len() as u64,
+            payload: Payload::StreamingUnsignedTrailer,
+            headers: vec![("x-amz-decoded-content-length".into(), "11".into())],
+        };
+        o.put(framed(
+            b"6\r\nhello \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n",
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("c.txt")).unwrap(),
+            b"hello world"
+        );
+        let e = o
+            .put(framed(
+                b"6\r\nHELLO \r\n5\r\nworld\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e, OriginError::BadDigest);
+        assert_eq!(
+            std::fs::read(dir.path().join("c.txt")).unwrap(),
+            b"hello world"
+        );
     }
 
     #[tokio::test]

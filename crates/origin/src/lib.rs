@@ -2,6 +2,7 @@
 //! "give me this key's bytes (or part of them) and their metadata" — behind the
 //! [`Origin`] trait, so the server never knows whether it reads S3 or a disk.
 
+mod chunked;
 mod error;
 mod fs;
 mod fs_write;
