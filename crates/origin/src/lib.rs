@@ -3,6 +3,7 @@
 //! [`Origin`] trait, so the server never knows whether it reads S3 or a disk.
 
 mod chunked;
+pub mod clients;
 mod error;
 mod fs;
 mod fs_write;

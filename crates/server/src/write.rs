@@ -3,9 +3,9 @@
 //!
 //! Every one needs a proven signature (anonymous → 403, nothing written);
 //! the signature covers the method, so a URL presigned for a GET cannot be
-//! replayed as a PUT. S3 and OSS clients alike: `x-oss-*` headers are
-//! mapped to their `x-amz-*` names, and answers have S3's XML shapes, which
-//! both parse.
+//! replayed as a PUT. Other clouds' S3-like clients too: their headers are
+//! mapped to S3's names and the answer shape chosen by
+//! `pixgate_origin::clients`.
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
@@ -14,6 +14,9 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use pixgate_origin::clients::{
+    BUCKET_SUBRESOURCES, OBJECT_SUBRESOURCES, s3_header_name, wants_plain_xml,
+};
 use pixgate_origin::{
     ByteStream, CopyObject, ListRequest, Listing, Payload, PutObject, UploadPart, validate_key,
     xml_escape,
@@ -48,41 +51,6 @@ pub enum Op {
 /// The largest CompleteMultipartUpload body read (10 000 parts with
 /// checksums stay well under it).
 const COMPLETE_BODY_CAP: usize = 4 << 20;
-
-/// Bucket sub-resources that are not a listing (`GET /bucket?acl` …).
-const BUCKET_SUBRESOURCES: &[&str] = &[
-    "acl",
-    "cors",
-    "encryption",
-    "lifecycle",
-    "location",
-    "logging",
-    "notification",
-    "policy",
-    "replication",
-    "tagging",
-    "uploads",
-    "versioning",
-    "versions",
-    "website",
-    "style",
-    "styleName",
-    "stat",
-    "bucketInfo",
-];
-
-/// Object sub-resources a PUT or DELETE may carry that are not the object
-/// itself (its ACL, tags, …): not passed through.
-const OBJECT_SUBRESOURCES: &[&str] = &[
-    "acl",
-    "tagging",
-    "retention",
-    "legal-hold",
-    "restore",
-    "symlink",
-    "torrent",
-    "x-oss-process",
-];
 
 /// Bytes kept raw in `encoding-type=url` listings (S3 keeps `/` too).
 const LIST_KEEP: &AsciiSet = &NON_ALPHANUMERIC
@@ -143,12 +111,7 @@ pub fn classify(method: &Method, key: &str, raw_query: &str, headers: &HeaderMap
         // ListParts and other upload calls are not passed through.
         _ if upload => None,
         Method::PUT | Method::DELETE if has(&q, OBJECT_SUBRESOURCES) => None,
-        Method::PUT
-            if header(headers, "x-amz-copy-source").is_some()
-                || header(headers, "x-oss-copy-source").is_some() =>
-        {
-            Some(Op::Copy)
-        }
+        Method::PUT if s3_header(headers, "x-amz-copy-source").is_some() => Some(Op::Copy),
         Method::PUT => Some(Op::Put),
         Method::DELETE => Some(Op::Delete),
         _ => None,
@@ -189,9 +152,11 @@ pub async fn serve(
     let headers = &parts.headers;
     let query = query_pairs(parts.uri.query().unwrap_or(""));
     let origin = &bucket.origin;
-    // S3's documents carry its namespace; OSS's carry none, and oss2 finds
-    // elements only without one.
-    let xmlns = if signed_by_oss(headers, &query) {
+    let plain = wants_plain_xml(
+        header(headers, "authorization"),
+        query.iter().map(|(k, _)| k.as_str()),
+    );
+    let xmlns = if plain {
         ""
     } else {
         " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
@@ -234,8 +199,7 @@ pub async fn serve(
         Op::Copy => {
             let source = copy_source(headers, bucket_name)?;
             let mut forwarded = metadata_headers(headers);
-            let directive = header(headers, "x-amz-metadata-directive")
-                .or_else(|| header(headers, "x-oss-metadata-directive"));
+            let directive = s3_header(headers, "x-amz-metadata-directive");
             if let Some(d) = directive {
                 forwarded.push(("x-amz-metadata-directive".into(), d.to_owned()));
             }
@@ -408,10 +372,13 @@ async fn read_capped(mut body: ByteStream, cap: usize) -> Result<bytes::Bytes, A
     Ok(out.into())
 }
 
-/// An OSS signature (V1 or V4, header or URL).
-fn signed_by_oss(headers: &HeaderMap, q: &[(String, String)]) -> bool {
-    header(headers, "authorization").is_some_and(|a| a.starts_with("OSS"))
-        || has(q, &["OSSAccessKeyId", "x-oss-signature"])
+/// A header by its S3 name, or by another cloud's name for it.
+fn s3_header<'a>(h: &'a HeaderMap, s3: &str) -> Option<&'a str> {
+    header(h, s3).or_else(|| {
+        h.iter()
+            .find(|(n, _)| s3_header_name(n.as_str()).as_deref() == Some(s3))
+            .and_then(|(_, v)| v.to_str().ok())
+    })
 }
 
 async fn invalidate(state: &AppState, bucket: &str, key: &str) {
@@ -456,7 +423,8 @@ const KEPT: &[&str] = &[
     "expires",
 ];
 
-/// The object's own headers, `x-oss-meta-*` renamed `x-amz-meta-*`.
+/// The object's own headers; user metadata under another cloud's prefix
+/// takes its `x-amz-meta-*` name.
 fn metadata_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (name, value) in headers {
@@ -464,8 +432,8 @@ fn metadata_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         let name = name.as_str();
         if KEPT.contains(&name) || name.starts_with("x-amz-meta-") {
             out.push((name.to_owned(), value.to_owned()));
-        } else if let Some(meta) = name.strip_prefix("x-oss-meta-") {
-            out.push((format!("x-amz-meta-{meta}"), value.to_owned()));
+        } else if let Some(s3) = s3_header_name(name).filter(|n| n.starts_with("x-amz-meta-")) {
+            out.push((s3, value.to_owned()));
         }
     }
     out
@@ -499,9 +467,7 @@ fn upstream_headers(headers: &HeaderMap, payload: &Payload) -> Vec<(String, Stri
 /// The key a copy reads: `x-amz-copy-source: [/]bucket/key` (percent-encoded),
 /// which must name this bucket.
 fn copy_source(headers: &HeaderMap, bucket: &str) -> Result<String, ApiError> {
-    let raw = header(headers, "x-amz-copy-source")
-        .or_else(|| header(headers, "x-oss-copy-source"))
-        .unwrap_or("");
+    let raw = s3_header(headers, "x-amz-copy-source").unwrap_or("");
     let invalid = |m: &str| ApiError::new(Code::InvalidArgument, m.to_owned());
     if raw.contains("?versionId=") {
         return Err(ApiError::new(
@@ -709,15 +675,6 @@ mod tests {
             Some(Op::Copy)
         );
         assert_eq!(
-            classify(
-                &Method::PUT,
-                "a.jpg",
-                "",
-                &h(&[("x-oss-copy-source", "/b/c")])
-            ),
-            Some(Op::Copy)
-        );
-        assert_eq!(
             classify(&Method::DELETE, "a.jpg", "", &none),
             Some(Op::Delete)
         );
@@ -774,12 +731,12 @@ mod tests {
     }
 
     #[test]
-    fn oss_headers_take_their_s3_names() {
+    fn acls_and_classes_are_not_forwarded() {
         let m = h(&[
-            ("x-oss-meta-author", "me"),
+            ("x-amz-meta-author", "me"),
             ("content-type", "image/png"),
-            ("x-oss-object-acl", "public-read"),
             ("x-amz-acl", "public-read"),
+            ("x-amz-storage-class", "GLACIER"),
             ("content-md5", "abc"),
         ]);
         let mut got = upstream_headers(&m, &Payload::Unsigned);
