@@ -27,6 +27,18 @@ pub enum OriginError {
     UpstreamStatus { status: u16, code: Option<String> },
     #[error("The object could not be read ({0}).")]
     Io(String),
+    /// The upstream refused a write for a reason the client can fix; its S3
+    /// code (an identifier) is passed on.
+    #[error("The upstream storage refused the request ({code}).")]
+    Refused { status: u16, code: String },
+    #[error("The body's SHA-256 does not match the x-amz-content-sha256 that was signed.")]
+    ContentSha256Mismatch,
+    #[error("The body's MD5 does not match its Content-MD5.")]
+    BadDigest,
+    #[error("The body ended before its announced length ({0}).")]
+    IncompleteBody(String),
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 impl OriginError {
@@ -42,6 +54,10 @@ impl OriginError {
             OriginError::Timeout => "timeout",
             OriginError::UpstreamStatus { .. } => "status",
             OriginError::Io(_) => "io",
+            OriginError::Refused { .. } => "refused",
+            OriginError::ContentSha256Mismatch | OriginError::BadDigest => "integrity",
+            OriginError::IncompleteBody(_) => "incomplete",
+            OriginError::Unsupported(_) => "unsupported",
         }
     }
 }

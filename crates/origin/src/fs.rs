@@ -154,11 +154,65 @@ impl Origin for LocalDir {
             }
         })
     }
+
+    fn put(&self, req: crate::PutObject) -> BoxFuture<'_, Result<crate::Written, OriginError>> {
+        Box::pin(self.put_file(req))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), OriginError>> {
+        Box::pin(self.delete_file(key))
+    }
+
+    fn list<'a>(
+        &'a self,
+        req: &'a crate::ListRequest,
+    ) -> BoxFuture<'a, Result<crate::Listing, OriginError>> {
+        Box::pin(self.list_files(req))
+    }
+
+    fn copy<'a>(
+        &'a self,
+        req: &'a crate::CopyObject,
+    ) -> BoxFuture<'a, Result<crate::Copied, OriginError>> {
+        Box::pin(self.copy_file(req))
+    }
+
+    fn create_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        _headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<String, OriginError>> {
+        Box::pin(self.create_upload(key))
+    }
+
+    fn upload_part(
+        &self,
+        req: crate::UploadPart,
+    ) -> BoxFuture<'_, Result<crate::Written, OriginError>> {
+        Box::pin(self.put_part(req))
+    }
+
+    fn complete_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+        parts: bytes::Bytes,
+    ) -> BoxFuture<'a, Result<crate::Written, OriginError>> {
+        Box::pin(self.complete_upload(key, upload_id, parts))
+    }
+
+    fn abort_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), OriginError>> {
+        Box::pin(self.abort_upload(key, upload_id))
+    }
 }
 
 /// A strong validator from modification time and size (as nginx does): it
 /// changes whenever the file is rewritten, without hashing the whole file.
-fn etag_of(modified: SystemTime, size: u64) -> String {
+pub(crate) fn etag_of(modified: SystemTime, size: u64) -> String {
     let nanos = modified
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -178,7 +232,7 @@ fn if_range_matches(validator: &str, etag: Option<&str>, last_modified: Option<&
     last_modified == Some(validator)
 }
 
-fn io_error(e: io::Error) -> OriginError {
+pub(crate) fn io_error(e: io::Error) -> OriginError {
     match e.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => OriginError::NoSuchKey,
         io::ErrorKind::PermissionDenied => OriginError::AccessDenied,

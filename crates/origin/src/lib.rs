@@ -2,12 +2,17 @@
 //! "give me this key's bytes (or part of them) and their metadata" — behind the
 //! [`Origin`] trait, so the server never knows whether it reads S3 or a disk.
 
+mod chunked;
+pub mod clients;
 mod error;
 mod fs;
+mod fs_write;
 mod key;
 mod range;
 mod s3;
+mod s3_write;
 pub mod sigv4;
+mod write;
 
 use std::fmt::Debug;
 use std::io;
@@ -22,6 +27,10 @@ pub use fs::LocalDir;
 pub use key::{encode_path, validate_key};
 pub use range::{ByteRange, RangeError, parse_range};
 pub use s3::{S3Credentials, S3Origin, S3Settings};
+pub use write::{
+    Copied, CopyObject, ListEntry, ListRequest, Listing, Payload, PutObject, UploadPart, Written,
+    xml_escape,
+};
 
 /// A body streamed from an origin, chunk by chunk; never the whole object in memory.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
@@ -89,6 +98,60 @@ pub trait Origin: Send + Sync + Debug {
     /// Fetches the object (or its metadata for HEAD).
     fn fetch<'a>(&'a self, req: &'a ObjectRequest) -> BoxFuture<'a, Result<Object, OriginError>>;
 
-    /// Whether the origin can serve at all right now (for `/readyz`).
+    /// Whether the origin can serve at all right now (for `/readyz`, and
+    /// HeadBucket).
     fn check(&self) -> BoxFuture<'_, Result<(), OriginError>>;
+
+    /// Stores `req.body` under `req.key`, replacing any object there. The
+    /// body streams through; nothing is visible under the key before the
+    /// whole body has arrived and passed its integrity checks.
+    fn put(&self, req: PutObject) -> BoxFuture<'_, Result<Written, OriginError>>;
+
+    /// Removes the object; a key that holds nothing is not an error (S3).
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), OriginError>>;
+
+    /// One page of keys, in UTF-8 byte order (ListObjectsV2's semantics).
+    fn list<'a>(&'a self, req: &'a ListRequest) -> BoxFuture<'a, Result<Listing, OriginError>>;
+
+    /// Copies an object of this origin to another key of it.
+    fn copy<'a>(&'a self, req: &'a CopyObject) -> BoxFuture<'a, Result<Copied, OriginError>>;
+
+    /// CreateMultipartUpload: the new upload's id.
+    fn create_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<String, OriginError>> {
+        let _ = (key, headers);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
+
+    /// UploadPart, streamed like a PutObject.
+    fn upload_part(&self, req: UploadPart) -> BoxFuture<'_, Result<Written, OriginError>> {
+        drop(req);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
+
+    /// CompleteMultipartUpload with the client's part list (its XML body).
+    fn complete_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+        parts: Bytes,
+    ) -> BoxFuture<'a, Result<Written, OriginError>> {
+        let _ = (key, upload_id, parts);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
+
+    /// AbortMultipartUpload.
+    fn abort_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), OriginError>> {
+        let _ = (key, upload_id);
+        Box::pin(async { Err(OriginError::Unsupported(MULTIPART_UNSUPPORTED)) })
+    }
 }
+
+const MULTIPART_UNSUPPORTED: &str = "This bucket's origin does not take multipart uploads; upload below the client's multipart threshold.";

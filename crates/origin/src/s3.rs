@@ -54,14 +54,14 @@ pub struct S3Settings {
 
 #[derive(Debug)]
 pub struct S3Origin {
-    settings: S3Settings,
-    identity: Option<Identity>,
+    pub(crate) settings: S3Settings,
+    pub(crate) identity: Option<Identity>,
     /// `scheme://authority` requests go to (bucket prefix included for
     /// virtual-host addressing), without a trailing slash.
-    base: String,
+    pub(crate) base: String,
     /// Path prefix before the key: `/bucket/` or `/`.
-    prefix: String,
-    client: reqwest::Client,
+    pub(crate) prefix: String,
+    pub(crate) client: reqwest::Client,
 }
 
 impl S3Origin {
@@ -206,9 +206,63 @@ impl Origin for S3Origin {
             }
         })
     }
+
+    fn put(&self, req: crate::PutObject) -> BoxFuture<'_, Result<crate::Written, OriginError>> {
+        Box::pin(self.put_object(req))
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), OriginError>> {
+        Box::pin(self.delete_object(key))
+    }
+
+    fn list<'a>(
+        &'a self,
+        req: &'a crate::ListRequest,
+    ) -> BoxFuture<'a, Result<crate::Listing, OriginError>> {
+        Box::pin(self.list_objects(req))
+    }
+
+    fn copy<'a>(
+        &'a self,
+        req: &'a crate::CopyObject,
+    ) -> BoxFuture<'a, Result<crate::Copied, OriginError>> {
+        Box::pin(self.copy_object(req))
+    }
+
+    fn create_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        headers: &'a [(String, String)],
+    ) -> BoxFuture<'a, Result<String, OriginError>> {
+        Box::pin(self.create_multipart_upload(key, headers))
+    }
+
+    fn upload_part(
+        &self,
+        req: crate::UploadPart,
+    ) -> BoxFuture<'_, Result<crate::Written, OriginError>> {
+        Box::pin(self.upload_one_part(req))
+    }
+
+    fn complete_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+        parts: bytes::Bytes,
+    ) -> BoxFuture<'a, Result<crate::Written, OriginError>> {
+        Box::pin(self.complete_multipart_upload(key, upload_id, parts))
+    }
+
+    fn abort_multipart<'a>(
+        &'a self,
+        key: &'a str,
+        upload_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), OriginError>> {
+        Box::pin(self.abort_multipart_upload(key, upload_id))
+    }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -243,7 +297,7 @@ async fn status_error(response: reqwest::Response, head: bool) -> OriginError {
     error_for(status, code, size)
 }
 
-fn error_for(status: u16, code: Option<String>, size: Option<u64>) -> OriginError {
+pub(crate) fn error_for(status: u16, code: Option<String>, size: Option<u64>) -> OriginError {
     match (status, code.as_deref()) {
         (404, Some("NoSuchBucket")) => OriginError::NoSuchBucket,
         (404, _) => OriginError::NoSuchKey,
@@ -261,7 +315,7 @@ fn error_for(status: u16, code: Option<String>, size: Option<u64>) -> OriginErro
 }
 
 /// At most `ERROR_BODY_CAP` bytes of an error body.
-async fn read_capped(response: reqwest::Response) -> Vec<u8> {
+pub(crate) async fn read_capped(response: reqwest::Response) -> Vec<u8> {
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(Ok(chunk)) = stream.next().await {
@@ -275,7 +329,7 @@ async fn read_capped(response: reqwest::Response) -> Vec<u8> {
 
 /// The `<Code>` of an S3 error document, if it is a plain identifier (only
 /// those are trusted to be echoed anywhere).
-fn error_code(body: &[u8]) -> Option<String> {
+pub(crate) fn error_code(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let start = text.find("<Code>")? + "<Code>".len();
     let end = text[start..].find("</Code>")? + start;
@@ -284,7 +338,7 @@ fn error_code(body: &[u8]) -> Option<String> {
 }
 
 /// Transport failures, described without the URL (it may carry a signature).
-fn transport_error(e: reqwest::Error) -> OriginError {
+pub(crate) fn transport_error(e: reqwest::Error) -> OriginError {
     if e.is_timeout() {
         return OriginError::Timeout;
     }

@@ -80,3 +80,45 @@ pub fn sign_headers_with(
         SystemTime::now(),
     )
 }
+
+/// Like [`sign_headers`], for a body that streams: `payload` is the
+/// `x-amz-content-sha256` value to sign (the client's own body hash,
+/// `UNSIGNED-PAYLOAD`, …) and `headers` are signed along (S3 wants every
+/// `x-amz-*` header signed).
+pub fn sign_headers_streaming(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    payload: &str,
+    identity: &Identity,
+    region: &str,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let params = v4::SigningParams::builder()
+        .identity(identity)
+        .region(region)
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| format!("signing parameters: {e}"))?
+        .into();
+    let signable = SignableRequest::new(
+        method,
+        url,
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Precomputed(payload.to_owned()),
+    )
+    .map_err(|e| format!("not a signable request: {e}"))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| format!("signing: {e}"))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect())
+}

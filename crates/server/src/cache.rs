@@ -134,6 +134,8 @@ impl Caches {
                 .max_capacity(c.source_bytes)
                 .weigher(|(id, _): &(SourceId, String), v: &Bytes| weight(v.len(), id.key.len()))
                 .time_to_idle(Duration::from_secs(600))
+                // A write drops every version of its key (`invalidate`).
+                .support_invalidation_closures()
                 .eviction_listener(move |_, _, cause| {
                     if cause.was_evicted() {
                         m.cache_evicted("source");
@@ -149,6 +151,7 @@ impl Caches {
                     weight(v.bytes.len(), k.canonical.len() + k.source.key.len())
                 })
                 .time_to_live(Duration::from_secs(c.result_ttl_secs.max(1)))
+                .support_invalidation_closures()
                 .eviction_listener(move |_, _, cause| {
                     if cause.was_evicted() {
                         m.cache_evicted("result");
@@ -230,6 +233,26 @@ impl Caches {
                 .await;
         }
         Ok((known, read))
+    }
+
+    /// Forgets everything held for one object, at once: after a write
+    /// through the proxy, the next request asks the upstream again, and no
+    /// source or result of an older version is served (moka hides entries
+    /// a predicate matches from reads before it removes them).
+    pub async fn invalidate(&self, id: &SourceId) {
+        self.known.invalidate(id).await;
+        if let Some(sources) = &self.sources {
+            let id = id.clone();
+            if let Err(e) = sources.invalidate_entries_if(move |(k, _), _| *k == id) {
+                tracing::warn!(error = %e, "cannot drop cached sources");
+            }
+        }
+        if let Some(results) = &self.results {
+            let id = id.clone();
+            if let Err(e) = results.invalidate_entries_if(move |k, _| k.source == id) {
+                tracing::warn!(error = %e, "cannot drop cached results");
+            }
+        }
     }
 
     /// The source's validators if they are trusted without asking.

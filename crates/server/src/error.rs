@@ -33,6 +33,17 @@ pub enum Code {
     UpstreamError,
     UpstreamTimeout,
     ServiceUnavailable,
+    // Writes (issue 19).
+    XAmzContentSHA256Mismatch,
+    BadDigest,
+    IncompleteBody,
+    InvalidRequest,
+    EntityTooLarge,
+    MissingContentLength,
+    NoSuchUpload,
+    InvalidPart,
+    InvalidPartOrder,
+    MalformedXML,
 }
 
 impl Code {
@@ -43,13 +54,22 @@ impl Code {
             | Code::ImageTooLarge
             | Code::BadRequest
             | Code::WatermarkError
-            | Code::InvalidObjectName => 400,
+            | Code::InvalidObjectName
+            | Code::XAmzContentSHA256Mismatch
+            | Code::BadDigest
+            | Code::IncompleteBody
+            | Code::InvalidRequest
+            | Code::EntityTooLarge
+            | Code::InvalidPart
+            | Code::InvalidPartOrder
+            | Code::MalformedXML => 400,
+            Code::MissingContentLength => 411,
             Code::AccessDenied
             | Code::SignatureDoesNotMatch
             | Code::InvalidAccessKeyId
             | Code::RequestTimeTooSkewed
             | Code::RequestExpired => 403,
-            Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle => 404,
+            Code::NoSuchKey | Code::NoSuchBucket | Code::NoSuchStyle | Code::NoSuchUpload => 404,
             Code::MethodNotAllowed => 405,
             Code::InvalidRange => 416,
             Code::InternalError => 500,
@@ -98,6 +118,16 @@ impl Code {
             Code::UpstreamError => "UpstreamError",
             Code::UpstreamTimeout => "UpstreamTimeout",
             Code::ServiceUnavailable => "ServiceUnavailable",
+            Code::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            Code::BadDigest => "BadDigest",
+            Code::IncompleteBody => "IncompleteBody",
+            Code::InvalidRequest => "InvalidRequest",
+            Code::EntityTooLarge => "EntityTooLarge",
+            Code::MissingContentLength => "MissingContentLength",
+            Code::NoSuchUpload => "NoSuchUpload",
+            Code::InvalidPart => "InvalidPart",
+            Code::InvalidPartOrder => "InvalidPartOrder",
+            Code::MalformedXML => "MalformedXML",
         }
     }
 }
@@ -145,6 +175,22 @@ impl From<OriginError> for ApiError {
             OriginError::Timeout => Code::UpstreamTimeout,
             OriginError::UpstreamStatus { .. } => Code::UpstreamError,
             OriginError::Io(_) => Code::InternalError,
+            OriginError::Refused { code, .. } => match code.as_str() {
+                "XAmzContentSHA256Mismatch" => Code::XAmzContentSHA256Mismatch,
+                "BadDigest" | "InvalidDigest" => Code::BadDigest,
+                "IncompleteBody" => Code::IncompleteBody,
+                "EntityTooLarge" => Code::EntityTooLarge,
+                "MissingContentLength" => Code::MissingContentLength,
+                "NoSuchUpload" => Code::NoSuchUpload,
+                "InvalidPart" => Code::InvalidPart,
+                "InvalidPartOrder" => Code::InvalidPartOrder,
+                "MalformedXML" => Code::MalformedXML,
+                _ => Code::InvalidRequest,
+            },
+            OriginError::ContentSha256Mismatch => Code::XAmzContentSHA256Mismatch,
+            OriginError::BadDigest => Code::BadDigest,
+            OriginError::IncompleteBody(_) => Code::IncompleteBody,
+            OriginError::Unsupported(_) => Code::NotImplemented,
         };
         let mut api = ApiError::new(code, e.to_string());
         if let OriginError::RangeNotSatisfiable { size } = e {

@@ -18,7 +18,8 @@ use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint, Target};
 use crate::state::{AppState, Bucket};
-use crate::{access, health, original, overrides, process, request_id};
+use crate::{access, health, original, overrides, process, request_id, write};
+use futures_util::TryStreamExt;
 use tracing::Instrument;
 
 /// What the log line tells about a request besides method and status.
@@ -47,14 +48,22 @@ pub async fn handle<B>(
     req: Request<B>,
     busy: Busy,
     port: Port,
-) -> Response<Body> {
+) -> Response<Body>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let started = Instant::now();
     // One deadline from the first byte to the answer: queueing, the
     // upstream and pixel work all draw on it.
     let deadline = started + state.admission.timeout;
     let in_flight = state.metrics.enter();
     let id = request_id::next();
-    let (parts, _body) = req.into_parts();
+    let (parts, body) = req.into_parts();
+    // Read only by writes, as they stream it upstream; a read drops it.
+    let body: pixgate_origin::ByteStream = Box::pin(
+        http_body_util::BodyDataStream::new(body).map_err(|e| std::io::Error::other(e.into())),
+    );
     let host = parts
         .headers
         .get(HOST)
@@ -132,6 +141,7 @@ pub async fn handle<B>(
         operation,
         &mut log.outcome,
         deadline,
+        body,
     )
     .instrument(span.clone())
     .await;
@@ -277,8 +287,25 @@ async fn dispatch(
     operation: Result<Operation, pixgate_api::DialectError>,
     outcome: &mut Outcome,
     deadline: Instant,
+    body: pixgate_origin::ByteStream,
 ) -> Result<Response<Body>, ApiError> {
     let method = &parts.method;
+    // Writes and bucket calls (issue 19) take their own path.
+    if endpoint.is_none()
+        && let Ok(t) = state
+            .addressing
+            .resolve_bucket(write::host(parts), parts.uri.path())
+        && let Some(op) = write::classify(
+            method,
+            &t.key,
+            parts.uri.query().unwrap_or(""),
+            &parts.headers,
+        )
+    {
+        outcome.bucket = Some(t.bucket.clone());
+        outcome.key = Some(t.key.clone()).filter(|k| !k.is_empty());
+        return write::serve(state, parts, &t.bucket, &t.key, op, body).await;
+    }
     if method != Method::GET && method != Method::HEAD {
         return Err(ApiError::new(
             Code::MethodNotAllowed,

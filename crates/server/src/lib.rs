@@ -23,3 +23,4 @@ pub mod route;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod write;

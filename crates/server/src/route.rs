@@ -45,6 +45,19 @@ impl Addressing {
     /// else a first path segment that is a configured bucket (path style);
     /// else the default bucket takes the whole path as its key.
     pub fn resolve(&self, host: &str, raw_path: &str) -> Result<Target, ApiError> {
+        let t = self.resolve_bucket(host, raw_path)?;
+        target(&t.bucket, &t.key)
+    }
+
+    /// As [`Addressing::resolve`], but a path that names only a bucket
+    /// resolves too, with an empty key (bucket calls: HeadBucket, listings).
+    pub fn resolve_bucket(&self, host: &str, raw_path: &str) -> Result<Target, ApiError> {
+        let target = |bucket: &str, key: &str| {
+            Ok(Target {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+            })
+        };
         let path = decode(raw_path)?;
         let path = path.strip_prefix('/').unwrap_or(&path);
 

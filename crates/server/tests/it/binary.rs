@@ -152,7 +152,7 @@ async fn the_readme_run_command_serves_a_directory() {
     assert_eq!(xml_tag(&body, "Code").as_deref(), Some("NoSuchKey"));
     assert_eq!(xml_tag(&body, "RequestId"), Some(id));
 
-    let res = http.delete(&url).send().await.unwrap();
+    let res = http.patch(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         xml_tag(&res.text().await.unwrap(), "Code").as_deref(),

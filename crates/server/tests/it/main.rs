@@ -39,3 +39,4 @@ mod tencent_vectors;
 mod text_scripts;
 mod vectors;
 mod watermark;
+mod writes;
