@@ -24,27 +24,20 @@ async fn cos_and_qiniu_sdks_build_requests_pixgate_answers() {
     let px = start(KEYS).await;
     // A second proxy whose photos bucket answers Qiniu.
     let qiniu = start(&format!("dialects = [\"qiniu\"]\n{KEYS}")).await;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/ci_sdk.py");
     let endpoint = format!("http://{}", px.addr);
     let qiniu_endpoint = format!("http://{}", qiniu.addr);
     let dir = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    let got = crate::support::sdk_script(
+        "ci_sdk.py",
+        &[
             endpoint.as_str(),
             qiniu_endpoint.as_str(),
             KEY,
             dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with qcloud_cos and qiniu (installed by scripts/install-deps)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+        "qcloud_cos and qiniu",
+    )
+    .await;
 
     // The SDK's own calls: ci_get_object wrote the processed image, and
     // ci_get_image_info parsed COS's string-valued imageInfo.

@@ -26,25 +26,18 @@ async fn obs_tos_and_bos_sdks_get_processed_images() {
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/clone_sdk.py");
     let endpoint = format!("http://{}", px.addr);
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    let got = crate::support::sdk_script(
+        "clone_sdk.py",
+        &[
             endpoint.as_str(),
             "photos",
             KEY,
             dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with esdk-obs-python, tos and bce-python-sdk (scripts/install-deps)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+        "esdk-obs-python, tos and bce-python-sdk",
+    )
+    .await;
     let call = |k: &str| {
         (
             got[k]["status"].as_u64().unwrap(),

@@ -16,25 +16,18 @@ async fn qingstor_sdk_image_process() {
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/qingstor_sdk.py");
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    let got = crate::support::sdk_script(
+        "qingstor_sdk.py",
+        &[
             px.addr.ip().to_string().as_str(),
             px.addr.port().to_string().as_str(),
             "photos",
             "320x240.jpg",
             dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with qingstor-sdk (installed by scripts/install-deps)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+        "qingstor-sdk",
+    )
+    .await;
     let body = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
     let status = |name: &str| got[name]["status"].as_u64().unwrap();
 

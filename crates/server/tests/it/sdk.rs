@@ -2,8 +2,6 @@
 //! header and presigned) and oss2 (OSS V1 and V4, header and signed URL with
 //! x-oss-process), from PyPI, talking to a running pixgate.
 
-use serde_json::Value;
-
 use crate::support::{Pixgate, client, corpus, xml_tag};
 
 const AK: &str = "LTAIpixgateSdkTest";
@@ -35,27 +33,20 @@ async fn boto3_and_oss2_sign_requests_pixgate_accepts() {
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/sdk.py");
     let endpoint = format!("http://{}", px.addr);
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    let urls = crate::support::sdk_script(
+        "sdk.py",
+        &[
             endpoint.as_str(),
             AK,
             SK,
             "private",
             KEY,
             dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with boto3 and oss2 (installed by scripts/install-deps)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let urls: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+        "boto3 and oss2",
+    )
+    .await;
     let url = |k: &str| urls[k].as_str().unwrap().to_owned();
 
     // The SDKs' own header-signed GETs succeeded (they raise otherwise).

@@ -103,27 +103,19 @@ async fn cos_qiniu_and_qingstor_sdks_sign_requests_pixgate_verifies() {
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/sig_cos_qiniu_qingstor.py");
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    let got = crate::support::sdk_script(
+        "sig_cos_qiniu_qingstor.py",
+        &[
             px.addr.ip().to_string().as_str(),
             px.addr.port().to_string().as_str(),
             AK,
             SK,
             KEY,
             dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with qcloud_cos, qiniu and qingstor-sdk (scripts/install-deps)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+        "qcloud_cos, qiniu and qingstor-sdk",
+    )
+    .await;
     let url = |k: &str| got[k].as_str().unwrap().to_owned();
     let saved = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
 

@@ -72,12 +72,10 @@ async fn obs_tos_and_bos_sdks_sign_requests_pixgate_verifies() {
     ))
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/sig_obs_tos_bos.py");
     let endpoint = format!("http://{}", px.addr);
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    let got = crate::support::sdk_script(
+        "sig_obs_tos_bos.py",
+        &[
             endpoint.as_str(),
             OBS_DOMAIN,
             AK,
@@ -85,16 +83,10 @@ async fn obs_tos_and_bos_sdks_sign_requests_pixgate_verifies() {
             BUCKET,
             KEY,
             dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with esdk-obs-python, tos and bce-python-sdk (scripts/install-deps)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+        "esdk-obs-python, tos and bce-python-sdk",
+    )
+    .await;
     let call = |k: &str| {
         (
             got[k]["status"].as_u64().unwrap(),

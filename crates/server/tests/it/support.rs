@@ -374,3 +374,28 @@ pub async fn raw_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)
         .collect();
     (status, headers, body.to_owned())
 }
+
+/// Runs `tests/it/<script>` (an SDK driver) with `args` and returns the JSON
+/// it prints. `needs` names the Python packages, for the failure message.
+pub async fn sdk_script(script: &str, args: &[&str], needs: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it")
+        .join(script);
+    let out = tokio::process::Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("python3 with {needs} (scripts/install-deps): {e}"));
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}

@@ -38,29 +38,22 @@ fn local_bucket(dir: &Path) -> String {
 
 /// Runs writes.py against `px`; its JSON answer.
 async fn sdk_writes(px: &Pixgate) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/writes.py");
     let image = corpus().join(IMAGE);
     let big = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(big.path(), big_body()).unwrap();
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .args([
+    crate::support::sdk_script(
+        "writes.py",
+        &[
             format!("http://{}", px.addr).as_str(),
             CAK,
             CSK,
             "photos",
             image.to_str().unwrap(),
             big.path().to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .expect("python3 with boto3 and oss2");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+        ],
+        "boto3 and oss2",
+    )
+    .await
 }
 
 /// 11 MiB that do not repeat: three parts of a 5 MiB multipart upload.
