@@ -232,7 +232,7 @@ impl Default for ProtectConfig {
         ProtectConfig {
             enabled: false,
             suffixes: [
-                "jpg", "jpeg", "png", "webp", "gif", "bmp", "tiff", "heic", "avif",
+                "jpg", "jpeg", "png", "webp", "gif", "bmp", "tiff", "heic", "avif", "jxl", "svg",
             ]
             .map(str::to_owned)
             .to_vec(),
