@@ -393,3 +393,57 @@ async fn a_display_p3_png_is_converted_to_srgb() {
     );
     px.stop().await;
 }
+
+/// An Ultra HDR JPEG is a base JPEG, an MPF index and a gain-map JPEG
+/// appended after it. The base image is what every output shows; the gain
+/// map is dropped (no output format here carries one).
+#[tokio::test]
+async fn an_ultra_hdr_jpeg_gives_its_base_image_and_drops_the_gain_map() {
+    const NAME: &str = "ultrahdr-gainmap-3840x2160.jpg";
+    let file = std::fs::read(corpus().join("photos").join(NAME)).unwrap();
+    // The gain map is the last embedded JPEG (the file has no EXIF thumbnail).
+    let gain_map_at = file
+        .windows(3)
+        .rposition(|w| w == [0xff, 0xd8, 0xff])
+        .filter(|&at| at > 0)
+        .expect("the corpus file carries a gain-map JPEG");
+    let gain_map = image::load_from_memory(&file[gain_map_at..]).unwrap();
+    // A test-time copy with the gain map cut off: the plain base JPEG.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("with.jpg"), &file).unwrap();
+    std::fs::write(dir.path().join("base.jpg"), &file[..gain_map_at]).unwrap();
+    let px = crate::support::Pixgate::start(&format!(
+        "[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
+        dir.path().display()
+    ))
+    .await;
+    let png = |key: &'static str| {
+        let px = &px;
+        async move {
+            let out = get(px, &format!("local/{key}"), "image/resize,w_480/format,png").await;
+            assert_eq!(out.status, 200, "{}", String::from_utf8_lossy(&out.body));
+            rgba(&out.image())
+        }
+    };
+    let (with, base) = (png("with.jpg").await, png("base.jpg").await);
+    assert_eq!(with.dimensions(), (480, 270));
+    assert_eq!(
+        mean_abs_diff(&with, &base),
+        0.0,
+        "the gain map must not change the base image"
+    );
+    // And it is really the base, not the (smaller, grey) gain map.
+    assert!(gain_map.width() < 3840);
+    let jpg = get(&px, "local/with.jpg", "image/resize,w_480/format,jpg").await;
+    assert_eq!(jpg.status, 200);
+    assert_eq!(
+        jpg.body
+            .windows(3)
+            .filter(|w| *w == [0xff, 0xd8, 0xff])
+            .count(),
+        1
+    );
+    assert!(!jpg.body.windows(4).any(|w| w == b"MPF\0"));
+    assert!(!jpg.body.windows(5).any(|w| w == b"hdrgm"));
+    px.stop().await;
+}
