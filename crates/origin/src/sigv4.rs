@@ -39,28 +39,15 @@ pub fn sign_headers(
     region: &str,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, String> {
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    let params = v4::SigningParams::builder()
-        .identity(identity)
-        .region(region)
-        .name("s3")
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|e| format!("signing parameters: {e}"))?
-        .into();
-    let signable = SignableRequest::new(method, url, std::iter::empty(), SignableBody::Bytes(body))
-        .map_err(|e| format!("not a signable request: {e}"))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| format!("signing: {e}"))?
-        .into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect())
+    sign_s3(
+        method,
+        url,
+        &[],
+        SignableBody::Bytes(body),
+        identity,
+        region,
+        time,
+    )
 }
 
 /// Signs with plain credentials; for clients (and tests) that hold no [`Identity`].
@@ -94,6 +81,28 @@ pub fn sign_headers_streaming(
     region: &str,
     time: SystemTime,
 ) -> Result<Vec<(String, String)>, String> {
+    sign_s3(
+        method,
+        url,
+        headers,
+        SignableBody::Precomputed(payload.to_owned()),
+        identity,
+        region,
+        time,
+    )
+}
+
+/// S3's SigV4 header form: the URL signed as sent (no second encoding, no
+/// path normalisation), `x-amz-content-sha256` among the signed headers.
+fn sign_s3(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: SignableBody<'_>,
+    identity: &Identity,
+    region: &str,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
     let mut settings = SigningSettings::default();
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
@@ -111,7 +120,7 @@ pub fn sign_headers_streaming(
         method,
         url,
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        SignableBody::Precomputed(payload.to_owned()),
+        body,
     )
     .map_err(|e| format!("not a signable request: {e}"))?;
     let (instructions, _) = sign(signable, &params)
