@@ -10,10 +10,14 @@ use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use crate::key::encode_path;
-use crate::sigv4::sign_headers;
+use crate::sigv4::sign_headers_streaming;
 use crate::{Fetched, Object, ObjectMeta, ObjectRequest, Origin, OriginError, validate_key};
 
 /// At most this much of an upstream error body is read to find its `<Code>`.
+/// SHA-256 of no bytes: the signed payload hash of a request without a body.
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 const ERROR_BODY_CAP: usize = 16 * 1024;
 
 #[derive(Clone)]
@@ -110,6 +114,39 @@ impl S3Origin {
         })
     }
 
+    /// Signs `request` for `method url` when the origin has credentials:
+    /// `headers` are signed along, `payload` is the `x-amz-content-sha256`
+    /// value. Without credentials it is returned as it was.
+    pub(crate) fn sign(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        method: &Method,
+        url: &str,
+        headers: &[(String, String)],
+        payload: &str,
+    ) -> Result<reqwest::RequestBuilder, OriginError> {
+        let Some(identity) = &self.identity else {
+            return Ok(request);
+        };
+        let signed = sign_headers_streaming(
+            method.as_str(),
+            url,
+            headers,
+            payload,
+            identity,
+            &self.settings.region,
+            SystemTime::now(),
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot sign the upstream request");
+            OriginError::InvalidKey("it cannot be signed as part of an URI")
+        })?;
+        for (name, value) in signed {
+            request = request.header(name, value);
+        }
+        Ok(request)
+    }
+
     /// Builds, signs and sends one request; `extra` headers are sent unsigned.
     async fn send(
         &self,
@@ -118,24 +155,13 @@ impl S3Origin {
         extra: &[(&'static str, &str)],
     ) -> Result<reqwest::Response, OriginError> {
         let url = format!("{}{}", self.base, path);
-        let mut request = self.client.request(method.clone(), &url);
-        if let Some(identity) = &self.identity {
-            let signed = sign_headers(
-                method.as_str(),
-                &url,
-                &[],
-                identity,
-                &self.settings.region,
-                SystemTime::now(),
-            )
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot sign the upstream request");
-                OriginError::InvalidKey("it cannot be signed as part of an URI")
-            })?;
-            for (name, value) in signed {
-                request = request.header(name, value);
-            }
-        }
+        let mut request = self.sign(
+            self.client.request(method.clone(), &url),
+            &method,
+            &url,
+            &[],
+            EMPTY_SHA256,
+        )?;
         for (name, value) in extra {
             request = request.header(*name, *value);
         }

@@ -2,15 +2,12 @@
 //! credentials. Bodies stream through; the client's signed body hash is
 //! signed again as is, so the upstream itself checks the body.
 
-use std::time::SystemTime;
-
 use futures_util::StreamExt;
 use http::{Method, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::key::encode_path;
-use crate::s3::{error_code, error_for, header, read_capped, transport_error};
-use crate::sigv4::sign_headers_streaming;
+use crate::s3::{EMPTY_SHA256, error_code, error_for, header, read_capped, transport_error};
 use crate::write::{parse_listing, whole_seconds, xml_text};
 use crate::{
     Copied, CopyObject, ListRequest, Listing, OriginError, PutObject, S3Origin, UploadPart,
@@ -65,25 +62,14 @@ impl S3Origin {
         } else {
             format!("{}{}?{}", self.base, path, query.join("&"))
         };
-        let mut request = self.client.request(method.clone(), &url);
-        if let Some(identity) = &self.identity {
-            let signed = sign_headers_streaming(
-                method.as_str(),
-                &url,
-                headers,
-                payload,
-                identity,
-                &self.settings.region,
-                SystemTime::now(),
-            )
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot sign the upstream request");
-                OriginError::InvalidKey("it cannot be signed as part of an URI")
-            })?;
-            for (name, value) in signed {
-                request = request.header(name, value);
-            }
-        } else {
+        let mut request = self.sign(
+            self.client.request(method.clone(), &url),
+            &method,
+            &url,
+            headers,
+            payload,
+        )?;
+        if self.identity.is_none() {
             request = request.header("x-amz-content-sha256", payload);
         }
         for (name, value) in headers {
@@ -335,8 +321,6 @@ fn sha256_hex(data: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
-
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 fn written(headers: &http::HeaderMap) -> Written {
     Written {
