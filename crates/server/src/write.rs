@@ -8,7 +8,6 @@
 //! `pixgate_origin::clients`.
 
 use std::fmt::Write as _;
-use std::time::SystemTime;
 
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST};
 use http::request::Parts;
@@ -131,18 +130,7 @@ pub async fn serve(
         .buckets
         .get(bucket_name)
         .ok_or_else(|| ApiError::new(Code::NoSuchBucket, "The bucket is not served here."))?;
-    let principal = access::verify(
-        &access::Signed {
-            method: parts.method.as_str(),
-            raw_path: parts.uri.path(),
-            raw_query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            bucket: bucket_name,
-            key,
-        },
-        &state.keys,
-        SystemTime::now(),
-    )?;
+    let principal = access::principal(parts, bucket_name, key, &state.keys)?;
     if principal == access::Principal::Anonymous {
         return Err(ApiError::new(
             Code::AccessDenied,
@@ -163,13 +151,7 @@ pub async fn serve(
     };
     match op {
         Op::Put => {
-            let Some(length) = header(headers, "content-length").and_then(|v| v.parse().ok())
-            else {
-                return Err(ApiError::new(
-                    Code::MissingContentLength,
-                    "You must provide the Content-Length HTTP header.",
-                ));
-            };
+            let length = content_length(headers)?;
             let payload = payload(headers)?;
             let forwarded = upstream_headers(headers, &payload);
             let written = origin
@@ -184,17 +166,7 @@ pub async fn serve(
             // Whatever happened upstream, what was cached may be stale now.
             invalidate(state, bucket_name, key).await;
             let written = written?;
-            let mut response = Response::builder().status(StatusCode::OK);
-            if let Some(etag) = &written.etag {
-                response = response.header(ETAG, etag);
-            }
-            for (name, value) in &written.headers {
-                response = response.header(name.as_str(), value.as_str());
-            }
-            response
-                .header(CONTENT_LENGTH, 0)
-                .body(body::empty())
-                .map_err(ApiError::internal)
+            written_response(&written)
         }
         Op::Copy => {
             let source = copy_source(headers, bucket_name)?;
@@ -265,13 +237,7 @@ pub async fn serve(
                         "Part number must be an integer between 1 and 10000, inclusive.",
                     )
                 })?;
-            let Some(length) = header(headers, "content-length").and_then(|v| v.parse().ok())
-            else {
-                return Err(ApiError::new(
-                    Code::MissingContentLength,
-                    "You must provide the Content-Length HTTP header.",
-                ));
-            };
+            let length = content_length(headers)?;
             let payload = payload(headers)?;
             let mut forwarded = upstream_headers(headers, &payload);
             // A part keeps no object headers; only its integrity ones.
@@ -294,17 +260,7 @@ pub async fn serve(
                     headers: forwarded,
                 })
                 .await?;
-            let mut response = Response::builder().status(StatusCode::OK);
-            if let Some(etag) = &written.etag {
-                response = response.header(ETAG, etag);
-            }
-            for (name, value) in &written.headers {
-                response = response.header(name.as_str(), value.as_str());
-            }
-            response
-                .header(CONTENT_LENGTH, 0)
-                .body(body::empty())
-                .map_err(ApiError::internal)
+            written_response(&written)
         }
         Op::Complete => {
             let parts_xml = read_capped(body, COMPLETE_BODY_CAP).await?;
@@ -351,6 +307,34 @@ pub async fn serve(
 }
 
 /// A small request body, whole; refused past `cap` bytes.
+/// The body length a PUT must announce (bodies stream; none is buffered).
+fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
+    header(headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::MissingContentLength,
+                "You must provide the Content-Length HTTP header.",
+            )
+        })
+}
+
+/// PutObject's and UploadPart's answer: the stored ETag and the upstream's
+/// integrity headers, no body.
+fn written_response(written: &pixgate_origin::Written) -> Result<Response<Body>, ApiError> {
+    let mut response = Response::builder().status(StatusCode::OK);
+    if let Some(etag) = &written.etag {
+        response = response.header(ETAG, etag);
+    }
+    for (name, value) in &written.headers {
+        response = response.header(name.as_str(), value.as_str());
+    }
+    response
+        .header(CONTENT_LENGTH, 0)
+        .body(body::empty())
+        .map_err(ApiError::internal)
+}
+
 async fn read_capped(mut body: ByteStream, cap: usize) -> Result<bytes::Bytes, ApiError> {
     use futures_util::StreamExt;
     let mut out = Vec::new();
