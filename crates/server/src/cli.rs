@@ -479,7 +479,12 @@ fn signed_url(
     if target.key.is_empty() {
         return Err(format!("{url} names a bucket but no object"));
     }
-    let mut query: Vec<(String, String)> = uri.query().map(decode_query).unwrap_or_default();
+    // Decoded pairs; a bare flag has the empty value.
+    let mut query: Vec<(String, String)> = pixgate_api::Query::parse(uri.query().unwrap_or(""))
+        .params()
+        .iter()
+        .map(|p| (p.name.clone(), p.value.clone().unwrap_or_default()))
+        .collect();
     if let Some(p) = &args.process {
         if query.iter().any(|(k, _)| k == sign::PROCESS_PARAM) {
             return Err(format!(
@@ -519,22 +524,6 @@ fn signed_url(
         ));
     }
     Ok((format!("{scheme_name}://{host}{raw_path}?{signed}"), notes))
-}
-
-/// Decoded `(name, value)` pairs of a raw query, flags with "".
-fn decode_query(raw: &str) -> Vec<(String, String)> {
-    let dec = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (dec(k), dec(v)),
-            None => (dec(p), String::new()),
-        })
-        .collect()
 }
 
 // ---- health -------------------------------------------------------------
