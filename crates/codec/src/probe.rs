@@ -68,26 +68,14 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 jpeg: Some(h),
             })
         }
-        Format::Avif | Format::Heic => {
-            let (width, height) = crate::heif::dimensions(bytes)?;
-            Ok(Probe {
-                format,
-                width,
-                height,
-                extent: (width, height),
-                frames: 1,
-                // libheif applies irot/imir itself.
-                orientation: 1,
-                quality: None,
-                jpeg: None,
-            })
-        }
-        Format::Jxl | Format::Svg => {
-            let (width, height) = if format == Format::Jxl {
-                let h = crate::jxl::header(bytes)?;
-                (h.width, h.height)
-            } else {
-                crate::svg::nominal_size(bytes)?
+        Format::Avif | Format::Heic | Format::Jxl | Format::Svg => {
+            let (width, height) = match format {
+                Format::Jxl => {
+                    let h = crate::jxl::header(bytes)?;
+                    (h.width, h.height)
+                }
+                Format::Svg => crate::svg::nominal_size(bytes)?,
+                _ => crate::heif::dimensions(bytes)?,
             };
             Ok(Probe {
                 format,
@@ -95,7 +83,8 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height,
                 extent: (width, height),
                 frames: 1,
-                // jxl-oxide applies the orientation itself; SVG has none.
+                // libheif applies irot/imir and jxl-oxide the orientation
+                // themselves; SVG has none.
                 orientation: 1,
                 quality: None,
                 jpeg: None,
