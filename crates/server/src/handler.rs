@@ -3,7 +3,7 @@
 //! [`error_response`] in the dialect's format.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use http::header::{
     ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HOST, RETRY_AFTER, VARY,
@@ -336,18 +336,7 @@ async fn dispatch(
         .get(&target.bucket)
         .ok_or_else(|| ApiError::new(Code::NoSuchBucket, "The bucket is not served here."))?;
     // The signature covers the path as the client wrote it (styles included).
-    let principal = access::verify(
-        &access::Signed {
-            method: parts.method.as_str(),
-            raw_path: parts.uri.path(),
-            raw_query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            bucket: &target.bucket,
-            key: &target.key,
-        },
-        &state.keys,
-        SystemTime::now(),
-    )?;
+    let principal = access::principal(parts, &target.bucket, &target.key, &state.keys)?;
     let mut key = target.key;
     if operation == Operation::Original
         && let Some((styled, real_key)) =

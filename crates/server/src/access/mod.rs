@@ -2,13 +2,38 @@
 //! protection. A proven signature passes both; anonymous requests meet the
 //! ACL and protection rules.
 
+use std::collections::HashMap;
+use std::time::SystemTime;
+
 use pixgate_api::Operation;
 
-pub use pixgate_api::signature::{Principal, Signed, verify};
+pub use pixgate_api::signature::{Denied, Principal, Signed, verify};
 
 use crate::config::Acl;
 use crate::error::{ApiError, Code};
 use crate::state::Bucket;
+
+/// Who signed the request in `parts` for `bucket`/`key`: the signature
+/// covers the path and query as the client wrote them.
+pub fn principal(
+    parts: &http::request::Parts,
+    bucket: &str,
+    key: &str,
+    keys: &HashMap<String, String>,
+) -> Result<Principal, Denied> {
+    verify(
+        &Signed {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query().unwrap_or(""),
+            headers: &parts.headers,
+            bucket,
+            key,
+        },
+        keys,
+        SystemTime::now(),
+    )
+}
 
 pub fn check(
     bucket: &Bucket,
