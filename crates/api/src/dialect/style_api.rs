@@ -135,13 +135,31 @@ pub fn check_name(name: &str) -> Result<(), StyleError> {
 /// absent, an error when the text does not unescape. The bodies are a
 /// handful of elements: a full parser would add nothing.
 pub(super) fn xml_text(xml: &str, tag: &str) -> Result<Option<String>, StyleError> {
-    let open = format!("<{tag}>");
+    let open = format!("<{tag}");
     let close = format!("</{tag}>");
-    let Some(start) = xml.find(&open) else {
-        // `<Tag/>`: present and empty.
-        return Ok(xml.contains(&format!("<{tag}/>")).then(String::new));
+    // `<Tag>`, `<Tag attr="…">` or the empty `<Tag/>`, `<Tag />`.
+    let mut from = 0;
+    let rest = loop {
+        let Some(at) = xml[from..].find(&open) else {
+            return Ok(None);
+        };
+        let after = &xml[from + at + open.len()..];
+        from += at + open.len();
+        match after.chars().next() {
+            Some('>') => break &after[1..],
+            Some(c) if c == '/' || c.is_whitespace() => {
+                let end = after.find('>').ok_or_else(|| {
+                    StyleError::malformed(format!("The element <{tag}> is not closed."))
+                })?;
+                if after[..end].ends_with('/') {
+                    return Ok(Some(String::new()));
+                }
+                break &after[end + 1..];
+            }
+            // `<TagOther>`: another element.
+            _ => continue,
+        }
     };
-    let rest = &xml[start + open.len()..];
     let end = rest
         .find(&close)
         .ok_or_else(|| StyleError::malformed(format!("The element <{tag}> is not closed.")))?;
@@ -218,6 +236,16 @@ mod tests {
         assert_eq!(
             xml_text("<Style><Content/></Style>", "Content").unwrap(),
             Some(String::new())
+        );
+        assert_eq!(
+            xml_text("<Style><Content /></Style>", "Content").unwrap(),
+            Some(String::new())
+        );
+        assert_eq!(
+            xml_text("<StyleNameX>a</StyleNameX><StyleName>b</StyleName>", "StyleName")
+                .unwrap()
+                .as_deref(),
+            Some("b")
         );
         assert_eq!(
             xml_text("<C><![CDATA[a<b]]></C>", "C").unwrap().as_deref(),
