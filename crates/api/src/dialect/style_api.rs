@@ -14,10 +14,17 @@ pub const MAX_STYLES: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StyleCall {
     /// Create or replace a style.
-    Put { name: String, content: String },
-    Get { name: String },
+    Put {
+        name: String,
+        content: String,
+    },
+    Get {
+        name: String,
+    },
     List,
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
 }
 
 impl StyleCall {
@@ -242,9 +249,12 @@ mod tests {
             Some(String::new())
         );
         assert_eq!(
-            xml_text("<StyleNameX>a</StyleNameX><StyleName>b</StyleName>", "StyleName")
-                .unwrap()
-                .as_deref(),
+            xml_text(
+                "<StyleNameX>a</StyleNameX><StyleName>b</StyleName>",
+                "StyleName"
+            )
+            .unwrap()
+            .as_deref(),
             Some("b")
         );
         assert_eq!(

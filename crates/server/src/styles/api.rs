@@ -1,6 +1,6 @@
-//! The style management calls (OSS PutStyle/GetStyle/ListStyle/DeleteStyle,
-//! Tencent CI AddStyle/GetStyle/DeleteStyle), read by the cloud's
-//! `style_api` in `pixgate_api` and served on the bucket's style store.
+//! The style management calls (put, get, list, delete), read by the
+//! calling cloud's `style_api` in `pixgate_api` and served on the bucket's
+//! style store.
 //! Signed requests only; answers and errors in the calling cloud's shape.
 
 use futures_util::StreamExt;

@@ -165,8 +165,7 @@ impl Styles {
     /// Every style as the style API reports it: stored ones with their
     /// times, configured ones with the time the configuration was loaded.
     pub fn records(&self, snap: &Snapshot) -> Vec<pixgate_api::dialect::style_api::StyleRecord> {
-        let mut out: BTreeMap<&str, pixgate_api::dialect::style_api::StyleRecord> =
-            BTreeMap::new();
+        let mut out: BTreeMap<&str, pixgate_api::dialect::style_api::StyleRecord> = BTreeMap::new();
         for s in &snap.stored {
             out.insert(
                 &s.name,

@@ -60,7 +60,9 @@ pub async fn load(origin: &dyn Origin, key: &str, etag: Option<&str>) -> Result<
         while let Some(chunk) = body.next().await {
             bytes.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
             if bytes.len() > MAX_BYTES {
-                return Err(format!("the styles object is larger than {MAX_BYTES} bytes"));
+                return Err(format!(
+                    "the styles object is larger than {MAX_BYTES} bytes"
+                ));
             }
         }
     }

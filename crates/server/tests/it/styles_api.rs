@@ -117,11 +117,17 @@ async fn sdk_style_calls_put_get_list_delete_and_render() {
     let cfg = render(&px, "/photos/pic.jpg@!cfg").await;
     assert_eq!(cfg.1, Some((50, 33)));
     let gone = render(&px, "/photos/pic.jpg?x-oss-process=style/tiny").await;
-    assert_eq!((gone.0, gone.2.as_str()), (StatusCode::NOT_FOUND, "NoSuchStyle"));
+    assert_eq!(
+        (gone.0, gone.2.as_str()),
+        (StatusCode::NOT_FOUND, "NoSuchStyle")
+    );
 
     // A style changed through pixgate renders its new content at once (the
     // plan, and so the result cache key, follow the content).
-    assert_eq!(put_style(&px, "small", "image/resize,w_80").await["status"], 200);
+    assert_eq!(
+        put_style(&px, "small", "image/resize,w_80").await["status"],
+        200
+    );
     let style = render(&px, "/photos/pic.jpg?x-oss-process=style/small").await;
     assert_eq!(style.1, Some((80, 53)));
 
@@ -137,7 +143,10 @@ async fn sdk_style_calls_put_get_list_delete_and_render() {
     assert_eq!(names, ["small"]);
     // …but clients cannot read, write or list them as objects.
     let read = render(&px, "/photos/.pixgate/styles.json").await;
-    assert_eq!((read.0, read.2.as_str()), (StatusCode::NOT_FOUND, "NoSuchKey"));
+    assert_eq!(
+        (read.0, read.2.as_str()),
+        (StatusCode::NOT_FOUND, "NoSuchKey")
+    );
     let read = signed(&px, "GET", "/photos/.pixgate/styles.json", b"").await;
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
     let write = signed(&px, "PUT", "/photos/.pixgate/styles.json", b"{}").await;
@@ -168,11 +177,7 @@ async fn sdk_style_calls_put_get_list_delete_and_render() {
     assert!(res.headers().contains_key("x-oss-request-id"));
     let body = res.text().await.unwrap();
     assert_eq!(xml_tag(&body, "Code").as_deref(), Some("AccessDenied"));
-    let res = client()
-        .get(px.url("/photos?style"))
-        .send()
-        .await
-        .unwrap();
+    let res = client().get(px.url("/photos?style")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let anon = render(&px, "/photos/pic.jpg?x-oss-process=style/anon").await;
     assert_eq!(anon.0, StatusCode::NOT_FOUND);
@@ -186,9 +191,15 @@ async fn a_style_put_through_one_replica_is_served_by_another() {
     let b = Pixgate::start(&config(&s3, 200)).await;
     // b knows the bucket has no such style yet.
     let before = render(&b, "/photos/pic.jpg?x-oss-process=style/fresh").await;
-    assert_eq!((before.0, before.2.as_str()), (StatusCode::NOT_FOUND, "NoSuchStyle"));
+    assert_eq!(
+        (before.0, before.2.as_str()),
+        (StatusCode::NOT_FOUND, "NoSuchStyle")
+    );
 
-    assert_eq!(put_style(&a, "fresh", "image/resize,w_120").await["status"], 200);
+    assert_eq!(
+        put_style(&a, "fresh", "image/resize,w_120").await["status"],
+        200
+    );
     let put_at = Instant::now();
     // Within the interval (plus a request's time), b renders it.
     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -200,9 +211,17 @@ async fn a_style_put_through_one_replica_is_served_by_another() {
     );
 
     // A change and a delete travel the same way.
-    assert_eq!(put_style(&a, "fresh", "image/resize,w_60").await["status"], 200);
+    assert_eq!(
+        put_style(&a, "fresh", "image/resize,w_60").await["status"],
+        200
+    );
     tokio::time::sleep(Duration::from_millis(250)).await;
-    wait_for(&b, "/photos/pic.jpg?x-oss-process=style/fresh", Some((60, 40))).await;
+    wait_for(
+        &b,
+        "/photos/pic.jpg?x-oss-process=style/fresh",
+        Some((60, 40)),
+    )
+    .await;
     let endpoint = format!("http://{}", a.addr);
     let deleted = script(&["delete", &endpoint, CAK, CSK, "photos", "fresh"]).await;
     assert_eq!(deleted["status"], 204);

@@ -108,7 +108,11 @@ mod tests {
             StyleCall::Get { name: "s1".into() }
         );
         assert_eq!(
-            parse("DELETE", "<DeleteStyle><StyleName>s1</StyleName></DeleteStyle>").unwrap(),
+            parse(
+                "DELETE",
+                "<DeleteStyle><StyleName>s1</StyleName></DeleteStyle>"
+            )
+            .unwrap(),
             StyleCall::Delete { name: "s1".into() }
         );
         assert!(parse("DELETE", "").is_err());

@@ -139,15 +139,27 @@ mod tests {
     fn refusals() {
         let kind = |m, q, b| parse(m, q, b).unwrap_err().kind;
         assert_eq!(
-            kind("PUT", "style&styleName=a!b", "<Style><Content>x</Content></Style>"),
+            kind(
+                "PUT",
+                "style&styleName=a!b",
+                "<Style><Content>x</Content></Style>"
+            ),
             StyleErrorKind::InvalidArgument
         );
         assert_eq!(
-            kind("PUT", "style&styleName=a", "<Style><Content></Content></Style>"),
+            kind(
+                "PUT",
+                "style&styleName=a",
+                "<Style><Content></Content></Style>"
+            ),
             StyleErrorKind::InvalidArgument
         );
         assert_eq!(
-            kind("PUT", "style&styleName=a", "<Style><Content>a;b</Content></Style>"),
+            kind(
+                "PUT",
+                "style&styleName=a",
+                "<Style><Content>a;b</Content></Style>"
+            ),
             StyleErrorKind::InvalidArgument
         );
         assert_eq!(
