@@ -307,3 +307,29 @@ async fn read_response(conn: &mut tokio::net::TcpStream) -> String {
     conn.read_exact(&mut body).await.unwrap();
     head
 }
+
+/// A local-directory bucket keeps its styles in `<root>/.pixgate/`, and
+/// serves neither them nor lists them.
+#[tokio::test]
+async fn a_local_directory_keeps_its_styles_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pic.jpg"), corpus_file(IMAGE)).unwrap();
+    let px = Pixgate::start(&format!(
+        "[[buckets]]\nname = \"photos\"\norigin = \"file://{}\"\n[[keys]]\naccess_key_id = \"{CAK}\"\nsecret_access_key = \"{CSK}\"\n",
+        dir.path().display()
+    ))
+    .await;
+    assert_eq!(put_style(&px, "local", "image/resize,w_100").await["status"], 200);
+    let stored = std::fs::read(dir.path().join(".pixgate/styles.json")).unwrap();
+    let stored: Value = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored["styles"][0]["content"], "image/resize,w_100");
+    let style = render(&px, "/photos/pic.jpg@!local").await;
+    assert_eq!((style.0, style.1), (StatusCode::OK, Some((100, 67))));
+    let read = render(&px, "/photos/.pixgate/styles.json").await;
+    assert_eq!(read.0, StatusCode::NOT_FOUND);
+    let listed = signed(&px, "GET", "/photos?prefix=", b"").await;
+    let listed = listed.text().await.unwrap();
+    assert!(listed.contains("<Key>pic.jpg</Key>"), "{listed}");
+    assert!(!listed.contains(".pixgate"), "{listed}");
+    px.stop().await;
+}
