@@ -230,3 +230,164 @@ impl Styles {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use futures_util::future::BoxFuture;
+    use pixgate_origin::{
+        Copied, CopyObject, Fetched, ListRequest, Listing, Object, ObjectMeta, ObjectRequest,
+        OriginError, PutObject, Written,
+    };
+    use std::sync::Mutex;
+
+    /// One object in memory; counts fetches and what they sent.
+    #[derive(Debug, Default)]
+    struct Memory {
+        object: Mutex<Option<(String, Vec<u8>)>>,
+        fetches: Mutex<Vec<Option<String>>>,
+    }
+
+    impl Origin for Memory {
+        fn fetch<'a>(
+            &'a self,
+            req: &'a ObjectRequest,
+        ) -> BoxFuture<'a, Result<Object, OriginError>> {
+            Box::pin(async move {
+                self.fetches.lock().unwrap().push(req.if_none_match.clone());
+                let Some((etag, bytes)) = self.object.lock().unwrap().clone() else {
+                    return Err(OriginError::NoSuchKey);
+                };
+                let meta = ObjectMeta {
+                    etag: Some(etag.clone()),
+                    ..ObjectMeta::default()
+                };
+                if req.if_none_match.as_deref() == Some(etag.as_str()) {
+                    return Ok(Object {
+                        fetched: Fetched::NotModified,
+                        meta,
+                        body: None,
+                    });
+                }
+                let body: pixgate_origin::ByteStream =
+                    Box::pin(futures_util::stream::once(async move {
+                        Ok(bytes::Bytes::from(bytes))
+                    }));
+                Ok(Object {
+                    fetched: Fetched::Full,
+                    meta,
+                    body: Some(body),
+                })
+            })
+        }
+
+        fn check(&self) -> BoxFuture<'_, Result<(), OriginError>> {
+            Box::pin(async { Ok(()) })
+        }
+
+        fn put(&self, mut req: PutObject) -> BoxFuture<'_, Result<Written, OriginError>> {
+            Box::pin(async move {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = req.body.next().await {
+                    bytes.extend_from_slice(&chunk.unwrap());
+                }
+                let mut object = self.object.lock().unwrap();
+                let n = object.as_ref().map_or(0, |o| o.0.len());
+                let etag = format!("\"{}\"", "e".repeat(n + 1));
+                *object = Some((etag.clone(), bytes));
+                Ok(Written {
+                    etag: Some(etag),
+                    ..Written::default()
+                })
+            })
+        }
+
+        fn delete<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, Result<(), OriginError>> {
+            Box::pin(async { Ok(()) })
+        }
+
+        fn list<'a>(
+            &'a self,
+            _req: &'a ListRequest,
+        ) -> BoxFuture<'a, Result<Listing, OriginError>> {
+            Box::pin(async { Ok(Listing::default()) })
+        }
+
+        fn copy<'a>(&'a self, _req: &'a CopyObject) -> BoxFuture<'a, Result<Copied, OriginError>> {
+            Box::pin(async { Err(OriginError::Unsupported("no copies")) })
+        }
+    }
+
+    fn store(origin: Arc<Memory>, refresh: Duration) -> Styles {
+        let dialects = pixgate_api::dialect::default_set().to_vec();
+        let configured = [("cfg", "image/resize,w_5")]
+            .into_iter()
+            .map(|(n, c)| {
+                let plan = crate::config::style_plan(c, &dialects).unwrap();
+                (n.to_owned(), (c.to_owned(), plan))
+            })
+            .collect();
+        Styles::new(configured, DEFAULT_OBJECT.into(), refresh, dialects, origin)
+    }
+
+    fn put(
+        name: &str,
+        content: &str,
+    ) -> impl FnOnce(&mut Vec<StoredStyle>) -> Result<(), StoreError> {
+        let style = StoredStyle {
+            name: name.into(),
+            content: content.into(),
+            created: String::new(),
+            modified: String::new(),
+        };
+        move |styles| {
+            styles.push(style);
+            Ok(())
+        }
+    }
+
+    /// Within an interval, however many requests need styles, the object
+    /// is read once.
+    #[tokio::test]
+    async fn one_read_per_interval_however_many_requests() {
+        let origin = Arc::new(Memory::default());
+        let styles = store(origin.clone(), Duration::from_secs(3600));
+        let all = futures_util::future::join_all((0..20).map(|_| styles.current())).await;
+        assert!(all.iter().all(|s| s.plans.contains_key("cfg")));
+        assert_eq!(origin.fetches.lock().unwrap().len(), 1);
+    }
+
+    /// After the interval, the read is conditional on the ETag last seen,
+    /// and a change another replica wrote is picked up.
+    #[tokio::test]
+    async fn rereads_are_conditional_and_see_other_writers() {
+        let origin = Arc::new(Memory::default());
+        let a = store(origin.clone(), Duration::ZERO);
+        let b = store(origin.clone(), Duration::ZERO);
+        a.update(put("one", "image/resize,w_10")).await.unwrap();
+        let etag = origin.object.lock().unwrap().clone().unwrap().0;
+        assert!(b.current().await.plans.contains_key("one"));
+        origin.fetches.lock().unwrap().clear();
+        assert!(b.current().await.plans.contains_key("one"));
+        assert_eq!(*origin.fetches.lock().unwrap(), [Some(etag)]);
+        // The configured style wins over a stored one of its name.
+        a.update(put("cfg", "image/resize,w_99")).await.unwrap();
+        let snap = b.current().await;
+        assert_eq!(snap.contents["cfg"], "image/resize,w_5");
+        assert_eq!(snap.plans.len(), 2);
+    }
+
+    /// A stored object that is not the styles JSON keeps the styles known.
+    #[tokio::test]
+    async fn an_unreadable_object_keeps_the_known_styles() {
+        let origin = Arc::new(Memory::default());
+        let styles = store(origin.clone(), Duration::ZERO);
+        styles
+            .update(put("one", "image/resize,w_10"))
+            .await
+            .unwrap();
+        *origin.object.lock().unwrap() = Some(("\"x\"".into(), b"not json".to_vec()));
+        assert!(styles.current().await.plans.contains_key("one"));
+    }
+}

@@ -319,7 +319,10 @@ async fn a_local_directory_keeps_its_styles_too() {
         dir.path().display()
     ))
     .await;
-    assert_eq!(put_style(&px, "local", "image/resize,w_100").await["status"], 200);
+    assert_eq!(
+        put_style(&px, "local", "image/resize,w_100").await["status"],
+        200
+    );
     let stored = std::fs::read(dir.path().join(".pixgate/styles.json")).unwrap();
     let stored: Value = serde_json::from_slice(&stored).unwrap();
     assert_eq!(stored["styles"][0]["content"], "image/resize,w_100");
