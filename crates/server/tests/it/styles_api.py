@@ -6,6 +6,8 @@ Usage:
   styles_api.py put ENDPOINT AK SK BUCKET NAME CONTENT   one PutStyle (oss2)
   styles_api.py delete ENDPOINT AK SK BUCKET NAME        one DeleteStyle (oss2)
   styles_api.py suite ENDPOINT AK SK BUCKET              every call and refusal
+  styles_api.py cos ENDPOINT AK SK BUCKET                Tencent CI's style calls
+                                                         (cos-python-sdk-v5)
 Prints one JSON object. An answer the SDK cannot parse raises (and fails).
 """
 import json
@@ -16,6 +18,37 @@ import oss2
 cmd, endpoint, ak, sk, bucket_name = sys.argv[1:6]
 bucket = oss2.Bucket(oss2.Auth(ak, sk), endpoint, bucket_name)
 out = {}
+
+
+def cos_suite():
+    from qcloud_cos import CosConfig, CosS3Client
+    from qcloud_cos.cos_exception import CosServiceError
+
+    # A custom domain: the SDK sends its pic-host calls there too.
+    host = endpoint.split("://", 1)[1]
+    cos = CosS3Client(
+        CosConfig(Region="ap-guangzhou", SecretId=ak, SecretKey=sk, Domain=host, Scheme="http")
+    )
+    b = "photos-1250000000"
+    cos.ci_put_image_style(
+        Bucket=b, Request={"StyleName": "cstyle", "StyleBody": "imageMogr2/thumbnail/100x"}
+    )
+    _, got = cos.ci_get_image_style(Bucket=b, Request={"StyleName": "cstyle"})
+    rule = got["StyleRule"]
+    out["get"] = [rule["StyleName"], rule["StyleBody"]]
+    cos.ci_put_image_style(
+        Bucket=b, Request={"StyleName": "gone", "StyleBody": "imageMogr2/thumbnail/20x"}
+    )
+    cos.ci_delete_image_style(Bucket=b, Request={"StyleName": "gone"})
+    _, listed = cos.ci_get_image_style(Bucket=b, Request={})
+    rules = listed["StyleRule"]
+    rules = rules if isinstance(rules, list) else [rules]
+    out["list"] = sorted(r["StyleName"] for r in rules)
+    try:
+        cos.ci_put_image_style(Bucket=b, Request={"StyleName": "bad!name", "StyleBody": "imageMogr2/thumbnail/1x"})
+        out["bad_name"] = [200, None]
+    except CosServiceError as e:
+        out["bad_name"] = [e.get_status_code(), e.get_error_code()]
 
 
 def refused(call):
@@ -80,6 +113,8 @@ elif cmd == "suite":
     out["v2_list"] = sorted(s.name for s in r.style_list.styles)
     r = v2.delete_style(oss.DeleteStyleRequest(bucket=bucket_name, style_name="v2style"))
     out["v2_delete"] = r.status_code
+elif cmd == "cos":
+    cos_suite()
 else:
     raise SystemExit("unknown command " + cmd)
 

@@ -336,3 +336,29 @@ async fn a_local_directory_keeps_its_styles_too() {
     assert!(!listed.contains(".pixgate"), "{listed}");
     px.stop().await;
 }
+
+/// Tencent CI's style calls from cos-python-sdk-v5 (COS signatures): add,
+/// get, list and delete; a style added this way renders like any other.
+#[tokio::test]
+async fn cos_sdk_style_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pic.jpg"), corpus_file(IMAGE)).unwrap();
+    let px = Pixgate::start(&format!(
+        "[server]\ndefault_bucket = \"photos\"\n[[buckets]]\nname = \"photos\"\norigin = \"file://{}\"\n[[keys]]\naccess_key_id = \"{CAK}\"\nsecret_access_key = \"{CSK}\"\n",
+        dir.path().display()
+    ))
+    .await;
+    let endpoint = format!("http://{}", px.addr);
+    let got = crate::support::sdk_script(
+        "styles_api.py",
+        &["cos", &endpoint, CAK, CSK, "photos"],
+        "oss2 and cos-python-sdk-v5",
+    )
+    .await;
+    assert_eq!(got["get"], json!(["cstyle", "imageMogr2/thumbnail/100x"]));
+    assert_eq!(got["list"], json!(["cstyle"]));
+    assert_eq!(got["bad_name"], json!([400, "InvalidArgument"]));
+    let style = render(&px, "/pic.jpg@!cstyle").await;
+    assert_eq!((style.0, style.1), (StatusCode::OK, Some((100, 67))));
+    px.stop().await;
+}
