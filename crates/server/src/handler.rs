@@ -343,8 +343,10 @@ async fn dispatch(
     // The signature covers the path as the client wrote it (styles included).
     let principal = access::principal(parts, &target.bucket, &target.key, &state.keys)?;
     let mut key = target.key;
+    // Styles are looked up (and re-read when due) only for a key that
+    // contains a separator.
     if operation == Operation::Original
-        && !bucket.separators.is_empty()
+        && bucket.separators.iter().any(|s| key.contains(s.as_str()))
         && let Some((styled, real_key)) = dialect.style_in_key(
             &key,
             &bucket.separators,
