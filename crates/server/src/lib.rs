@@ -22,5 +22,6 @@ pub mod request_id;
 pub mod route;
 pub mod server;
 pub mod state;
+pub mod styles;
 pub mod telemetry;
 pub mod write;

@@ -13,6 +13,7 @@ mod obs;
 pub(crate) mod oss;
 mod qingstor;
 mod qiniu;
+pub mod style_api;
 mod tos;
 mod wire;
 

@@ -5,6 +5,7 @@
 //! Qiniu's lower-case `?imageinfo`) and `?imageAve`. XML errors with
 //! `TraceId`.
 
+pub(in crate::dialect) mod style_api;
 mod wire;
 
 use std::collections::BTreeMap;
