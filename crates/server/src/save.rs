@@ -169,7 +169,9 @@ async fn run(
             .origin
             .put(PutObject {
                 key: key.clone(),
-                body: body.take().unwrap_or_else(|| Box::pin(futures_util::stream::empty())),
+                body: body
+                    .take()
+                    .unwrap_or_else(|| Box::pin(futures_util::stream::empty())),
                 length,
                 payload: Payload::Unsigned,
                 headers,
