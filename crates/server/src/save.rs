@@ -1,6 +1,6 @@
-//! Saves (issue 19): processing whose result is written to a bucket — OSS
-//! `sys/saveas`, Tencent CI `Pic-Operations`, QingStor `save`, read by the
-//! bucket's dialects into a neutral [`SaveRequest`].
+//! Saves (issue 19): processing whose result is written to a bucket, read
+//! by the bucket's dialects (each in its own folder) into a neutral
+//! [`SaveRequest`].
 //!
 //! A save is a write: it needs a proven signature, and that signature must
 //! cover the save itself (the method, and the parameter or header that
@@ -29,7 +29,7 @@ use crate::error::{ApiError, Code};
 use crate::process::{self, Work};
 use crate::state::{AppState, Bucket};
 
-/// The largest save form read from a body (OSS's process string is far
+/// The largest save form read from a body (a process string is far
 /// smaller).
 const FORM_CAP: usize = 64 << 10;
 /// What is read of an original to describe it (its header is at the start).
