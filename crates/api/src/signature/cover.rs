@@ -70,7 +70,7 @@ impl Coverage {
             return false;
         }
         let lower = name.to_ascii_lowercase();
-        self.headers.iter().any(|h| *h == lower)
+        self.headers.contains(&lower)
             || self.header_prefixes.iter().any(|p| lower.starts_with(p))
     }
 }
