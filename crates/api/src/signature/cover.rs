@@ -70,8 +70,7 @@ impl Coverage {
             return false;
         }
         let lower = name.to_ascii_lowercase();
-        self.headers.contains(&lower)
-            || self.header_prefixes.iter().any(|p| lower.starts_with(p))
+        self.headers.contains(&lower) || self.header_prefixes.iter().any(|p| lower.starts_with(p))
     }
 }
 

@@ -76,20 +76,9 @@ pub(super) fn body(mut save: SaveRequest, body: &[u8]) -> Result<SaveRequest, Di
     Ok(save)
 }
 
-/// `{"bucket": "…", "fileSize": n, "object": "…", "status": "OK"}`; the
-/// bucket is "" when the request named none (as OSS answers).
+/// The JSON oss2's `process_object` parses (shared with TOS).
 pub(super) fn render(saved: &Saved) -> (String, &'static str) {
-    let Some(o) = saved.outputs.first() else {
-        return (String::new(), "application/json");
-    };
-    let bucket = o.requested_bucket.as_deref().unwrap_or("");
-    let body = serde_json::json!({
-        "bucket": bucket,
-        "fileSize": o.size,
-        "object": o.key,
-        "status": "OK",
-    });
-    (body.to_string(), "application/json")
+    crate::dialect::wire::saved_json(saved)
 }
 
 #[cfg(test)]
