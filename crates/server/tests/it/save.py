@@ -5,7 +5,9 @@ Python SDKs, and prints what each SDK answered as JSON for save.rs:
 - cos-python-sdk-v5 `ci_put_object(..., PicOperations=…)` (upload an
   original, store a processed copy) and `ci_image_process` (process a
   stored object);
-- qingstor-sdk `image_process(key, action='…|save:b_…,k_…')`.
+- qingstor-sdk `image_process(key, action='…|save:b_…,k_…')`;
+- esdk-obs-python `createSignedUrl` with `x-image-save-object`/`-bucket`,
+  tos `get_object(…, process=…, save_bucket=…, save_object=…)`.
 
 It also prints requests save.rs replays to check refusals: a presigned
 GET URL (OSS and COS), a COS Authorization that does not sign the
@@ -18,6 +20,7 @@ import base64
 import json
 import sys
 import time
+import urllib.request
 
 import oss2
 from qcloud_cos import CosConfig, CosS3Client
@@ -117,5 +120,40 @@ result["qingstor"] = {
 # The URL form signs no `action`: a save in it must be refused.
 prepared = qs.image_process_request(source, action="save:k_qs/url.jpg")
 result["qingstor_url_save"] = prepared.sign_query(int(time.time()) + 600).url
+
+# --- Huawei OBS and Volcengine TOS ----------------------------------------
+# OBS: an IP endpoint gives path style and AWS-V2 URL signatures, which sign
+# the save parameters as sub-resources; the name is given as plain text.
+from obs import ObsClient
+
+obs = ObsClient(access_key_id=ak, secret_access_key=sk, server=endpoint)
+signed = obs.createSignedUrl(
+    "GET",
+    "photos",
+    source,
+    expires=600,
+    queryParams={
+        "x-image-process": "image/resize,w_110",
+        "x-image-save-object": "obs/out.jpg",
+        "x-image-save-bucket": "thumbs",
+    },
+)
+with urllib.request.urlopen(signed.signedUrl) as r:
+    result["obs"] = {"status": r.status, "length": len(r.read())}
+obs.close()
+
+# TOS: as a custom domain (the default bucket); the SDK's save arguments
+# are base64 the caller encodes.
+import tos
+
+client = tos.TosClientV2(ak, sk, endpoint, "cn-beijing", is_custom_domain=True)
+out = client.get_object(
+    "photos",
+    source,
+    process="image/resize,w_90",
+    save_bucket=base64.b64encode(b"thumbs").decode(),
+    save_object=base64.b64encode(b"tos/out.jpg").decode(),
+)
+result["tos"] = json.loads(out.read())
 
 print(json.dumps(result))

@@ -1,11 +1,13 @@
 //! Saves through pixgate with the clouds' own SDKs (issue 19): oss2
 //! `process_object` with `sys/saveas`, cos-python-sdk-v5 `ci_put_object`
 //! with `Pic-Operations` and `ci_image_process`, qingstor-sdk
-//! `image_process` with `save` — each result lands in the upstream S3
+//! `image_process` with `save`, esdk-obs-python and tos save parameters —
+//! each result lands in the upstream S3
 //! bucket with the size its process string asks for. Refused, with nothing
 //! written: anonymous saves, a presigned GET replayed as a save, a COS
 //! signature that does not list the Pic-Operations header, a QingStor URL
-//! signature (it never covers `action`).
+//! signature (it never covers `action`), save parameters added to a COS
+//! URL that does not list them.
 
 use http::StatusCode;
 use pixgate_origin::S3Credentials;
@@ -169,6 +171,20 @@ async fn sdks_save_processed_results_to_the_upstream() {
         ("jpg", (120, 80))
     );
 
+    // Huawei (the image answers) and Volcengine (OSS's JSON).
+    assert_eq!(got["obs"]["status"], 200);
+    assert_eq!(
+        stored(&s3, "thumbs-up", "obs/out.jpg").await,
+        ("jpg", (110, 73))
+    );
+    assert_eq!(got["tos"]["bucket"], "thumbs");
+    assert_eq!(got["tos"]["object"], "tos/out.jpg");
+    assert_eq!(got["tos"]["status"], "OK");
+    assert_eq!(
+        stored(&s3, "thumbs-up", "tos/out.jpg").await,
+        ("jpg", (90, 60))
+    );
+
     refusals(&s3, &px, &got).await;
     px.stop().await;
 }
@@ -241,6 +257,20 @@ async fn refusals(s3: &S3Server, px: &Pixgate, got: &Value) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
+    // Another cloud's save parameters added to a COS read URL: COS signs
+    // only the parameters it lists, so the URL still verifies, but it does
+    // not cover the save.
+    let res = client()
+        .get(format!(
+            "{}&x-image-process=image/resize,w_10&x-image-save-object=obs/refused.jpg",
+            got["cos_presigned_get"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("x-image-process"));
+
     // QingStor: a URL signature never covers `action`.
     let res = client()
         .get(got["qingstor_url_save"].as_str().unwrap())
@@ -255,6 +285,7 @@ async fn refusals(s3: &S3Server, px: &Pixgate, got: &Value) {
         ("upstream", "oss/refused.jpg"),
         ("upstream", "cos/refused.jpg"),
         ("upstream", "qs/url.jpg"),
+        ("upstream", "obs/refused.jpg"),
     ] {
         assert_eq!(
             upstream_status(s3, bucket, key).await,
