@@ -62,7 +62,8 @@ pub(in crate::dialect) fn save(
     params: &SaveParams,
     operation: impl FnOnce() -> Result<Operation, DialectError>,
 ) -> Option<Result<SaveRequest, DialectError>> {
-    if !(method == "GET" || method == "HEAD") {
+    // A HEAD never writes: it stays a read.
+    if method != "GET" {
         return None;
     }
     let object = req.query.get(params.object)?;

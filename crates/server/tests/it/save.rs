@@ -38,44 +38,107 @@ fn config(s3: &S3Server) -> String {
     )
 }
 
-/// The upstream's status for an object (HEAD, signed with its key).
-async fn upstream_status(s3: &S3Server, bucket: &str, key: &str) -> StatusCode {
-    let url = format!(
-        "{}/{bucket}/{}",
-        s3.endpoint(),
-        pixgate_origin::encode_path(key)
-    );
-    let creds = S3Credentials {
-        access_key_id: AK.into(),
-        secret_access_key: SK.into(),
-        session_token: None,
-    };
-    let headers = sign_headers_with("HEAD", &url, b"", &creds, REGION).unwrap();
-    let mut req = client().head(&url);
-    for (k, v) in headers {
-        req = req.header(k, v);
+/// Where the buckets keep their objects: the S3 upstream (`photos` in
+/// `upstream`, `thumbs` in `thumbs-up`) or two local directories.
+enum Store {
+    S3(S3Server),
+    Dirs(tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Store {
+    /// The stored bytes of `bucket`'s (pixgate's name) `key`, if any.
+    async fn read(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        match self {
+            Store::S3(s3) => {
+                let upstream = if bucket == "thumbs" {
+                    "thumbs-up"
+                } else {
+                    "upstream"
+                };
+                let url = format!(
+                    "{}/{upstream}/{}",
+                    s3.endpoint(),
+                    pixgate_origin::encode_path(key)
+                );
+                let creds = S3Credentials {
+                    access_key_id: AK.into(),
+                    secret_access_key: SK.into(),
+                    session_token: None,
+                };
+                let headers = sign_headers_with("GET", &url, b"", &creds, REGION).unwrap();
+                let mut req = client().get(&url);
+                for (k, v) in headers {
+                    req = req.header(k, v);
+                }
+                let res = req.send().await.unwrap();
+                if res.status() == StatusCode::NOT_FOUND {
+                    return None;
+                }
+                assert!(res.status().is_success(), "{key}: {}", res.status());
+                Some(res.bytes().await.unwrap().to_vec())
+            }
+            Store::Dirs(photos, thumbs) => {
+                let dir = if bucket == "thumbs" { thumbs } else { photos };
+                std::fs::read(dir.path().join(key)).ok()
+            }
+        }
     }
-    req.send().await.unwrap().status()
+
+    /// The stored object's format and size.
+    async fn stored(&self, bucket: &str, key: &str) -> (&'static str, (u32, u32)) {
+        let bytes = self
+            .read(bucket, key)
+            .await
+            .unwrap_or_else(|| panic!("{bucket}/{key} was not written"));
+        (magic(&bytes), dimensions(&bytes).unwrap())
+    }
 }
 
-/// The stored object's format and size, straight from the upstream.
-async fn stored(s3: &S3Server, bucket: &str, key: &str) -> (&'static str, (u32, u32)) {
-    let bytes = s3.get(bucket, key).await.bytes().await.unwrap();
-    (magic(&bytes), dimensions(&bytes).unwrap())
+/// The two buckets over local directories, the source in `photos`.
+fn local_config(photos: &std::path::Path, thumbs: &std::path::Path) -> String {
+    format!(
+        "[server]\ndefault_bucket = \"photos\"\n\
+         [[buckets]]\nname = \"photos\"\norigin = \"file://{}\"\nacl = \"private\"\n\
+         [[buckets]]\nname = \"thumbs\"\norigin = \"file://{}\"\nacl = \"private\"\n\
+         [[keys]]\naccess_key_id = \"{CAK}\"\nsecret_access_key = \"{CSK}\"\n",
+        photos.display(),
+        thumbs.display()
+    )
 }
 
-async fn start() -> (S3Server, Pixgate) {
+async fn start_s3() -> (Store, Pixgate) {
     let s3 = S3Server::start().await;
     s3.create_bucket("upstream").await;
     s3.create_bucket("thumbs-up").await;
     s3.put("upstream", SOURCE, corpus_file(IMAGE)).await;
     let px = Pixgate::start(&config(&s3)).await;
-    (s3, px)
+    (Store::S3(s3), px)
+}
+
+async fn start_dirs() -> (Store, Pixgate) {
+    let (photos, thumbs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = photos.path().join(SOURCE);
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    std::fs::write(&source, corpus_file(IMAGE)).unwrap();
+    let px = Pixgate::start(&local_config(photos.path(), thumbs.path())).await;
+    (Store::Dirs(photos, thumbs), px)
 }
 
 #[tokio::test]
 async fn sdks_save_processed_results_to_the_upstream() {
-    let (s3, px) = start().await;
+    let (store, px) = start_s3().await;
+    sdks_save(&store, &px).await;
+    px.stop().await;
+}
+
+#[tokio::test]
+async fn sdks_save_processed_results_to_local_directories() {
+    let (store, px) = start_dirs().await;
+    sdks_save(&store, &px).await;
+    px.stop().await;
+}
+
+async fn sdks_save(s3: &Store, px: &Pixgate) {
     let image = corpus().join(IMAGE);
     let got: Value = crate::support::sdk_script(
         "save.py",
@@ -86,7 +149,7 @@ async fn sdks_save_processed_results_to_the_upstream() {
             SOURCE,
             image.to_str().unwrap(),
         ],
-        "oss2, qcloud_cos and qingstor-sdk",
+        "oss2, qcloud_cos, qingstor-sdk, esdk-obs-python and tos",
     )
     .await;
 
@@ -95,29 +158,14 @@ async fn sdks_save_processed_results_to_the_upstream() {
     assert_eq!(oss["bucket"], "thumbs");
     assert_eq!(oss["object"], "oss/out.jpg");
     assert_eq!(oss["status"], "OK");
-    let size = s3
-        .get("thumbs-up", "oss/out.jpg")
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .len();
+    let size = s3.read("thumbs", "oss/out.jpg").await.unwrap().len();
     assert_eq!(oss["fileSize"].as_u64(), Some(size as u64));
-    assert_eq!(
-        stored(&s3, "thumbs-up", "oss/out.jpg").await,
-        ("jpg", (100, 67))
-    );
+    assert_eq!(s3.stored("thumbs", "oss/out.jpg").await, ("jpg", (100, 67)));
     assert_eq!(got["oss_same"]["bucket"], "");
-    assert_eq!(
-        stored(&s3, "upstream", "oss/same.png").await,
-        ("png", (50, 33))
-    );
+    assert_eq!(s3.stored("photos", "oss/same.png").await, ("png", (50, 33)));
     assert_eq!(got["oss_wrong_secret"][0].as_u64(), Some(403));
     assert_eq!(got["oss_wrong_secret"][1], "SignatureDoesNotMatch");
-    assert_eq!(
-        upstream_status(&s3, "upstream", "oss/wrong.jpg").await,
-        StatusCode::NOT_FOUND
-    );
+    assert!(s3.read("photos", "oss/wrong.jpg").await.is_none());
 
     // CI on upload: the original stored as sent, both copies beside it.
     let put = &got["cos_put"];
@@ -132,22 +180,17 @@ async fn sdks_save_processed_results_to_the_upstream() {
         (&"100".into(), &"67".into())
     );
     assert_eq!(objects[1]["Key"], "cos/rotated.jpg");
-    let original = s3
-        .get("upstream", "cos/up.jpg")
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let original = s3.read("photos", "cos/up.jpg").await.unwrap();
     assert!(
         original == corpus_file(IMAGE),
         "the original was not stored as sent"
     );
     assert_eq!(
-        stored(&s3, "upstream", "cos/up-thumb.png").await,
+        s3.stored("photos", "cos/up-thumb.png").await,
         ("png", (100, 67))
     );
     assert_eq!(
-        stored(&s3, "thumbs-up", "cos/rotated.jpg").await,
+        s3.stored("thumbs", "cos/rotated.jpg").await,
         ("jpg", (267, 400))
     );
     // CI on a stored object (`POST ?image_process`).
@@ -158,7 +201,7 @@ async fn sdks_save_processed_results_to_the_upstream() {
         (&"200".into(), &"134".into())
     );
     assert_eq!(
-        stored(&s3, "upstream", "cos/processed.jpg").await,
+        s3.stored("photos", "cos/processed.jpg").await,
         ("jpg", (200, 134))
     );
 
@@ -166,32 +209,22 @@ async fn sdks_save_processed_results_to_the_upstream() {
     let qs = &got["qingstor"];
     assert_eq!(qs["status"], 200);
     assert_eq!(qs["content_type"], "image/jpeg");
-    assert_eq!(
-        stored(&s3, "thumbs-up", "qs/out.jpg").await,
-        ("jpg", (120, 80))
-    );
+    assert_eq!(s3.stored("thumbs", "qs/out.jpg").await, ("jpg", (120, 80)));
 
     // Huawei (the image answers) and Volcengine (OSS's JSON).
     assert_eq!(got["obs"]["status"], 200);
-    assert_eq!(
-        stored(&s3, "thumbs-up", "obs/out.jpg").await,
-        ("jpg", (110, 73))
-    );
+    assert_eq!(s3.stored("thumbs", "obs/out.jpg").await, ("jpg", (110, 73)));
     assert_eq!(got["tos"]["bucket"], "thumbs");
     assert_eq!(got["tos"]["object"], "tos/out.jpg");
     assert_eq!(got["tos"]["status"], "OK");
-    assert_eq!(
-        stored(&s3, "thumbs-up", "tos/out.jpg").await,
-        ("jpg", (90, 60))
-    );
+    assert_eq!(s3.stored("thumbs", "tos/out.jpg").await, ("jpg", (90, 60)));
 
-    refusals(&s3, &px, &got).await;
-    px.stop().await;
+    refusals(s3, px, &got).await;
 }
 
 /// Saves a signature does not cover, or no signature at all: 403, nothing
 /// written.
-async fn refusals(s3: &S3Server, px: &Pixgate, got: &Value) {
+async fn refusals(s3: &Store, px: &Pixgate, got: &Value) {
     let saveas = format!(
         "x-oss-process=image/resize,w_10|sys/saveas,o_{}",
         "b3NzL3JlZnVzZWQuanBn" // oss/refused.jpg
@@ -282,15 +315,11 @@ async fn refusals(s3: &S3Server, px: &Pixgate, got: &Value) {
     assert_eq!(body["code"], "permission_denied");
 
     for (bucket, key) in [
-        ("upstream", "oss/refused.jpg"),
-        ("upstream", "cos/refused.jpg"),
-        ("upstream", "qs/url.jpg"),
-        ("upstream", "obs/refused.jpg"),
+        ("photos", "oss/refused.jpg"),
+        ("photos", "cos/refused.jpg"),
+        ("photos", "qs/url.jpg"),
+        ("photos", "obs/refused.jpg"),
     ] {
-        assert_eq!(
-            upstream_status(s3, bucket, key).await,
-            StatusCode::NOT_FOUND,
-            "{key}"
-        );
+        assert!(s3.read(bucket, key).await.is_none(), "{key} was written");
     }
 }

@@ -13,7 +13,8 @@ fn bad(message: impl Into<String>) -> DialectError {
 }
 
 pub(super) fn claim(method: &str, req: &Incoming<'_>) -> Option<Result<SaveRequest, DialectError>> {
-    if !(method == "GET" || method == "HEAD") || !req.query.has("image") {
+    // A HEAD never writes: it stays a read (and `save` in it a 400).
+    if method != "GET" || !req.query.has("image") {
         return None;
     }
     let value = req.query.get("action")?;
@@ -120,6 +121,7 @@ mod tests {
     fn other_requests_are_not_saves_and_bad_saves_are_errors() {
         assert!(claim_q("GET", "image&action=resize:w_1").is_none());
         assert!(claim_q("POST", "image&action=save:k_a").is_none());
+        assert!(claim_q("HEAD", "image&action=save:k_a").is_none());
         assert!(claim_q("GET", "action=save:k_a").is_none());
         for q in [
             "image&action=save:b_x",
