@@ -323,3 +323,56 @@ async fn refusals(s3: &Store, px: &Pixgate, got: &Value) {
         assert!(s3.read(bucket, key).await.is_none(), "{key} was written");
     }
 }
+
+/// A save over a key pixgate has served drops what it cached for that key:
+/// the next read sees the new object at once (well inside the source
+/// freshness window, which would otherwise serve the old one).
+#[tokio::test]
+async fn a_save_drops_the_cached_results_of_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join(SOURCE);
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    std::fs::write(&source, corpus_file(IMAGE)).unwrap();
+    let px = Pixgate::start(&format!(
+        "[[buckets]]\nname = \"photos\"\norigin = \"file://{}\"\nacl = \"public-read\"\n\
+         [[keys]]\naccess_key_id = \"{CAK}\"\nsecret_access_key = \"{CSK}\"\n",
+        dir.path().display()
+    ))
+    .await;
+    let creds = S3Credentials {
+        access_key_id: CAK.into(),
+        secret_access_key: CSK.into(),
+        session_token: None,
+    };
+    // A SigV4-signed saveas (SigV4 signs the method and every parameter).
+    let save = |width: u32| {
+        let url = px.url(&format!("/photos/{SOURCE}?x-oss-process"));
+        let body = format!("x-oss-process=image/resize,w_{width}|sys/saveas,o_b3V0L3QuanBn"); // out/t.jpg
+        let headers = sign_headers_with("POST", &url, body.as_bytes(), &creds, REGION).unwrap();
+        let mut req = client().post(&url).body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let v: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+            assert_eq!(v["object"], "out/t.jpg");
+        }
+    };
+    let width = || async {
+        let res = client()
+            .get(px.url("/photos/out/t.jpg?x-oss-process=image/info"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let v: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        v["ImageWidth"]["value"].as_str().unwrap().to_owned()
+    };
+    save(50).await;
+    assert_eq!(width().await, "50");
+    save(80).await;
+    assert_eq!(width().await, "80");
+    px.stop().await;
+}
