@@ -162,9 +162,11 @@ async fn run(
                     "You must provide the Content-Length HTTP header.",
                 )
             })?;
-        let headers = header(&parts.headers, "content-type")
-            .map(|ct| vec![("content-type".to_owned(), ct.to_owned())])
-            .unwrap_or_default();
+        // Its type, and its MD5 for the upstream to check the body by.
+        let headers = ["content-type", "content-md5"]
+            .iter()
+            .filter_map(|n| Some(((*n).to_owned(), header(&parts.headers, n)?.to_owned())))
+            .collect();
         let written = bucket
             .origin
             .put(PutObject {
