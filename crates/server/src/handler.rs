@@ -18,7 +18,7 @@ use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint, Target};
 use crate::state::{AppState, Bucket};
-use crate::{access, health, original, overrides, process, request_id, write};
+use crate::{access, health, original, overrides, process, request_id, save, write};
 use futures_util::TryStreamExt;
 use tracing::Instrument;
 
@@ -295,6 +295,14 @@ async fn dispatch(
         Ok(answer) => return answer,
         Err(body) => body,
     };
+    // Saves (issue 19): processing whose result is written to a bucket.
+    if endpoint.is_none()
+        && let Some(claim) = save::claim(state, parts)
+    {
+        outcome.bucket = Some(claim.bucket.clone());
+        outcome.key = Some(claim.key.clone());
+        return save::serve(state, parts, claim, body, deadline).await;
+    }
     // Writes and bucket calls (issue 19) take their own path.
     if endpoint.is_none()
         && let Ok(t) = state

@@ -20,6 +20,7 @@ pub mod process;
 pub mod procstat;
 pub mod request_id;
 pub mod route;
+pub mod save;
 pub mod server;
 pub mod state;
 pub mod styles;

@@ -30,6 +30,7 @@ mod qingstor_vectors;
 mod qiniu_vectors;
 mod s3_failures;
 mod s3_originals;
+mod save;
 mod sdk;
 mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
