@@ -6,6 +6,7 @@
 
 mod admission;
 mod animation;
+mod animation_more;
 mod binary;
 mod cache;
 mod ci_sdk;
