@@ -5,8 +5,8 @@
 //! Qiniu's lower-case `?imageinfo`) and `?imageAve`. XML errors with
 //! `TraceId`.
 
-pub(in crate::dialect) mod style_api;
 mod save;
+pub(in crate::dialect) mod style_api;
 mod wire;
 
 use std::collections::BTreeMap;

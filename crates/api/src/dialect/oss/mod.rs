@@ -3,8 +3,8 @@
 //! URLs cover), and styles named in the key (`a.jpg@!thumb`). Also the
 //! default dialect: plain object reads answer in its wire.
 
-pub(in crate::dialect) mod style_api;
 mod save;
+pub(in crate::dialect) mod style_api;
 mod wire;
 
 use std::collections::BTreeMap;
