@@ -34,6 +34,7 @@ mod sdk;
 mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
 mod smart_crop;
+mod source_body;
 mod support;
 mod tencent_vectors;
 mod text_scripts;
