@@ -76,7 +76,10 @@ fn target(w: u32, h: u32, size: (&str, u32)) -> (u32, u32) {
         "w" => s / w,
         _ => (s / w).min(s / h),
     };
-    (((w * r).round() as u32).max(1), ((h * r).round() as u32).max(1))
+    (
+        ((w * r).round() as u32).max(1),
+        ((h * r).round() as u32).max(1),
+    )
 }
 
 fn stages(c: &mut Criterion) {

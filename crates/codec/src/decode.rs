@@ -38,6 +38,7 @@ pub fn decode(
         Format::Jpg => decode_jpeg(bytes, probe, shrink),
         Format::Avif | Format::Heic => crate::heif::decode(bytes),
         Format::Webp if probe.frames == 1 => crate::webp::decode(bytes, probe, shrink),
+        Format::Png => guarded(|| crate::png::decode(bytes, probe, limits)),
         Format::Jxl => guarded(|| crate::jxl::decode(bytes, (probe.width, probe.height), limits)),
         // At its nominal size (divided by `shrink`), without fonts: callers
         // that know the plan's size use `decode_vector`.

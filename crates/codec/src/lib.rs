@@ -15,6 +15,7 @@ mod jpeg_dc;
 mod jxl;
 mod limits;
 mod meta;
+mod png;
 mod probe;
 mod sniff;
 mod svg;
