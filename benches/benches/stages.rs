@@ -84,7 +84,7 @@ fn target(w: u32, h: u32, size: (&str, u32)) -> (u32, u32) {
 
 fn stages(c: &mut Criterion) {
     let limits = Limits::default();
-    let settings = Settings::new(limits.clone(), true, Stop::never());
+    let settings = Settings::new(limits, true, Stop::never());
     for wl in WORKLOADS {
         let bytes = corpus(wl.file);
         let p = probe(&bytes).expect("probe");

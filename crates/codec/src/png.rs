@@ -82,7 +82,9 @@ fn to_rgb8(raw: Vec<u8>, channels: usize, sixteen: bool) -> Vec<u8> {
             px[i]
         }
     };
-    let out_channels = if channels % 2 == 0 { 4 } else { 3 };
+    // Grey+alpha and RGBA carry alpha: the even channel counts.
+    let alpha = channels.is_multiple_of(2);
+    let out_channels = if alpha { 4 } else { 3 };
     let mut out = Vec::with_capacity(raw.len() / (channels * bytes) * out_channels);
     for px in raw.chunks_exact(channels * bytes) {
         match channels {
@@ -92,7 +94,7 @@ fn to_rgb8(raw: Vec<u8>, channels: usize, sixteen: bool) -> Vec<u8> {
             }
             _ => out.extend((0..3).map(|i| sample(px, i))),
         }
-        if channels % 2 == 0 {
+        if alpha {
             out.push(sample(px, channels - 1));
         }
     }
