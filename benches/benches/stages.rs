@@ -99,6 +99,32 @@ fn stages(c: &mut Criterion) {
         g.bench_function(format!("decode-1/{shrink}"), |b| {
             b.iter(|| decode(&bytes, &p, shrink, &limits).expect("decode"))
         });
+        // The paths these replaced, for comparison.
+        match p.format {
+            Format::Png => {
+                g.bench_function("decode-via-image-crate", |b| {
+                    b.iter(|| {
+                        image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+                            .expect("decode")
+                            .into_rgb8()
+                    })
+                });
+            }
+            Format::Webp => {
+                g.bench_function("decode-full-webp-crate", |b| {
+                    b.iter(|| {
+                        webp::Decoder::new(&bytes)
+                            .decode()
+                            .expect("decode")
+                            .to_vec()
+                    })
+                });
+                g.bench_function("decode-full-1/1", |b| {
+                    b.iter(|| decode(&bytes, &p, 1, &limits).expect("decode"))
+                });
+            }
+            _ => {}
+        }
         let frame = decode(&bytes, &p, shrink, &limits).expect("decode");
         g.bench_function(
             format!("resize-{}x{}-to-{tw}x{th}", frame.width, frame.height),
