@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs what the peer benchmark runs, from the registries only, into
 # $PEERS (default ~/.cache/pixgate-peers). Idempotent: installed pieces are kept.
-#   oximg 0.18.1  (crates.io)  a Rust resize server
+#   oximg 0.18.1  (crates.io)  a Rust resize server, with its `avif` feature (b-avif)
 #   sharp 0.34    (npm)        libvips, behind benches/peers/sharp-server.js
 #   thumbor 7.8.0 (PyPI)       Pillow-based
 #   wrk           (Debian)     the load generator
+#   nginx-light   (Debian)     the static origin every contestant reads from,
+#                              and the yardstick of --cheap-paths
 set -euo pipefail
 PEERS=${PEERS:-$HOME/.cache/pixgate-peers}
 mkdir -p "$PEERS"
-if ! command -v wrk >/dev/null; then
-    sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
-    $sudo_ apt-get install -y -q wrk
+sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+command -v wrk >/dev/null || $sudo_ apt-get install -y -q wrk
+# Only the binary is used (run.py starts its own instances); the Debian
+# service, if the package starts one, is not needed.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || $sudo_ apt-get install -y -q nginx-light
+# The marker tells an install with AVIF output from an older one without.
+if [ ! -e "$PEERS/oximg-avif" ]; then
+    cargo install -q oximg --version 0.18.1 --locked --features avif --force --root "$PEERS"
+    touch "$PEERS/oximg-avif"
 fi
-[ -x "$PEERS/bin/oximg" ] ||
-    cargo install -q oximg --version 0.18.1 --locked --root "$PEERS"
 if [ ! -d "$PEERS/node/node_modules/sharp" ]; then
     mkdir -p "$PEERS/node"
     (cd "$PEERS/node" && npm init -y >/dev/null && npm install --silent sharp@0.34)

@@ -1,22 +1,35 @@
 #!/usr/bin/env python3
 """pixgate against its peers, side by side, on this machine.
 
-Every contestant reads the same images from the same S3 server (s3s-fs on
-loopback, served by benches/src/bin/s3-origin.rs with TCP_NODELAY; no cache
-in front of it) and is loaded by wrk with the same
+Every contestant reads the same images from the same origin on loopback and
+is loaded by wrk with the same
 connections and duration. Each (contestant, workload) pair gets a fresh
 server process, so peak RSS (VmHWM, summed over the server's processes) is
 that workload's own. Widths vary per request so that no two concurrent
 requests share a URL: request coalescing cannot pass for throughput.
 
-    benches/peers/install.sh            # once: oximg, sharp, thumbor, wrk
+    benches/peers/install.sh            # once: oximg, sharp, thumbor, wrk, nginx
     benches/peers/run.py [--duration 15] [--connections 4] [--out FILE]
+                         [--origin nginx|s3] [--only a,b-avif]
+    benches/peers/run.py --cheap-paths [--duration 10]
+
+Origins (--origin): `nginx` (default) is Debian's nginx-light, 2 workers,
+serving the files from disk (sendfile, open-file cache): the cheapest static
+origin, so the origin's CPU is not what is compared; `s3` is s3s-fs
+(benches/src/bin/s3-origin.rs, TCP_NODELAY, no cache in front). pixgate
+reads either as an S3 bucket (path style; nginx ignores the signature).
+
+--cheap-paths measures, beside nginx (2 workers) serving the same bytes from
+disk in the same run: pixgate answering a cached result (~13 kB, wrk -c32,
+one URL, result cache on) and pixgate serving the 2.9 MB original from its
+local-directory origin (wrk -c8), in req/s and bytes/s.
 
 Workloads (SPEC'd by the performance issue):
   a       phone-4032x3024.jpg -> ~400 px wide JPEG q80 (widths 392..408)
   a'      the same photo stored as progressive JPEG
   b-*     imgproxy's "fit 512x512, same format" on JPEG, PNG and WebP
           sources (boxes 504..520)
+  b-avif  fit 512x512 from the 1080p JPEG to AVIF quality 80 (boxes 504..520)
   c       varied widths (100..1000) of the 12 MP photo
 """
 
@@ -49,13 +62,14 @@ SOURCES = {
     "photo.webp": "formats/4.webp",
 }
 
-# (name, source key, "width" or "box", low, high)
+# (name, source key, "width", "box" or "avif" (a box, output AVIF), low, high)
 WORKLOADS = [
     ("a", "phone.jpg", "width", 392, 408),
     ("a'", "phone-progressive.jpg", "width", 392, 408),
     ("b-jpeg", "flowers.jpg", "box", 504, 520),
     ("b-png", "gradients.png", "box", 504, 520),
     ("b-webp", "photo.webp", "box", 504, 520),
+    ("b-avif", "flowers.jpg", "avif", 504, 520),
     ("c", "phone.jpg", "width", 100, 1000),
 ]
 
@@ -131,6 +145,127 @@ def wrk(port, template, lo, hi, connections, duration):
     }
 
 
+def transfer_bytes_per_s(out):
+    m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", out)
+    if not m:
+        return float("nan")
+    return float(m.group(1)) * {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[m.group(2)]
+
+
+def start_nginx(port, root, work):
+    """Debian's nginx-light, 2 workers, serving `root` from disk on loopback."""
+    prefix = Path(work) / f"nginx-{port}"
+    prefix.mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    # Running as root, workers would drop to `nobody`: keep them root so the
+    # private temp directory stays readable (ignored when not root).
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf.write_text(
+        f"{user}worker_processes 2;\ndaemon off;\npid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log error;\n"
+        "events { worker_connections 4096; }\n"
+        "http {\n"
+        "  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  tcp_nodelay on;\n"
+        "  keepalive_requests 1000000;\n"
+        "  open_file_cache max=1000 inactive=60s;\n"
+        "  types { image/jpeg jpg; image/png png; image/webp webp; }\n"
+        "  default_type application/octet-stream;\n"
+        f"  client_body_temp_path {prefix}/body;\n  proxy_temp_path {prefix}/proxy;\n"
+        f"  fastcgi_temp_path {prefix}/fastcgi;\n  uwsgi_temp_path {prefix}/uwsgi;\n"
+        f"  scgi_temp_path {prefix}/scgi;\n"
+        f"  server {{ listen 127.0.0.1:{port}; root {root}; }}\n"
+        "}\n"
+    )
+    return subprocess.Popen(
+        ["nginx", "-p", str(prefix), "-c", str(conf)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def start_origin(kind, port, work):
+    if kind == "nginx":
+        return start_nginx(port, work / "s3", work)
+    return subprocess.Popen(
+        [str(TARGET / "release" / "s3-origin"), str(port), str(work / "s3")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def pixgate_proc(config_text, port, env):
+    config = Path(env["WORK"]) / f"pixgate-{port}.toml"
+    config.write_text(config_text)
+    return subprocess.Popen(
+        [str(TARGET / "release" / "pixgate"), "serve", "--config", str(config)],
+        env={**env, "RUST_LOG": "error"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wrk_fixed(url, connections, duration):
+    """wrk on one URL: req/s and bytes/s."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": rps, "bps": transfer_bytes_per_s(out), "non2xx": int(bad.group(1)) if bad else 0}
+
+
+def cheap_paths(args, work, env):
+    """pixgate's cheap paths beside nginx (2 workers) serving the same bytes."""
+    web = work / "s3"
+    photos = web / "photos"
+    photos.mkdir(parents=True)
+    shutil.copyfile(CORPUS / SOURCES["phone.jpg"], photos / "phone.jpg")
+    nport, pport = free_port(), free_port()
+    nginx = start_nginx(nport, web, work)
+    result_path = "/photos/phone.jpg?x-oss-process=image/resize,w_260/quality,Q_75"
+    px = pixgate_proc(
+        f'[server]\nlisten = "127.0.0.1:{pport}"\n'
+        f"[cache]\nresult_bytes = {64 << 20}\nsource_bytes = 0\n"
+        f'[[buckets]]\nname = "photos"\norigin = "file://{photos}"\n',
+        pport, env,
+    )
+    lines = []
+    try:
+        wait_ok(f"http://127.0.0.1:{pport}{result_path}")
+        # The cached result's own bytes, for nginx to serve from disk.
+        with urllib.request.urlopen(f"http://127.0.0.1:{pport}{result_path}") as r:
+            result = r.read()
+        (web / "result.jpg").write_bytes(result)
+        wait_ok(f"http://127.0.0.1:{nport}/result.jpg")
+        rows = [
+            (f"cached result ({len(result)} B), -c32", 32,
+             f"http://127.0.0.1:{pport}{result_path}", f"http://127.0.0.1:{nport}/result.jpg"),
+            ("original 2.9 MB from disk, -c8", 8,
+             f"http://127.0.0.1:{pport}/photos/phone.jpg", f"http://127.0.0.1:{nport}/photos/phone.jpg"),
+        ]
+        lines += ["| path | pixgate req/s | nginx req/s | pixgate MB/s | nginx MB/s | pixgate / nginx | errors |",
+                  "|---|---|---|---|---|---|---|"]
+        print(lines[0] + "\n" + lines[1], flush=True)
+        for label, conns, mine, theirs in rows:
+            # Alternating: pixgate, nginx, pixgate, nginx; the better of each pair kept.
+            p_runs, n_runs = [], []
+            for _ in range(2):
+                if args.warmup:
+                    wrk_fixed(mine, conns, args.warmup)
+                p_runs.append(wrk_fixed(mine, conns, args.duration))
+                n_runs.append(wrk_fixed(theirs, conns, args.duration))
+            p = max(p_runs, key=lambda r: r["rps"])
+            n = max(n_runs, key=lambda r: r["rps"])
+            errors = sum(r["non2xx"] for r in p_runs + n_runs)
+            row = (f"| {label} | {p['rps']:.0f} | {n['rps']:.0f} | {p['bps'] / 1e6:.0f} | "
+                   f"{n['bps'] / 1e6:.0f} | {p['rps'] / n['rps']:.2f}× | {errors} |")
+            print(row, flush=True)
+            lines.append(row)
+        lines += ["", f"{datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
+                  f"wrk -t2 -d{args.duration}s after {args.warmup}s warm-up, two alternating runs each, "
+                  "best kept; nginx-light 2 workers (sendfile, open_file_cache)"]
+    finally:
+        stop(px)
+        stop(nginx)
+    return lines
+
+
 class Contestant:
     name = ""
 
@@ -150,23 +285,19 @@ class Pixgate(Contestant):
         self.name = "pixgate" + (" (source cache on)" if source_cache else "")
 
     def start(self, port, s3port, env):
-        config = Path(env["WORK"]) / f"pixgate-{port}.toml"
-        config.write_text(
+        return pixgate_proc(
             f'[server]\nlisten = "127.0.0.1:{port}"\n'
             f"[cache]\nresult_bytes = 0\nsource_bytes = {128 << 20 if self.source_cache else 0}\n"
             f'[[buckets]]\nname = "bench"\norigin = "s3://bench"\n'
-            f'endpoint = "http://127.0.0.1:{s3port}"\npath_style = true\n'
-        )
-        return subprocess.Popen(
-            [str(TARGET / "release" / "pixgate"), "serve", "--config", str(config)],
-            env={**env, "RUST_LOG": "error"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            f'endpoint = "http://127.0.0.1:{s3port}"\npath_style = true\n',
+            port, env,
         )
 
     def template(self, key, kind, s3port):
         quality = "" if key.endswith(".png") else "/quality,Q_80"
         size = "w_{w}" if kind == "width" else "m_lfit,w_{w},h_{w}"
-        return f"/bench/{key}?x-oss-process=image/resize,{size}{quality}"
+        fmt = "/format,avif" if kind == "avif" else ""
+        return f"/bench/{key}?x-oss-process=image/resize,{size}{fmt}{quality}"
 
 
 class Sharp(Contestant):
@@ -184,7 +315,8 @@ class Sharp(Contestant):
         )
 
     def template(self, key, kind, s3port):
-        return f"/{key}?w={{w}}" + ("" if kind == "width" else "&h={w}")
+        return (f"/{key}?w={{w}}" + ("" if kind == "width" else "&h={w}")
+                + ("&f=avif" if kind == "avif" else ""))
 
 
 class Thumbor(Contestant):
@@ -215,6 +347,9 @@ class Thumbor(Contestant):
 
     def template(self, key, kind, s3port):
         source = f"127.0.0.1:{s3port}/bench/{key}"
+        if kind == "avif":
+            # thumbor's AVIF needs pillow-avif-plugin: not a like-for-like leg.
+            return None
         if kind == "width":
             return f"/unsafe/{{w}}x0/{source}"
         return f"/unsafe/fit-in/{{w}}x{{w}}/{source}"
@@ -236,6 +371,9 @@ class Oximg(Contestant):
         )
 
     def template(self, key, kind, s3port):
+        if kind == "avif":
+            # `@avif` picks the output format (oximg built with `--features avif`).
+            return f"/resize/{{w}}/{{w}}/{key}@avif"
         return f"/resize/{{w}}/0/{key}" if kind == "width" else f"/resize/{{w}}/{{w}}/{key}"
 
 
@@ -265,9 +403,11 @@ def huffman_floor():
 
 def run_one(contestant, workload, s3port, env, connections, duration, warmup):
     name, key, kind, lo, hi = workload
+    template = contestant.template(key, kind, s3port)
+    if template is None:
+        return None
     port = free_port()
     proc = contestant.start(port, s3port, env)
-    template = contestant.template(key, kind, s3port)
     try:
         wait_ok(f"http://127.0.0.1:{port}" + template.replace("{w}", str(lo)))
         if warmup:
@@ -291,26 +431,40 @@ def main():
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--only", help="comma-separated workload names")
     ap.add_argument("--out", help="also write the tables to this file")
+    ap.add_argument("--origin", choices=["nginx", "s3"], default="nginx",
+                    help="the static origin every contestant reads from")
+    ap.add_argument("--cheap-paths", action="store_true",
+                    help="measure cached-result hits and originals against nginx instead")
+    ap.add_argument("--no-build", action="store_true", help="use the release binaries as they are (and skip the Huffman-floor bench)")
     args = ap.parse_args()
 
-    subprocess.run(
-        ["cargo", "build", "-q", "--release", "-p", "pixgate", "-p", "pixgate-benches", "--bin", "pixgate",
-         "--bin", "s3-origin"],
-        cwd=REPO, check=True,
-    )
+    if not args.no_build:
+        subprocess.run(
+            ["cargo", "build", "-q", "--release", "-p", "pixgate", "-p", "pixgate-benches", "--bin",
+             "pixgate", "--bin", "s3-origin"],
+            cwd=REPO, check=True,
+        )
     work = Path(tempfile.mkdtemp(prefix="pixgate-peers-"))
+    # nginx's workers read the files too.
+    os.chmod(work, 0o755)
+    # No AWS_* credentials anywhere: the origin runs without auth for every contestant.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["WORK"] = str(work)
+    if args.cheap_paths:
+        try:
+            text = "\n".join(cheap_paths(args, work, env))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(text)
+        if args.out:
+            Path(args.out).write_text(text + "\n")
+        return
     bucket = work / "s3" / "bench"
     bucket.mkdir(parents=True)
     for key, rel in SOURCES.items():
         shutil.copyfile(CORPUS / rel, bucket / key)
     s3port = free_port()
-    # No AWS_* credentials anywhere: s3s-fs runs without auth for every contestant.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["WORK"] = str(work)
-    s3 = subprocess.Popen(
-        [str(TARGET / "release" / "s3-origin"), str(s3port), str(work / "s3")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+    s3 = start_origin(args.origin, s3port, work)
     lines = []
     try:
         wait_ok(f"http://127.0.0.1:{s3port}/bench/phone.jpg")
@@ -329,8 +483,11 @@ def main():
                     row = f"| {w[0]} | {c.name} | not installed | | | | |"
                 else:
                     r = run_one(c, w, s3port, env, args.connections, args.duration, args.warmup)
-                    results[(w[0], c.name)] = r
-                    row = fmt_row(w[0], c.name, r)
+                    if r is None:
+                        row = f"| {w[0]} | {c.name} | not comparable | | | | |"
+                    else:
+                        results[(w[0], c.name)] = r
+                        row = fmt_row(w[0], c.name, r)
                 print(row, flush=True)
                 lines.append(row)
         for wname, c, conns in [("a", Pixgate(), 16)]:
@@ -355,7 +512,8 @@ def main():
                     cells.append(f"{mine['rps'] / theirs['rps']:.2f}×" if ok else "–")
                 lines.append(f"| {w[0]} | {mine_name} | " + " | ".join(cells) + " |")
 
-        floor = huffman_floor()
+        # The criterion bench builds unless binaries are to be used as they are.
+        floor = None if args.no_build else huffman_floor()
         if floor and ("a", "pixgate") in results:
             cores = os.cpu_count() or 2
             ceiling = cores * 1000.0 / floor
@@ -366,7 +524,8 @@ def main():
                     got = results[("a", name)]["rps"]
                     lines.append(f"{name} reached {got:.1f} req/s = {100 * got / ceiling:.0f} % of it.")
         lines += ["", f"{datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
-                  f"wrk -t2 -c{args.connections} -d{args.duration}s after {args.warmup}s warm-up"]
+                  f"wrk -t2 -c{args.connections} -d{args.duration}s after {args.warmup}s warm-up, "
+                  f"origin {args.origin}"]
     finally:
         stop(s3)
         shutil.rmtree(work, ignore_errors=True)

@@ -25,7 +25,8 @@ pub fn shrink_factor(width: u32, height: u32, need: (u32, u32)) -> u32 {
     factor
 }
 
-/// Decodes the first frame. `shrink` is only honoured for JPEG.
+/// Decodes the first frame. `shrink` is honoured for JPEG (in the DCT
+/// domain) and still WebP (libwebp rescales while it decodes).
 pub fn decode(
     bytes: &[u8],
     probe: &Probe,
@@ -42,7 +43,8 @@ pub fn decode(
             Ok(anim.frames.swap_remove(0))
         }
         Format::Avif | Format::Heic => crate::heif::decode(bytes),
-        Format::Webp if probe.frames == 1 => decode_webp(bytes, probe),
+        Format::Webp if probe.frames == 1 => crate::webp::decode(bytes, probe, shrink),
+        Format::Png => guarded(|| crate::png::decode(bytes, probe, limits)),
         Format::Jxl => guarded(|| crate::jxl::decode(bytes, (probe.width, probe.height), limits)),
         // At its nominal size (divided by `shrink`), without fonts: callers
         // that know the plan's size use `decode_vector`.
@@ -142,27 +144,6 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
     }
     let mut frame = Frame::new(w as u32, h as u32, 3, pixels);
     if let Some(icc) = icc {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
-    Ok(frame)
-}
-
-/// Still WebP through libwebp: 8.5 ms for a 1024×772 lossy file where
-/// image-webp takes 15 ms (`cargo bench -p pixgate-benches -- webp`).
-fn decode_webp(bytes: &[u8], probe: &Probe) -> Result<Frame, CodecError> {
-    let corrupt = || CodecError::Corrupt("the WebP data could not be decoded".into());
-    let features = webp::BitstreamFeatures::new(bytes).ok_or_else(corrupt)?;
-    // libwebp allocates what the bitstream says: it must be what the limits saw.
-    if (features.width(), features.height()) != (probe.width, probe.height) {
-        return Err(CodecError::Corrupt(
-            "inconsistent WebP frame headers".into(),
-        ));
-    }
-    let image = webp::Decoder::new(bytes).decode().ok_or_else(corrupt)?;
-    let channels = if image.is_alpha() { 4 } else { 3 };
-    let mut frame =
-        Frame::new(image.width(), image.height(), channels, image.to_vec()).drop_opaque_alpha();
-    if let Some(icc) = crate::container::webp_icc(bytes) {
         color::rgb_to_srgb(&mut frame, &icc);
     }
     Ok(frame)

@@ -16,9 +16,11 @@ mod jpeg_dc;
 mod jxl;
 mod limits;
 mod meta;
+mod png;
 mod probe;
 mod sniff;
 mod svg;
+mod webp;
 
 pub use animation::{Animation, decode_animation, encode_animation};
 pub use decode::{decode, decode_vector, shrink_factor};

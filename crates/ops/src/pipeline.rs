@@ -396,10 +396,16 @@ fn process_animation(
     Ok(Product::Image { bytes, format })
 }
 
-/// How far a JPEG may be shrunk on load: only when the first step is a
-/// resize that downsizes, and never below the size that resize needs.
+/// How far a JPEG or a still WebP may be shrunk on load: only when the
+/// first step is a resize that downsizes, and never below the size that
+/// resize needs.
 pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
-    if p.format != Format::Jpg {
+    let shrinks = match p.format {
+        Format::Jpg => true,
+        Format::Webp => p.frames == 1,
+        _ => false,
+    };
+    if !shrinks {
         return 1;
     }
     let (ow, oh) = if orientation >= 5 {

@@ -10,11 +10,24 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use crate::range::{RangeError, parse_range};
-use crate::{Fetched, Object, ObjectMeta, ObjectRequest, Origin, OriginError, validate_key};
+use bytes::Bytes;
+
+use crate::{
+    Fetched, Object, ObjectMeta, ObjectRequest, Origin, OriginError, Whole, WholeError,
+    validate_key,
+};
 
 /// Read size for streaming files: large enough to keep syscalls rare,
 /// small enough that many concurrent streams stay cheap.
 const CHUNK: usize = 64 * 1024;
+
+/// What a fetch found: the answer, and where its body is (file, offset,
+/// length) unless there is none.
+struct Lookup {
+    fetched: Fetched,
+    meta: ObjectMeta,
+    open: Option<(PathBuf, u64, u64)>,
+}
 
 #[derive(Debug, Clone)]
 pub struct LocalDir {
@@ -61,85 +74,126 @@ impl LocalDir {
         }
         Ok((real, meta))
     }
+
+    /// The answer's status and metadata, and for a body the file, offset
+    /// and length to read.
+    async fn lookup(&self, req: &ObjectRequest) -> Result<Lookup, OriginError> {
+        let (path, stat) = self.resolve(&req.key).await?;
+        let size = stat.len();
+        let modified = stat.modified().ok();
+        let etag = modified.map(|m| etag_of(m, size));
+        let last_modified = modified.map(httpdate::fmt_http_date);
+        let content_type = mime_guess::from_path(&path)
+            .first_raw()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+
+        // As S3 does: a current `If-None-Match` is answered without a body.
+        if let (Some(list), Some(tag)) = (&req.if_none_match, &etag)
+            && list.split(',').any(|c| c.trim() == tag || c.trim() == "*")
+        {
+            return Ok(Lookup {
+                fetched: Fetched::NotModified,
+                meta: ObjectMeta {
+                    etag,
+                    last_modified,
+                    ..ObjectMeta::default()
+                },
+                open: None,
+            });
+        }
+        let honour_range = match &req.if_range {
+            None => true,
+            Some(validator) => {
+                if_range_matches(validator, etag.as_deref(), last_modified.as_deref())
+            }
+        };
+        let range = match req.range.as_deref() {
+            Some(header) if honour_range => match parse_range(header, size) {
+                Ok(r) => Some(r),
+                Err(RangeError::Ignored) => None,
+                Err(RangeError::Unsatisfiable) => {
+                    return Err(OriginError::RangeNotSatisfiable { size: Some(size) });
+                }
+            },
+            _ => None,
+        };
+
+        let (fetched, length, content_range, start) = match range {
+            Some(r) => (
+                Fetched::Partial,
+                r.len(),
+                Some(r.content_range(size)),
+                r.start,
+            ),
+            None => (Fetched::Full, size, None, 0),
+        };
+        let meta = ObjectMeta {
+            content_length: Some(length),
+            content_type: Some(content_type),
+            etag,
+            last_modified,
+            content_range,
+            cache_control: None,
+        };
+        Ok(Lookup {
+            fetched,
+            meta,
+            open: (!req.head).then_some((path, start, length)),
+        })
+    }
 }
 
 impl Origin for LocalDir {
     fn fetch<'a>(&'a self, req: &'a ObjectRequest) -> BoxFuture<'a, Result<Object, OriginError>> {
         Box::pin(async move {
-            let (path, stat) = self.resolve(&req.key).await?;
-            let size = stat.len();
-            let modified = stat.modified().ok();
-            let etag = modified.map(|m| etag_of(m, size));
-            let last_modified = modified.map(httpdate::fmt_http_date);
-            let content_type = mime_guess::from_path(&path)
-                .first_raw()
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-
-            // As S3 does: a current `If-None-Match` is answered without a body.
-            if let (Some(list), Some(tag)) = (&req.if_none_match, &etag)
-                && list.split(',').any(|c| c.trim() == tag || c.trim() == "*")
-            {
+            let found = self.lookup(req).await?;
+            let Some((path, start, length)) = found.open else {
                 return Ok(Object {
-                    fetched: Fetched::NotModified,
-                    meta: ObjectMeta {
-                        etag,
-                        last_modified,
-                        ..ObjectMeta::default()
-                    },
+                    fetched: found.fetched,
+                    meta: found.meta,
                     body: None,
                 });
-            }
-            let honour_range = match &req.if_range {
-                None => true,
-                Some(validator) => {
-                    if_range_matches(validator, etag.as_deref(), last_modified.as_deref())
-                }
             };
-            let range = match req.range.as_deref() {
-                Some(header) if honour_range => match parse_range(header, size) {
-                    Ok(r) => Some(r),
-                    Err(RangeError::Ignored) => None,
-                    Err(RangeError::Unsatisfiable) => {
-                        return Err(OriginError::RangeNotSatisfiable { size: Some(size) });
-                    }
-                },
-                _ => None,
-            };
-
-            let (fetched, length, content_range, start) = match range {
-                Some(r) => (
-                    Fetched::Partial,
-                    r.len(),
-                    Some(r.content_range(size)),
-                    r.start,
-                ),
-                None => (Fetched::Full, size, None, 0),
-            };
-            let meta = ObjectMeta {
-                content_length: Some(length),
-                content_type: Some(content_type),
-                etag,
-                last_modified,
-                content_range,
-                cache_control: None,
-            };
-            if req.head {
-                return Ok(Object {
-                    fetched,
-                    meta,
-                    body: None,
-                });
-            }
             let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
             if start > 0 {
                 file.seek(SeekFrom::Start(start)).await.map_err(io_error)?;
             }
             let stream = ReaderStream::with_capacity(file.take(length), CHUNK);
             Ok(Object {
-                fetched,
-                meta,
+                fetched: found.fetched,
+                meta: found.meta,
                 body: Some(stream.boxed()),
+            })
+        })
+    }
+
+    /// One blocking read of the file into a buffer of its size, instead of
+    /// 64 KiB chunks appended one by one.
+    fn fetch_whole<'a>(
+        &'a self,
+        req: &'a ObjectRequest,
+        cap: u64,
+    ) -> BoxFuture<'a, Result<Whole, WholeError>> {
+        Box::pin(async move {
+            let found = self.lookup(req).await?;
+            let Some((path, start, length)) = found.open else {
+                return Ok(Whole {
+                    fetched: found.fetched,
+                    meta: found.meta,
+                    body: Bytes::new(),
+                });
+            };
+            if length > cap {
+                return Err(WholeError::TooLarge);
+            }
+            let body = tokio::task::spawn_blocking(move || read_exact_file(&path, start, length))
+                .await
+                .map_err(|e| WholeError::Origin(OriginError::Io(e.to_string())))??;
+            Ok(Whole {
+                fetched: found.fetched,
+                meta: found.meta,
+                body,
             })
         })
     }
@@ -230,6 +284,26 @@ fn if_range_matches(validator: &str, etag: Option<&str>, last_modified: Option<&
         return false;
     }
     last_modified == Some(validator)
+}
+
+/// `length` bytes of `path` from `start`, in one buffer; a file that changed
+/// size since it was looked at is an error, not a silently different body.
+fn read_exact_file(path: &Path, start: u64, length: u64) -> Result<Bytes, WholeError> {
+    use std::io::{Read, Seek};
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    if start > 0 {
+        file.seek(SeekFrom::Start(start)).map_err(io_error)?;
+    }
+    let mut body = Vec::with_capacity(length as usize);
+    // One byte more than announced tells a grown file from an exact one.
+    file.take(length + 1)
+        .read_to_end(&mut body)
+        .map_err(WholeError::Body)?;
+    match (body.len() as u64).cmp(&length) {
+        std::cmp::Ordering::Equal => Ok(Bytes::from(body)),
+        std::cmp::Ordering::Less => Err(WholeError::Shorter),
+        std::cmp::Ordering::Greater => Err(WholeError::Longer),
+    }
 }
 
 pub(crate) fn io_error(e: io::Error) -> OriginError {

@@ -12,6 +12,7 @@ mod range;
 mod s3;
 mod s3_write;
 pub mod sigv4;
+mod whole;
 mod write;
 
 use std::fmt::Debug;
@@ -27,6 +28,7 @@ pub use fs::LocalDir;
 pub use key::{encode_path, validate_key};
 pub use range::{ByteRange, RangeError, parse_range};
 pub use s3::{S3Credentials, S3Origin, S3Settings};
+pub use whole::{Whole, WholeError};
 pub use write::{
     Copied, CopyObject, ListEntry, ListRequest, Listing, Payload, PutObject, UploadPart, Written,
     xml_escape,
@@ -97,6 +99,16 @@ impl std::fmt::Debug for Object {
 pub trait Origin: Send + Sync + Debug {
     /// Fetches the object (or its metadata for HEAD).
     fn fetch<'a>(&'a self, req: &'a ObjectRequest) -> BoxFuture<'a, Result<Object, OriginError>>;
+
+    /// Fetches the object with its whole body in one buffer, at most `cap`
+    /// bytes (see [`Object::into_whole`]).
+    fn fetch_whole<'a>(
+        &'a self,
+        req: &'a ObjectRequest,
+        cap: u64,
+    ) -> BoxFuture<'a, Result<Whole, WholeError>> {
+        Box::pin(async move { self.fetch(req).await?.into_whole(cap).await })
+    }
 
     /// Whether the origin can serve at all right now (for `/readyz`, and
     /// HeadBucket).

@@ -7,12 +7,11 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
 use http::{HeaderMap, Method, Response, StatusCode};
 use pixgate_api::{Deliver, MetadataKind, Plan};
 use pixgate_ops::{Product, Settings, Stop};
-use pixgate_origin::{Fetched, Object, ObjectRequest};
+use pixgate_origin::{Fetched, Object, ObjectRequest, Whole, WholeError};
 
 use crate::accept;
 use crate::admission::{Place, Ticket};
@@ -276,7 +275,8 @@ async fn revalidate(
     // a deadline missed while waiting here (every admission held by slow
     // downloads) is still the upstream's: the phase stays UPSTREAM.
     let ticket = state.admission.admit(place).await?;
-    let bytes = read_capped(state, object, started).await?;
+    let whole = object.into_whole(state.limits.max_source_bytes).await;
+    let bytes = fetched_whole(state, whole, started)?;
     *admitted = Some(ticket);
     Ok(Revalidated::New(Known::new(etag, last_modified), bytes))
 }
@@ -483,8 +483,11 @@ async fn download(state: &AppState, bucket: &Bucket, id: &SourceId) -> Result<By
         ..ObjectRequest::default()
     };
     let started = Instant::now();
-    let object = fetch(state, bucket, &request).await?;
-    read_capped(state, object, started).await
+    let whole = bucket
+        .origin
+        .fetch_whole(&request, state.limits.max_source_bytes)
+        .await;
+    fetched_whole(state, whole, started)
 }
 
 async fn fetch(
@@ -498,55 +501,60 @@ async fn fetch(
     })
 }
 
-/// Reads the whole source, refusing (without reading on) anything past the
-/// byte cap.
-async fn read_capped(
+/// The source's bytes, read whole into one buffer by the origin (which
+/// refuses, without reading on, anything past the byte cap), or the error
+/// in the client's terms.
+fn fetched_whole(
     state: &AppState,
-    object: Object,
+    whole: Result<Whole, WholeError>,
     started: Instant,
 ) -> Result<Bytes, ApiError> {
     let cap = state.limits.max_source_bytes;
-    let too_large = || {
-        ApiError::new(
-            Code::ImageTooLarge,
-            format!("The source object is larger than {cap} bytes, the most this proxy processes."),
-        )
-    };
-    if object.meta.content_length.is_some_and(|n| n > cap) {
-        return Err(too_large());
-    }
-    let Some(mut stream) = object.body else {
-        return Ok(Bytes::new());
-    };
-    let mut out = Vec::with_capacity(object.meta.content_length.unwrap_or(0) as usize);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::TimedOut {
-                state.metrics.upstream_error("timeout");
+    let body = whole.map_err(|e| {
+        let (kind, error) = match e {
+            WholeError::Origin(e) => (e.kind(), ApiError::from(e)),
+            WholeError::TooLarge => {
                 return ApiError::new(
-                    Code::UpstreamTimeout,
-                    "The upstream storage stopped sending the source object.",
+                    Code::ImageTooLarge,
+                    format!(
+                        "The source object is larger than {cap} bytes, the most this proxy processes."
+                    ),
                 );
             }
-            state.metrics.upstream_error("body");
-            ApiError::new(
-                Code::UpstreamError,
-                format!(
-                    "The source object could not be read completely ({}).",
-                    e.kind()
+            WholeError::Body(e) if e.kind() == std::io::ErrorKind::TimedOut => (
+                "timeout",
+                ApiError::new(
+                    Code::UpstreamTimeout,
+                    "The upstream storage stopped sending the source object.",
                 ),
-            )
-        })?;
-        if (out.len() + chunk.len()) as u64 > cap {
-            return Err(too_large());
-        }
-        out.extend_from_slice(&chunk);
-    }
-    state.metrics.fetched(out.len());
+            ),
+            WholeError::Body(e) => (
+                "body",
+                ApiError::new(
+                    Code::UpstreamError,
+                    format!(
+                        "The source object could not be read completely ({}).",
+                        e.kind()
+                    ),
+                ),
+            ),
+            e @ (WholeError::Longer | WholeError::Shorter) => (
+                "body",
+                ApiError::new(
+                    Code::UpstreamError,
+                    format!("The source object could not be read: {e}."),
+                ),
+            ),
+        };
+        state.metrics.upstream_error(kind);
+        error
+    })?
+    .body;
+    state.metrics.fetched(body.len());
     state
         .metrics
         .stage("upstream", started.elapsed().as_secs_f64());
-    Ok(Bytes::from(out))
+    Ok(body)
 }
 
 /// A strong ETag for (source version, canonical plan, engine version): it

@@ -37,6 +37,7 @@ mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
 mod smart_crop;
 mod styles_api;
+mod source_body;
 mod support;
 mod tencent_vectors;
 mod text_scripts;
