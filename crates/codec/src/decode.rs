@@ -38,6 +38,7 @@ pub fn decode(
         Format::Avif | Format::Heic => crate::heif::decode(bytes),
         Format::Webp if probe.frames == 1 => decode_webp(bytes, probe),
         Format::Jxl => guarded(|| crate::jxl::decode(bytes, (probe.width, probe.height), limits)),
+        Format::Tiff => crate::tiff::decode(bytes, (probe.width, probe.height), limits),
         // At its nominal size (divided by `shrink`), without fonts: callers
         // that know the plan's size use `decode_vector`.
         Format::Svg => {

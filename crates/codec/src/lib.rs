@@ -18,6 +18,7 @@ mod meta;
 mod probe;
 mod sniff;
 mod svg;
+mod tiff;
 
 pub use animation::{Animation, decode_animation, encode_animation};
 pub use decode::{decode, decode_vector, shrink_factor};

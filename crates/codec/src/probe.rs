@@ -22,6 +22,9 @@ pub struct Probe {
     /// Frames in the file (GIF and WebP animations; 1 for stills). Limits
     /// count them all.
     pub frames: u32,
+    /// Pages of a multi-page TIFF (only the first is decoded, so limits do
+    /// not count the others); 1 for every other source.
+    pub pages: u32,
     /// EXIF Orientation 1–8 (1 when absent or unreadable).
     pub orientation: u8,
     /// Estimated libjpeg quality of a JPEG source.
@@ -63,6 +66,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height: h.height,
                 extent: (h.width, h.height),
                 frames: 1,
+                pages: 1,
                 orientation,
                 quality: h.luma_table.as_ref().map(estimate_quality),
                 jpeg: Some(h),
@@ -83,9 +87,25 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height,
                 extent: (width, height),
                 frames: 1,
+                pages: 1,
                 // libheif applies irot/imir and jxl-oxide the orientation
                 // themselves; SVG has none.
                 orientation: 1,
+                quality: None,
+                jpeg: None,
+            })
+        }
+        Format::Tiff => {
+            let h = crate::tiff::header(bytes)?;
+            Ok(Probe {
+                format,
+                width: h.width,
+                height: h.height,
+                extent: (h.width, h.height),
+                frames: 1,
+                pages: h.pages,
+                // The Orientation tag; the decoder returns stored pixels.
+                orientation: h.orientation,
                 quality: None,
                 jpeg: None,
             })
@@ -126,6 +146,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height,
                 extent: extent.unwrap_or((width, height)),
                 frames,
+                pages: 1,
                 orientation,
                 quality: None,
                 jpeg: None,
