@@ -83,6 +83,18 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CodecError>) -> Result<T,
 }
 
 fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
+    // 12-bit and lossless files: TurboJPEG's deeper-sample calls, at full size.
+    if probe
+        .jpeg
+        .as_ref()
+        .is_some_and(|j| j.precision != 8 || j.lossless)
+    {
+        let mut frame = crate::jpeg_deep::decode(bytes, (probe.width, probe.height))?;
+        if let Some(icc) = probe.jpeg.as_ref().and_then(|j| j.icc(bytes)) {
+            color::rgb_to_srgb(&mut frame, &icc);
+        }
+        return Ok(frame);
+    }
     // At 1/8 a progressive file needs only its DC scans.
     if shrink >= 8
         && probe.jpeg.as_ref().is_some_and(|j| j.progressive)

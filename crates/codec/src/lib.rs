@@ -12,6 +12,7 @@ mod frame;
 mod heif;
 mod jpeg;
 mod jpeg_dc;
+mod jpeg_deep;
 mod jxl;
 mod limits;
 mod meta;

@@ -33,6 +33,16 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// Whether the decoder can scale this source down while decoding (an
+    /// 8-bit lossy JPEG; 12-bit and lossless ones decode at full size).
+    pub fn shrinks_on_load(&self) -> bool {
+        self.format == Format::Jpg
+            && self
+                .jpeg
+                .as_ref()
+                .is_some_and(|j| j.precision == 8 && !j.lossless)
+    }
+
     /// The displayed size once the orientation is applied.
     pub fn oriented_size(&self) -> (u32, u32) {
         if self.orientation >= 5 {

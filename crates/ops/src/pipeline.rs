@@ -397,7 +397,7 @@ fn process_animation(
 /// How far a JPEG may be shrunk on load: only when the first step is a
 /// resize that downsizes, and never below the size that resize needs.
 pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
-    if p.format != Format::Jpg {
+    if !p.shrinks_on_load() {
         return 1;
     }
     let (ow, oh) = if orientation >= 5 {

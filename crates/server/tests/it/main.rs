@@ -37,6 +37,7 @@ mod smart_crop;
 mod support;
 mod tencent_vectors;
 mod text_scripts;
+mod tiff;
 mod vectors;
 mod watermark;
 mod writes;
