@@ -132,9 +132,7 @@ pub fn decode(bytes: &[u8], expected: (u32, u32)) -> Result<Frame, CodecError> {
             buf.iter().map(|&v| to8(u32::from(v), bits)).collect()
         }
         p => {
-            return Err(CodecError::Unsupported(format!(
-                "JPEG: {p}-bit samples"
-            )));
+            return Err(CodecError::Unsupported(format!("JPEG: {p}-bit samples")));
         }
     };
     drop(h);
@@ -198,7 +196,11 @@ mod tests {
             } else {
                 tj::tj3Set(c, tj::TJPARAM_TJPARAM_PRECISION as c_int, 12);
                 tj::tj3Set(c, tj::TJPARAM_TJPARAM_QUALITY as c_int, 95);
-                tj::tj3Set(c, tj::TJPARAM_TJPARAM_SUBSAMP as c_int, tj::TJSAMP_TJSAMP_444);
+                tj::tj3Set(
+                    c,
+                    tj::TJPARAM_TJPARAM_SUBSAMP as c_int,
+                    tj::TJSAMP_TJSAMP_444,
+                );
                 let buf: Vec<i16> = rgb.iter().map(|&v| i16::from(v) * 16).collect();
                 tj::tj3Compress12(
                     c,

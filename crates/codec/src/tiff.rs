@@ -284,7 +284,8 @@ impl<'a> Tiff<'a> {
             TIFFOpenOptionsSetErrorHandlerExtR(opts, Some(error_handler), messages_ptr.cast());
             TIFFOpenOptionsSetWarningHandlerExtR(opts, Some(warning_handler), std::ptr::null_mut());
             let tif = TIFFClientOpenExt(
-                c"source".as_ptr(),
+                // The name libtiff puts before its messages.
+                c"TIFF".as_ptr(),
                 c"rm".as_ptr(),
                 source_ptr.cast(),
                 read_proc,

@@ -70,14 +70,22 @@ fn fixtures() -> (RgbImage, TempDir) {
     run(d, "ppm2tiff", &["-c", "none", "src16.ppm", "rgb16.tif"]);
     #[rustfmt::skip]
     run(d, "raw2tiff", &["-w", &ws, "-l", &hs, "-b", "4", "-p", "cmyk", "-c", "lzw", "cmyk.raw", "cmyk.tif"]);
-    run(d, "tiffcp", &["-c", "jpeg:90", "-r", "16", "base.tif", "jpeg.tif"]);
+    run(
+        d,
+        "tiffcp",
+        &["-c", "jpeg:90", "-r", "16", "base.tif", "jpeg.tif"],
+    );
     run(d, "tiffcp", &["-c", "lzw", "base.tif", "lzw.tif"]);
     run(d, "tiffcp", &["-c", "zip", "base.tif", "zip.tif"]);
     run(d, "tiffcp", &["-c", "packbits", "base.tif", "packbits.tif"]);
     run(d, "tiffcp", &["-8", "-c", "lzw", "base.tif", "bigtiff.tif"]);
     #[rustfmt::skip]
     run(d, "tiffcp", &["-t", "-w", "64", "-l", "64", "-c", "zip", "base.tif", "tiled.tif"]);
-    run(d, "tiffcp", &["-p", "separate", "-c", "lzw", "base.tif", "planar.tif"]);
+    run(
+        d,
+        "tiffcp",
+        &["-p", "separate", "-c", "lzw", "base.tif", "planar.tif"],
+    );
     // Tiled, planar and BigTIFF at once, JPEG-compressed (RGB: libtiff
     // writes no YCbCr in separate planes).
     #[rustfmt::skip]
@@ -87,7 +95,11 @@ fn fixtures() -> (RgbImage, TempDir) {
     run(d, "tiffdither", &["-c", "g4", "grey.tif", "g4.tif"]);
     run(d, "tiffcp", &["-c", "g3", "g4.tif", "g3.tif"]);
     // Three pages, the photo first.
-    run(d, "tiffcp", &["lzw.tif", "grey.tif", "g4.tif", "multipage.tif"]);
+    run(
+        d,
+        "tiffcp",
+        &["lzw.tif", "grey.tif", "g4.tif", "multipage.tif"],
+    );
     (photo, dir)
 }
 
@@ -319,7 +331,11 @@ fn cjpeg3() -> std::path::PathBuf {
     std::fs::read_dir(target.join("build"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("turbojpeg-sys-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("turbojpeg-sys-")
+        })
         .map(|e| e.path().join("out/bin/cjpeg"))
         .find(|p| p.is_file())
         .expect("the turbojpeg-sys build's cjpeg (libjpeg-turbo 3.1)")
@@ -342,13 +358,19 @@ async fn twelve_bit_and_lossless_jpegs_decode_with_the_photos_colours() {
     assert!(l16.windows(5).any(|w| w[..2] == [0xFF, 0xC3] && w[4] == 16));
 
     let px = proxy(d).await;
-    let full = get(&px, "l16.jpg", "image/format,png").await.image().to_rgb8();
+    let full = get(&px, "l16.jpg", "image/format,png")
+        .await
+        .image()
+        .to_rgb8();
     assert_eq!(
         mean_diff(full.as_raw(), photo.as_raw()),
         0.0,
         "lossless 16-bit gives the 8-bit photo back exactly"
     );
-    let full = get(&px, "p12.jpg", "image/format,png").await.image().to_rgb8();
+    let full = get(&px, "p12.jpg", "image/format,png")
+        .await
+        .image()
+        .to_rgb8();
     let d12 = mean_diff(full.as_raw(), photo.as_raw());
     // Measured 0.01.
     assert!(d12 < 0.5, "12-bit q95: mean difference {d12:.2}");
