@@ -26,7 +26,7 @@ case "$target" in
       t="corpus/$target"
       tiffcrop -U px -z 1,1,64,64 "$shared/formats/hopper.tif" "$t/.crop.tif" 2>/dev/null \
         || cp "$shared/formats/hopper.tif" "$t/.crop.tif"
-      tiffcp -c jpeg "$t/.crop.tif" "$t/tiff-jpeg.tif" || true
+      tiffcp -c jpeg -r 16 "$t/.crop.tif" "$t/tiff-jpeg.tif" || true
       tiffcp -t -w 16 -l 16 -c zip "$t/.crop.tif" "$t/tiff-tiled.tif" || true
       tiffcp -8 -p separate -c lzw "$t/.crop.tif" "$t/tiff-big-planar.tif" || true
       tiff2bw "$t/.crop.tif" "$t/.grey.tif" && tiffdither -c g4 "$t/.grey.tif" "$t/tiff-g4.tif" || true
