@@ -11,6 +11,7 @@ pub mod params;
 pub mod plan;
 pub mod policy;
 pub mod query;
+pub mod save;
 pub mod signature;
 pub mod style;
 

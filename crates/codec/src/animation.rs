@@ -1,5 +1,6 @@
-//! Animated GIF and WebP: every frame composited onto the full canvas (as
-//! the `image` crate's animation decoders do), and back out again.
+//! Animated GIF, WebP, APNG and AVIF: every frame composited onto the full
+//! canvas (as the `image` crate's animation decoders and libavif do), and
+//! back out again.
 
 use std::io::Cursor;
 
@@ -24,6 +25,10 @@ pub fn decode_animation(
     limits: &Limits,
 ) -> Result<Animation, CodecError> {
     limits.check_probe(probe)?;
+    if probe.format == Format::Avif {
+        // libavif (C) composites nothing: AVIF sequence frames are whole.
+        return crate::avif_seq::decode(bytes, (probe.width, probe.height), probe.frames);
+    }
     crate::decode::guarded(|| frames_of(bytes, probe))
 }
 
@@ -36,6 +41,12 @@ fn frames_of(bytes: &[u8], probe: &Probe) -> Result<Animation, CodecError> {
             .collect_frames()
             .map_err(corrupt)?,
         Format::Webp => image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+            .map_err(corrupt)?
+            .into_frames()
+            .collect_frames()
+            .map_err(corrupt)?,
+        Format::Png => image::codecs::png::PngDecoder::new(Cursor::new(bytes))
+            .and_then(|d| d.apng())
             .map_err(corrupt)?
             .into_frames()
             .collect_frames()
@@ -61,7 +72,7 @@ fn frames_of(bytes: &[u8], probe: &Probe) -> Result<Animation, CodecError> {
     Ok(out)
 }
 
-/// Encodes an animated GIF or WebP that loops forever.
+/// Encodes an animated GIF, WebP, PNG (APNG) or AVIF that loops forever.
 pub fn encode_animation(
     anim: Animation,
     format: Format,
@@ -87,6 +98,8 @@ pub fn encode_animation(
             Ok(out)
         }
         Format::Webp => mux_webp(anim, quality),
+        Format::Png => apng(anim),
+        Format::Avif => crate::avif_seq::encode(anim, quality),
         f => Err(CodecError::UnsupportedOutput { format: f.as_str() }),
     }
 }
@@ -133,6 +146,37 @@ fn mux_webp(anim: Animation, quality: u8) -> Result<Vec<u8>, CodecError> {
     out.extend_from_slice(&((body.len() + 4) as u32).to_le_bytes());
     out.extend_from_slice(b"WEBP");
     out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// An APNG: every frame a full RGBA canvas (no blending, no disposal), the
+/// first one also the default image that non-APNG readers show.
+fn apng(anim: Animation) -> Result<Vec<u8>, CodecError> {
+    let internal = |e: png::EncodingError| CodecError::Internal(format!("APNG: {e}"));
+    let first = anim
+        .frames
+        .first()
+        .ok_or_else(|| CodecError::Internal("no frames".into()))?;
+    let (w, h) = (first.width, first.height);
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        enc.set_animated(anim.frames.len() as u32, 0)
+            .map_err(internal)?;
+        let mut writer = enc.write_header().map_err(internal)?;
+        for (f, delay) in anim.frames.into_iter().zip(anim.delays_ms) {
+            // fcTL delays are a u16 fraction: milliseconds up to 65.535 s.
+            let ms = u16::try_from(delay).unwrap_or(u16::MAX);
+            writer.set_frame_delay(ms, 1000).map_err(internal)?;
+            writer
+                .write_image_data(&f.into_rgba().data)
+                .map_err(internal)?;
+        }
+        writer.finish().map_err(internal)?;
+    }
     Ok(out)
 }
 

@@ -80,6 +80,25 @@ pub fn gif_layout(b: &[u8]) -> Result<GifLayout, CodecError> {
 /// Most bytes one PNG text chunk may inflate to (Pillow's limit too).
 pub const MAX_PNG_TEXT: usize = 1024 * 1024;
 
+/// Frames of an APNG: its acTL chunk's count when acTL comes before the
+/// first IDAT (as APNG requires); 1 for a still PNG.
+pub fn png_frames(b: &[u8]) -> u32 {
+    let mut i = 8;
+    while let Some(head) = b.get(i..i + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        match &head[4..8] {
+            b"IDAT" | b"IEND" => break,
+            b"acTL" => {
+                return b
+                    .get(i + 8..i + 12)
+                    .map_or(1, |n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]).max(1));
+            }
+            _ => i = i.saturating_add(12).saturating_add(len),
+        }
+    }
+    1
+}
+
 /// Inflates each compressed text chunk (zTXt, compressed iTXt) before IDAT
 /// with a cap; one that exceeds it is a decompression bomb.
 pub fn check_png_text(b: &[u8]) -> Result<(), CodecError> {
@@ -286,6 +305,29 @@ mod tests {
         }
         assert_eq!(webp_frames(&b), 3);
         assert_eq!(webp_frames(b"RIFF\0\0\0\0WEBPVP8 \x01\0\0\0x\0"), 1);
+    }
+
+    #[test]
+    fn png_frames_come_from_actl_before_idat() {
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            c.extend_from_slice(&[0; 4]);
+            c
+        };
+        let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+        b.extend(chunk(b"IHDR", &[0; 13]));
+        let still = [b.clone(), chunk(b"IDAT", &[0; 3])].concat();
+        assert_eq!(png_frames(&still), 1);
+        b.extend(chunk(b"acTL", &[0, 0, 0, 5, 0, 0, 0, 0]));
+        b.extend(chunk(b"IDAT", &[0; 3]));
+        assert_eq!(png_frames(&b), 5);
+        // An acTL after the image data is not an animation.
+        assert_eq!(
+            png_frames(&[still, chunk(b"acTL", &[0, 0, 0, 5, 0, 0, 0, 0])].concat()),
+            1
+        );
     }
 
     /// A 4×2 8-bit BMP with a 2-colour palette (header 40).

@@ -35,6 +35,12 @@ pub fn decode(
     limits.check_probe(probe)?;
     match probe.format {
         Format::Jpg => decode_jpeg(bytes, probe, shrink),
+        // libheif reads still items only; a sequence's first frame comes
+        // from libavif.
+        Format::Avif if crate::avif_seq::is_sequence(bytes) => {
+            let mut anim = crate::avif_seq::decode(bytes, (probe.width, probe.height), 1)?;
+            Ok(anim.frames.swap_remove(0))
+        }
         Format::Avif | Format::Heic => crate::heif::decode(bytes),
         Format::Webp if probe.frames == 1 => decode_webp(bytes, probe),
         Format::Jxl => guarded(|| crate::jxl::decode(bytes, (probe.width, probe.height), limits)),

@@ -3,6 +3,7 @@
 //! Everything here is synchronous pixel work; callers run it off the async runtime.
 
 mod animation;
+mod avif_seq;
 mod color;
 mod container;
 mod decode;

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use pixgate_api::Format;
 
-use crate::container::{check_bmp, check_png_text, gif_layout, webp_frames};
+use crate::container::{check_bmp, check_png_text, gif_layout, png_frames, webp_frames};
 use crate::error::CodecError;
 use crate::jpeg::{JpegHeader, estimate_quality, read_header};
 use crate::sniff::sniff;
@@ -19,7 +19,8 @@ pub struct Probe {
     /// The canvas every frame needs (larger than width × height when an
     /// animation frame is placed outside the logical screen).
     pub extent: (u32, u32),
-    /// Frames in the file (GIF and WebP animations; 1 for stills). Limits
+    /// Frames in the file (GIF, WebP, APNG and AVIF animations; 1 for
+    /// stills). Limits
     /// count them all.
     pub frames: u32,
     /// Pages of a multi-page TIFF (only the first is decoded, so limits do
@@ -83,7 +84,13 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
             })
         }
         Format::Avif | Format::Heic | Format::Jxl | Format::Svg => {
+            let mut frames = 1;
             let (width, height) = match format {
+                Format::Avif if crate::avif_seq::is_sequence(bytes) => {
+                    let (w, h, n) = crate::avif_seq::probe(bytes)?;
+                    frames = n;
+                    (w, h)
+                }
                 Format::Jxl => {
                     let h = crate::jxl::header(bytes)?;
                     (h.width, h.height)
@@ -96,7 +103,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 width,
                 height,
                 extent: (width, height),
-                frames: 1,
+                frames,
                 pages: 1,
                 // libheif applies irot/imir and jxl-oxide the orientation
                 // themselves; SVG has none.
@@ -130,7 +137,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                     if checked {
                         check_png_text(bytes)?;
                     }
-                    (1, None)
+                    (png_frames(bytes), None)
                 }
                 Format::Webp => (webp_frames(bytes), None),
                 Format::Bmp => {

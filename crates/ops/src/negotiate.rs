@@ -12,7 +12,9 @@ use crate::pipeline::{keeps_animation, output_format, step_output};
 /// format, a non-image answer or an empty preference: as without
 /// negotiation. Otherwise the first preferred format that
 /// - keeps an animation animated when the source's own format would have
-///   (negotiation never flattens one),
+///   (negotiation never flattens one), and is not AVIF for an animation
+///   (an AV1 sequence costs many times a WebP one to encode; a client gets
+///   one only by naming `format,avif`),
 /// - fits the dialect's size ceiling for that format (AVIF's 4096×2304
 ///   would otherwise turn a working request into an error),
 /// - and is not asked of a `size-limit` plan (that search re-encodes JPEG
@@ -40,7 +42,7 @@ pub fn format(plan: &Plan, p: &Probe, auto_orient: bool) -> Format {
             if plan.policy.gif_only_from_gif && f == Format::Gif && p.format != Format::Gif {
                 return false;
             }
-            if animated && !keeps_animation(plan, p, f) {
+            if animated && (f == Format::Avif || !keeps_animation(plan, p, f)) {
                 return false;
             }
             match (plan.policy.ceiling(f), size) {

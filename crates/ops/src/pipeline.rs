@@ -286,13 +286,15 @@ fn fit_size(
 }
 
 /// An animated source stays animated when the output can animate (GIF,
-/// WebP) and every step is one that runs frame by frame: resize (not by
+/// WebP, AVIF; PNG only from an APNG — an animated GIF asked for as PNG
+/// gives its first frame, as the clouds do) and every step is one that runs frame by frame: resize (not by
 /// percent where the policy says so), crop, indexcrop, rotate, flip and
 /// image watermarks.
 /// Anything else renders the first frame.
 pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1
-        && matches!(format, Format::Gif | Format::Webp)
+        && (matches!(format, Format::Gif | Format::Webp | Format::Avif)
+            || (format == Format::Png && p.format == Format::Png))
         && plan.deliver == Deliver::Image
         && plan.steps.iter().all(|s| match s {
             Step::Resize(r) => !(r.fit.is_percent() && plan.policy.percent_flattens_animation),

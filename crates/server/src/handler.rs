@@ -18,7 +18,7 @@ use crate::error::{ApiError, Code};
 use crate::process::{Trace, Work};
 use crate::route::{self, Endpoint, Target};
 use crate::state::{AppState, Bucket};
-use crate::{access, health, original, overrides, process, request_id, write};
+use crate::{access, health, original, overrides, process, request_id, save, write};
 use futures_util::TryStreamExt;
 use tracing::Instrument;
 
@@ -290,6 +290,19 @@ async fn dispatch(
     body: pixgate_origin::ByteStream,
 ) -> Result<Response<Body>, ApiError> {
     let method = &parts.method;
+    // Style management calls (issue 19) are bucket calls of their own.
+    let body = match crate::styles::api::route(state, parts, body).await {
+        Ok(answer) => return answer,
+        Err(body) => body,
+    };
+    // Saves (issue 19): processing whose result is written to a bucket.
+    if endpoint.is_none()
+        && let Some(claim) = save::claim(state, parts)
+    {
+        outcome.bucket = Some(claim.bucket.clone());
+        outcome.key = Some(claim.key.clone());
+        return save::serve(state, parts, claim, body, deadline).await;
+    }
     // Writes and bucket calls (issue 19) take their own path.
     if endpoint.is_none()
         && let Ok(t) = state
@@ -338,9 +351,15 @@ async fn dispatch(
     // The signature covers the path as the client wrote it (styles included).
     let principal = access::principal(parts, &target.bucket, &target.key, &state.keys)?;
     let mut key = target.key;
+    // Styles are looked up (and re-read when due) only for a key that
+    // contains a separator.
     if operation == Operation::Original
-        && let Some((styled, real_key)) =
-            dialect.style_in_key(&key, &bucket.separators, &bucket.styles)
+        && bucket.separators.iter().any(|s| key.contains(s.as_str()))
+        && let Some((styled, real_key)) = dialect.style_in_key(
+            &key,
+            &bucket.separators,
+            &bucket.styles.current().await.contents,
+        )
     {
         operation = styled;
         key = real_key.to_owned();
@@ -377,8 +396,8 @@ async fn dispatch(
             }
         }
         Operation::Style { name, .. } => {
-            // Parsed when the configuration loaded.
-            let plan = bucket.style_plans.get(&name).cloned().ok_or_else(|| {
+            // Configured or stored (`styles/`).
+            let plan = bucket.styles.plan(&name).await.ok_or_else(|| {
                 ApiError::new(
                     Code::NoSuchStyle,
                     format!("The style '{name}' does not exist."),

@@ -15,6 +15,8 @@ use crate::cache::Caches;
 use crate::config::{Acl, BucketConfig, Config, ConfigError, OriginSpec, ProtectConfig};
 use crate::metrics::Metrics;
 use crate::route::Addressing;
+use crate::styles::Styles;
+use crate::styles::reserved::Reserved;
 use pixgate_ops::Fonts;
 
 #[derive(Debug)]
@@ -25,10 +27,8 @@ pub struct Bucket {
     pub protect: ProtectConfig,
     pub auto_orient: bool,
     pub separators: Vec<String>,
-    /// name -> `image/…` as configured (style separators look names up here).
-    pub styles: BTreeMap<String, String>,
-    /// name -> its plan, parsed once when the configuration loads.
-    pub style_plans: BTreeMap<String, Plan>,
+    /// Configured and stored styles (`styles/`).
+    pub styles: Styles,
     /// The URL grammars it answers, in detection order.
     pub dialects: Vec<&'static dyn Dialect>,
     /// `Cache-Control` of processed results.
@@ -70,10 +70,15 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let mut buckets = HashMap::new();
         for (i, b) in config.buckets.iter().enumerate() {
-            let origin = build_origin(config, b, &env).map_err(|message| ConfigError {
+            let raw = build_origin(config, b, &env).map_err(|message| ConfigError {
                 key: format!("buckets[{i}]"),
                 message,
             })?;
+            // Clients never reach pixgate's own objects; the style store does.
+            let origin: Arc<dyn Origin> = Arc::new(Reserved {
+                inner: raw.clone(),
+                styles_object: b.styles_object.clone(),
+            });
             let dialects = b.dialect_set().map_err(|message| ConfigError {
                 key: format!("buckets[{i}].dialects"),
                 message,
@@ -87,13 +92,16 @@ impl AppState {
                     protect: b.protect.clone(),
                     auto_orient: b.auto_orient,
                     separators: b.separators.clone(),
-                    styles: b.styles.clone(),
-                    style_plans: parse_styles(&b.styles, &dialects).map_err(|message| {
-                        ConfigError {
+                    styles: Styles::new(
+                        parse_styles(&b.styles, &dialects).map_err(|message| ConfigError {
                             key: format!("buckets[{i}].styles"),
                             message,
-                        }
-                    })?,
+                        })?,
+                        b.styles_object.clone(),
+                        Duration::from_millis(config.server.styles_refresh_ms),
+                        dialects.clone(),
+                        raw,
+                    ),
                     dialects,
                     negotiate: b.negotiate_formats().map_err(|message| ConfigError {
                         key: format!("buckets[{i}].negotiate"),
@@ -138,19 +146,19 @@ impl AppState {
     }
 }
 
-/// Each style's plan, in the first of the bucket's dialects that reads it;
-/// validation has already refused bad ones, so an error here only names
-/// the style.
+/// Each style's content and plan, in the first of the bucket's dialects
+/// that reads it; validation has already refused bad ones, so an error
+/// here only names the style.
 fn parse_styles(
     styles: &BTreeMap<String, String>,
     dialects: &[&'static dyn Dialect],
-) -> Result<BTreeMap<String, Plan>, String> {
+) -> Result<BTreeMap<String, (String, Plan)>, String> {
     styles
         .iter()
         .map(|(name, content)| {
             let plan = crate::config::style_plan(content, dialects)
                 .map_err(|e| format!("style '{name}': {e}"))?;
-            Ok((name.clone(), plan))
+            Ok((name.clone(), (content.clone(), plan)))
         })
         .collect()
 }

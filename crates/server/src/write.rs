@@ -26,6 +26,8 @@ use crate::body::{self, Body};
 use crate::cache::SourceId;
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
+use crate::styles::reserved::{PREFIX, is_reserved};
+use std::sync::{Arc, Mutex};
 
 /// A write or bucket call, told apart by method, key and sub-resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,8 +119,94 @@ pub fn classify(method: &Method, key: &str, raw_query: &str, headers: &HeaderMap
     }
 }
 
+/// The most of an unread request body read before answering a refusal:
+/// a small body read to its end keeps the connection open for the client's
+/// next request (SDKs reuse connections); a larger one is left unread and
+/// the connection closes.
+const DRAIN_CAP: u64 = 1 << 20;
+
+/// How long a refused request's body may take to arrive.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves one write or bucket call; `body` is the request's, streamed.
 pub async fn serve(
+    state: &AppState,
+    parts: &Parts,
+    bucket_name: &str,
+    key: &str,
+    op: Op,
+    body: ByteStream,
+) -> Result<Response<Body>, ApiError> {
+    let left = Arc::new(Mutex::new(None));
+    let body: ByteStream = Box::pin(Unread {
+        inner: Some(body),
+        left: left.clone(),
+    });
+    let answer = serve_call(state, parts, bucket_name, key, op, body).await;
+    if answer.is_err() {
+        let unread = left.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(unread) = unread {
+            drain(unread, &parts.headers).await;
+        }
+    }
+    answer
+}
+
+/// A request body that, dropped before its end, leaves the rest in `left`
+/// (so a refusal can read it out).
+struct Unread {
+    inner: Option<ByteStream>,
+    left: Arc<Mutex<Option<ByteStream>>>,
+}
+
+impl futures_util::Stream for Unread {
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let Some(inner) = self.inner.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        let next = inner.as_mut().poll_next(cx);
+        if let std::task::Poll::Ready(None) = next {
+            self.inner = None;
+        }
+        next
+    }
+}
+
+impl Drop for Unread {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            *self.left.lock().unwrap_or_else(|e| e.into_inner()) = Some(inner);
+        }
+    }
+}
+
+/// Reads a small unread body to its end (bounded in size and time).
+async fn drain(mut body: ByteStream, headers: &HeaderMap) {
+    use futures_util::StreamExt;
+    let small = header(headers, CONTENT_LENGTH.as_str())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n <= DRAIN_CAP);
+    if !small {
+        return;
+    }
+    let read = async {
+        let mut seen = 0u64;
+        while let Some(Ok(chunk)) = body.next().await {
+            seen += chunk.len() as u64;
+            if seen > DRAIN_CAP {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, read).await;
+}
+
+async fn serve_call(
     state: &AppState,
     parts: &Parts,
     bucket_name: &str,
@@ -135,6 +223,14 @@ pub async fn serve(
         return Err(ApiError::new(
             Code::AccessDenied,
             "Writes and bucket calls need a signed request; anonymous ones are refused.",
+        ));
+    }
+    if is_reserved(key, bucket.styles.object()) {
+        return Err(ApiError::new(
+            Code::AccessDenied,
+            format!(
+                "Keys under {PREFIX} (and the styles object) are reserved for pixgate's own use; manage styles with the style calls."
+            ),
         ));
     }
     let headers = &parts.headers;

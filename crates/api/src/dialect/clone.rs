@@ -6,8 +6,9 @@
 //! beside the string as a [`Fit`] and replaces its placeholder afterwards.
 
 use crate::action::resize::Resize;
-use crate::dialect::{Incoming, Operation, ProcessSource};
+use crate::dialect::{DialectError, Incoming, Operation, ProcessSource};
 use crate::fit::Fit;
+use crate::save::{Form, Needs, SaveOutput, SaveRequest, SaveWork, b64_name};
 use crate::{Plan, PlanError, Step};
 
 /// A style's steps: like OSS's, a style is an `image/…` string.
@@ -37,6 +38,82 @@ pub(in crate::dialect) struct Grammar {
     pub translate: Translate,
     /// The cloud's output rules (policy, frame limits) on a parsed plan.
     pub finish: fn(Plan) -> Plan,
+}
+
+/// A clone's save parameters, sent beside its process parameter on a GET
+/// (Huawei `x-image-save-object`/`-bucket`, Volcengine `x-tos-save-…`).
+pub(in crate::dialect) struct SaveParams {
+    pub object: &'static str,
+    pub bucket: &'static str,
+    /// Names must be base64 (TOS); otherwise a value that is not base64 of
+    /// UTF-8 is the name itself (OBS's documentation says both).
+    pub base64_only: bool,
+    /// The answer is the image (OBS documents no answer for a save).
+    pub answer_image: bool,
+}
+
+/// The request as a save: a GET with the process parameter `process`
+/// (read by `operation`) and the save object parameter. The parameters
+/// must all be signed.
+pub(in crate::dialect) fn save(
+    method: &str,
+    req: &Incoming<'_>,
+    process: &'static str,
+    params: &SaveParams,
+    operation: impl FnOnce() -> Result<Operation, DialectError>,
+) -> Option<Result<SaveRequest, DialectError>> {
+    // A HEAD never writes: it stays a read.
+    if method != "GET" {
+        return None;
+    }
+    let object = req.query.get(params.object)?;
+    Some(save_request(req, object, process, params, operation))
+}
+
+fn save_request(
+    req: &Incoming<'_>,
+    object: &str,
+    process: &'static str,
+    params: &SaveParams,
+    operation: impl FnOnce() -> Result<Operation, DialectError>,
+) -> Result<SaveRequest, DialectError> {
+    let name = |value: &str, param: &str| match b64_name(value) {
+        Some(n) => Ok(n),
+        None if !params.base64_only && !value.is_empty() => Ok(value.to_owned()),
+        None => Err(DialectError(format!(
+            "{param} must be the name in URL-safe base64."
+        ))),
+    };
+    let key = name(object, params.object)?;
+    let bucket = match req.query.get(params.bucket) {
+        Some(b) => vec![name(b, params.bucket)?],
+        None => Vec::new(),
+    };
+    let work = match operation()? {
+        Operation::Process { plan, .. } => SaveWork::Plan(plan),
+        Operation::Style { name, .. } => SaveWork::Style(name),
+        _ => {
+            return Err(DialectError(format!(
+                "{} must come with {process} (image/… or style/…).",
+                params.object
+            )));
+        }
+    };
+    let mut signed = vec![process, params.object];
+    if !bucket.is_empty() {
+        signed.push(params.bucket);
+    }
+    Ok(SaveRequest {
+        outputs: vec![SaveOutput { work, bucket, key }],
+        needs: Needs {
+            params: signed,
+            ..Needs::default()
+        },
+        form: Form::Ready,
+        upload: false,
+        original_info: false,
+        answer_image: params.answer_image,
+    })
 }
 
 impl Grammar {
@@ -266,5 +343,64 @@ mod tests {
         assert_eq!(fits[1], Size::Percent { x: 50, y: 100 });
         assert_ne!(fits[0], fits[1]);
         assert_ne!(fits[2], fits[1]);
+    }
+
+    const SAVE: SaveParams = SaveParams {
+        object: "x-a-save-object",
+        bucket: "x-a-save-bucket",
+        base64_only: true,
+        answer_image: false,
+    };
+
+    fn saved(query: &str, params: &SaveParams) -> Option<Result<SaveRequest, DialectError>> {
+        let q = crate::Query::parse(query);
+        let req = Incoming {
+            query: &q,
+            headers: &[],
+        };
+        let op = || {
+            Ok(q.get("x-a-process").map_or(Operation::Original, |v| {
+                operation(v, "x-a-process", 8, same)
+            }))
+        };
+        save("GET", &req, "x-a-process", params, op)
+    }
+
+    #[test]
+    fn save_parameters_name_the_target_and_must_be_signed() {
+        let s = saved(
+            "x-a-process=image/resize,w_10&x-a-save-object=b3V0LmpwZw&x-a-save-bucket=dGh1bWJz",
+            &SAVE,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.outputs[0].key, "out.jpg");
+        assert_eq!(s.outputs[0].bucket, ["thumbs"]);
+        assert_eq!(
+            s.needs.params,
+            ["x-a-process", "x-a-save-object", "x-a-save-bucket"]
+        );
+        assert!(saved("x-a-process=image/resize,w_10", &SAVE).is_none());
+        // Base64 only: a plain name is an error; otherwise it is the name.
+        assert!(
+            saved(
+                "x-a-process=image/resize,w_10&x-a-save-object=out.jpg",
+                &SAVE
+            )
+            .unwrap()
+            .is_err()
+        );
+        let lax = SaveParams {
+            base64_only: false,
+            ..SAVE
+        };
+        let s = saved(
+            "x-a-process=image/resize,w_10&x-a-save-object=out.jpg",
+            &lax,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.outputs[0].key, "out.jpg");
+        assert!(saved("x-a-save-object=b3V0LmpwZw", &SAVE).unwrap().is_err());
     }
 }

@@ -13,6 +13,7 @@ mod obs;
 pub(crate) mod oss;
 mod qingstor;
 mod qiniu;
+pub mod style_api;
 mod tos;
 mod wire;
 
@@ -21,6 +22,7 @@ use std::fmt::Debug;
 
 use crate::metadata::MetadataKind;
 use crate::query::Query;
+use crate::save::{SaveRequest, Saved};
 use crate::{Plan, PlanError};
 
 /// Every dialect, in detection order: the first whose [`Dialect::detect`]
@@ -102,6 +104,27 @@ pub fn process_headers() -> impl Iterator<Item = &'static str> {
     DIALECTS
         .iter()
         .flat_map(|d| d.process_headers().iter().copied())
+}
+
+/// Every request header some dialect reads a save form from (read only
+/// for saves, so not named in `Vary`).
+pub fn save_headers() -> impl Iterator<Item = &'static str> {
+    DIALECTS
+        .iter()
+        .flat_map(|d| d.save_headers().iter().copied())
+}
+
+/// The first of `allowed` that reads the request as a save (processing
+/// whose result is written to a bucket), with its reading.
+pub fn pick_save(
+    method: &str,
+    req: &Incoming<'_>,
+    key: &str,
+    allowed: &[&'static dyn Dialect],
+) -> Option<(&'static dyn Dialect, Result<SaveRequest, DialectError>)> {
+    allowed
+        .iter()
+        .find_map(|d| Some((*d, d.save(method, req, key)?)))
 }
 
 /// Picks the dialect and parses the request in it.
@@ -197,6 +220,37 @@ pub trait Dialect: Debug + Sync {
     /// plain reads.)
     fn label(&self, op: &Operation) -> &'static str {
         op.label()
+    }
+
+    /// Headers this dialect reads a save form from ([`Dialect::save`]).
+    fn save_headers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The request as a save, if it is one in this dialect: `method`, the
+    /// query and the save headers; `key` is the source's (relative target
+    /// names are resolved against it).
+    fn save(
+        &self,
+        _method: &str,
+        _req: &Incoming<'_>,
+        _key: &str,
+    ) -> Option<Result<SaveRequest, DialectError>> {
+        None
+    }
+
+    /// A save whose form is in the request body ([`crate::save::Form::Body`]),
+    /// completed from it.
+    fn save_body(&self, _save: SaveRequest, _body: &[u8]) -> Result<SaveRequest, DialectError> {
+        Err(DialectError(format!(
+            "The {} dialect reads no save form from a body.",
+            self.name()
+        )))
+    }
+
+    /// The answer to a save that was written: the body and its content type.
+    fn render_saved(&self, _saved: &Saved) -> (String, &'static str) {
+        (String::new(), "application/octet-stream")
     }
 
     /// An error body in this dialect's shape, and its content type. `code`

@@ -49,3 +49,20 @@ pub(super) fn json_string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// The saveas answer OSS writes and TOS copies: `{"bucket", "fileSize",
+/// "object", "status"}` for the first object written; `bucket` is "" when
+/// the request named none (as OSS answers).
+pub(super) fn saved_json(saved: &crate::save::Saved) -> (String, &'static str) {
+    let Some(o) = saved.outputs.first() else {
+        return (String::new(), "application/json");
+    };
+    let bucket = o.requested_bucket.as_deref().unwrap_or("");
+    let body = serde_json::json!({
+        "bucket": bucket,
+        "fileSize": o.size,
+        "object": o.key,
+        "status": "OK",
+    });
+    (body.to_string(), "application/json")
+}

@@ -14,6 +14,7 @@ use percent_encoding::percent_decode_str;
 mod aws;
 mod bos;
 mod cos;
+mod cover;
 mod crypto;
 mod obs;
 mod oss;
@@ -24,6 +25,7 @@ pub mod sign;
 mod testkit;
 mod tos;
 
+pub use cover::{Coverage, Scheme, coverage};
 use crypto::{hex, hmac_sha256, same, uri_encode};
 
 /// Why a signature does not prove its key, as the services name it.

@@ -30,7 +30,7 @@ const MAX_URL_VALIDITY: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Query parameters signed as sub-resources, lower-case (matched without
 /// case): esdk-obs-python's `ALLOWED_RESOURCE_PARAMTER_NAMES` and the
 /// documentation's list (reference §4.2: accept the union).
-const SUBRESOURCES: &[&str] = &[
+pub(super) const SUBRESOURCES: &[&str] = &[
     "acl",
     "append",
     "attname",

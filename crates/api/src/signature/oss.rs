@@ -13,7 +13,7 @@ use super::*;
 
 /// Query parameters OSS V1 signs as sub-resources (the official SDKs' list,
 /// the ones that can reach a GET or HEAD).
-const OSS_SUBRESOURCES: &[&str] = &[
+pub(super) const OSS_SUBRESOURCES: &[&str] = &[
     "acl",
     "objectMeta",
     "response-cache-control",

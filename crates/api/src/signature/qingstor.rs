@@ -23,7 +23,7 @@ const SHAPE: &str = "qingstor";
 
 /// The query parameters the SDKs sign (Python's list; Go's lacks `cname`
 /// and `replication`, which no GET carries).
-const SUBRESOURCES: &[&str] = &[
+pub(super) const SUBRESOURCES: &[&str] = &[
     "acl",
     "append",
     "cname",

@@ -86,9 +86,11 @@ mod tests {
     const HINT: &str = "a style";
 
     fn bucket(acl: Acl, protect: bool) -> Bucket {
+        let origin: Arc<dyn pixgate_origin::Origin> =
+            Arc::new(LocalDir::new(std::env::temp_dir()).unwrap());
         Bucket {
             name: "b".into(),
-            origin: Arc::new(LocalDir::new(std::env::temp_dir()).unwrap()),
+            origin: origin.clone(),
             acl,
             protect: ProtectConfig {
                 enabled: protect,
@@ -96,8 +98,13 @@ mod tests {
             },
             auto_orient: true,
             separators: Vec::new(),
-            styles: Default::default(),
-            style_plans: Default::default(),
+            styles: crate::styles::Styles::new(
+                Default::default(),
+                crate::styles::DEFAULT_OBJECT.into(),
+                std::time::Duration::from_secs(10),
+                Vec::new(),
+                origin,
+            ),
             dialects: pixgate_api::dialect::default_set().to_vec(),
             cache_control: String::new(),
             original_cache_control: None,

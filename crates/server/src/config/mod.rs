@@ -62,6 +62,9 @@ pub struct ServerConfig {
     pub idle_timeout_ms: u64,
     /// A client that takes no bytes of its response for this long is cut off.
     pub send_timeout_ms: u64,
+    /// How often each bucket's styles object (styles put through the API)
+    /// is re-read: one conditional GET per bucket per interval.
+    pub styles_refresh_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +82,7 @@ impl Default for ServerConfig {
             header_read_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             send_timeout_ms: 30_000,
+            styles_refresh_ms: 10_000,
         }
     }
 }
@@ -275,6 +279,10 @@ pub struct BucketConfig {
     pub protect: ProtectConfig,
     #[serde(default)]
     pub styles: BTreeMap<String, String>,
+    /// The object in the bucket that keeps styles put through the style API
+    /// (never served as an ordinary object).
+    #[serde(default = "default_styles_object")]
+    pub styles_object: String,
     /// The URL grammars the bucket answers, by dialect name; absent: every
     /// dialect whose requests cannot be mistaken for another's.
     #[serde(default)]
@@ -290,6 +298,10 @@ pub struct BucketConfig {
     /// `Accept` lists them, in this order of preference. Empty: off.
     #[serde(default)]
     pub negotiate: Vec<String>,
+}
+
+fn default_styles_object() -> String {
+    crate::styles::DEFAULT_OBJECT.to_owned()
 }
 
 /// Formats a bucket may negotiate: the ones browsers announce in `Accept`

@@ -136,6 +136,7 @@ impl Config {
             ),
             ("server.idle_timeout_ms", self.server.idle_timeout_ms),
             ("server.send_timeout_ms", self.server.send_timeout_ms),
+            ("server.styles_refresh_ms", self.server.styles_refresh_ms),
             (
                 "admission.request_timeout_ms",
                 self.admission.request_timeout_ms,
@@ -293,6 +294,12 @@ impl BucketConfig {
                     "{} styles are defined; a bucket may have at most {MAX_STYLES}",
                     self.styles.len()
                 ),
+            ));
+        }
+        if let Err(m) = pixgate_origin::validate_key(&self.styles_object) {
+            out.push(err(
+                format!("{at}.styles_object"),
+                format!("'{}' is not an object key: {m}", self.styles_object),
             ));
         }
         if let Err(m) = self.negotiate_formats() {

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use crate::process::get;
 use crate::support::{Pixgate, client, corpus, xml_tag};
 
-async fn proxy(dir: &Path) -> Pixgate {
+pub(crate) async fn proxy(dir: &Path) -> Pixgate {
     Pixgate::start(&format!(
         "[server]\ndefault_bucket = \"local\"\n[[buckets]]\nname = \"local\"\norigin = \"file://{}\"\n",
         dir.canonicalize().unwrap().display()

@@ -6,6 +6,7 @@
 
 mod admission;
 mod animation;
+mod animation_more;
 mod binary;
 mod cache;
 mod ci_sdk;
@@ -30,10 +31,12 @@ mod qingstor_vectors;
 mod qiniu_vectors;
 mod s3_failures;
 mod s3_originals;
+mod save;
 mod sdk;
 mod sig_cos_qiniu_qingstor;
 mod sig_obs_tos_bos;
 mod smart_crop;
+mod styles_api;
 mod support;
 mod tencent_vectors;
 mod text_scripts;

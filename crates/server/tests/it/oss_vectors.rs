@@ -78,6 +78,16 @@ pub const VECTORS: &[Vector] = &[
     },
     Vector {
         dialect: D,
+        form: "error: saveas in a GET (a save is a signed POST)",
+        url: "/320x240.jpg?x-oss-process=image/resize,w_100%7Csys/saveas,o_b3V0LmpwZw",
+        expect: Expect::Error {
+            status: 400,
+            shape: "xml",
+            code: "InvalidArgument",
+        },
+    },
+    Vector {
+        dialect: D,
         form: "error: missing object",
         url: "/missing.jpg?x-oss-process=image/resize,w_100",
         expect: Expect::Error {

@@ -209,10 +209,10 @@ pub const VECTORS: &[Vector] = &[
         "invalid_argument",
     ),
     error(
-        "error: save is not served",
+        "error: save needs a signed request",
         "/320x240.jpg?image&action=save:b_mybucket,k_out.jpg",
-        501,
-        "not_implemented",
+        403,
+        "permission_denied",
     ),
     error(
         "error: missing object",

@@ -5,12 +5,15 @@
 //! Qiniu's lower-case `?imageinfo`) and `?imageAve`. XML errors with
 //! `TraceId`.
 
+mod save;
+pub(in crate::dialect) mod style_api;
 mod wire;
 
 use std::collections::BTreeMap;
 
 use super::ci::{self, Flavour};
 use super::{Dialect, DialectError, Incoming, Operation};
+use crate::save::{SaveRequest, Saved};
 use crate::{Plan, PlanError};
 
 pub(super) use wire::exif_body;
@@ -79,6 +82,23 @@ impl Dialect for Cos {
             Operation::Metadata(k) if *k == wire::IMAGE_AVE => "cos-imageave",
             op => op.label(),
         }
+    }
+
+    fn save_headers(&self) -> &'static [&'static str] {
+        &[save::HEADER]
+    }
+
+    fn save(
+        &self,
+        method: &str,
+        req: &Incoming<'_>,
+        key: &str,
+    ) -> Option<Result<SaveRequest, DialectError>> {
+        save::claim(method, req, key)
+    }
+
+    fn render_saved(&self, saved: &Saved) -> (String, &'static str) {
+        save::render(saved)
     }
 
     fn render_error(

@@ -7,11 +7,21 @@
 
 mod wire;
 
-use super::clone::{self, Rewrite, int_in, named, unchanged};
+use super::clone::{self, Rewrite, SaveParams, int_in, named, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
+use crate::save::SaveRequest;
 use crate::{Deliver, Plan, PlanError};
 
 const PROCESS: &str = "x-image-process";
+
+/// `x-image-save-object` / `x-image-save-bucket` beside the process
+/// string; OBS documents no answer, so the image answers as for a read.
+const SAVE: SaveParams = SaveParams {
+    object: "x-image-save-object",
+    bucket: "x-image-save-bucket",
+    base64_only: false,
+    answer_image: true,
+};
 
 /// At most 20 actions and 512 characters in a command (HW).
 const MAX_ACTIONS: usize = 20;
@@ -171,6 +181,15 @@ impl Dialect for Obs {
             plan: Err(e),
             source: super::ProcessSource::Query,
         }))
+    }
+
+    fn save(
+        &self,
+        method: &str,
+        req: &Incoming<'_>,
+        _key: &str,
+    ) -> Option<Result<SaveRequest, DialectError>> {
+        clone::save(method, req, PROCESS, &SAVE, || self.parse(req))
     }
 
     fn style_hint(&self) -> Option<&'static str> {

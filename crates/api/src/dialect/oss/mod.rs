@@ -3,11 +3,14 @@
 //! URLs cover), and styles named in the key (`a.jpg@!thumb`). Also the
 //! default dialect: plain object reads answer in its wire.
 
+mod save;
+pub(in crate::dialect) mod style_api;
 mod wire;
 
 use std::collections::BTreeMap;
 
 use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
+use crate::save::{SaveRequest, Saved};
 use crate::{Plan, PlanError};
 
 pub use wire::{AVERAGE_HUE, INFO};
@@ -72,6 +75,23 @@ impl Dialect for Oss {
             )));
         }
         Plan::parse(steps)
+    }
+
+    fn save(
+        &self,
+        method: &str,
+        req: &Incoming<'_>,
+        _key: &str,
+    ) -> Option<Result<SaveRequest, DialectError>> {
+        save::claim(method, req)
+    }
+
+    fn save_body(&self, save: SaveRequest, body: &[u8]) -> Result<SaveRequest, DialectError> {
+        save::body(save, body)
+    }
+
+    fn render_saved(&self, saved: &Saved) -> (String, &'static str) {
+        save::render(saved)
     }
 
     fn render_error(

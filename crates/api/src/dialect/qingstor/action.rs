@@ -206,10 +206,11 @@ fn add(plan: &mut Plan, a: &Args<'_>, info: MetadataKind) -> Result<(), PlanErro
             plan.deliver = Deliver::Metadata(info);
             return Ok(());
         }
-        // A write with side effects: a read-only proxy does not do it.
+        // A write: `save.rs` claims requests that end in it; anywhere else
+        // (a style, say) it cannot run.
         "save" => {
-            return Err(PlanError::not_implemented(
-                "The QingStor operation 'save' (writing the result to a bucket) is not served yet; request the processed image and store it yourself.",
+            return Err(PlanError::invalid(
+                "The operation 'save' writes the result: it can only be the last operation of a GET's action.",
             ));
         }
         "" => {

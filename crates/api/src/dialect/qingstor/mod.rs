@@ -1,10 +1,13 @@
 //! QingStor: `?image&action=<op>[:k_v,…][|<op>…]` (crop, resize, rotate,
-//! watermark, watermark_image, format, info; `save` is refused). JSON errors.
+//! watermark, watermark_image, format, info; `save` writes the result,
+//! `save.rs`). JSON errors.
 
 mod action;
+mod save;
 mod wire;
 
 use super::{Dialect, DialectError, Incoming, Operation, ProcessSource};
+use crate::save::{SaveRequest, Saved};
 
 #[derive(Debug)]
 pub struct QingStor;
@@ -48,6 +51,20 @@ impl Dialect for QingStor {
             Operation::Original => op.label(),
             _ => "qingstor-image",
         }
+    }
+
+    fn save(
+        &self,
+        method: &str,
+        req: &Incoming<'_>,
+        _key: &str,
+    ) -> Option<Result<SaveRequest, DialectError>> {
+        save::claim(method, req)
+    }
+
+    /// The image itself answers (the server sends it); nothing to render.
+    fn render_saved(&self, _saved: &Saved) -> (String, &'static str) {
+        (String::new(), "application/octet-stream")
     }
 
     fn render_error(

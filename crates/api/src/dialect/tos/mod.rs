@@ -4,11 +4,21 @@
 
 mod wire;
 
-use super::clone::{Grammar, Rewrite, unchanged};
+use super::clone::{self, Grammar, Rewrite, SaveParams, unchanged};
 use super::{Dialect, DialectError, Incoming, Operation};
+use crate::save::{SaveRequest, Saved};
 use crate::{Format, Plan, PlanError, Policy};
 
 const PROCESS: &str = "x-tos-process";
+
+/// `get_object(…, process=…, save_bucket=…, save_object=…)`: names in
+/// base64 (the caller encodes), answered with OSS's saveas JSON.
+const SAVE: SaveParams = SaveParams {
+    object: "x-tos-save-object",
+    bucket: "x-tos-save-bucket",
+    base64_only: true,
+    answer_image: false,
+};
 
 /// Most actions in one process string: TOS documents none, so OSS's.
 const MAX_ACTIONS: usize = crate::plan::MAX_STEPS;
@@ -64,6 +74,19 @@ impl Dialect for Tos {
 
     fn parse(&self, req: &Incoming<'_>) -> Result<Operation, DialectError> {
         Ok(GRAMMAR.request(req))
+    }
+
+    fn save(
+        &self,
+        method: &str,
+        req: &Incoming<'_>,
+        _key: &str,
+    ) -> Option<Result<SaveRequest, DialectError>> {
+        clone::save(method, req, PROCESS, &SAVE, || Ok(GRAMMAR.request(req)))
+    }
+
+    fn render_saved(&self, saved: &Saved) -> (String, &'static str) {
+        super::wire::saved_json(saved)
     }
 
     fn style_hint(&self) -> Option<&'static str> {
