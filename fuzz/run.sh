@@ -19,6 +19,19 @@ case "$target" in
       cjxl "$shared/formats/hopper.png" "corpus/$target/hopper-lossless.jxl" -d 0 --quiet || true
       cjxl "$shared/formats/hopper.jpg" "corpus/$target/hopper-recompressed.jxl" --quiet || true
       cjxl "$shared/formats/hopper.png" "corpus/$target/hopper-lossy.jxl" -d 2 --quiet || true
+    fi
+    # TIFF layouts libtiff reads (libtiff-tools), small: JPEG/YCbCr, tiled
+    # Deflate, planar LZW BigTIFF, G4 fax, a two-page file.
+    if command -v tiffcp >/dev/null 2>&1; then
+      t="corpus/$target"
+      tiffcrop -U px -z 1,1,64,64 "$shared/formats/hopper.tif" "$t/.crop.tif" 2>/dev/null \
+        || cp "$shared/formats/hopper.tif" "$t/.crop.tif"
+      tiffcp -c jpeg -r 16 "$t/.crop.tif" "$t/tiff-jpeg.tif" || true
+      tiffcp -t -w 16 -l 16 -c zip "$t/.crop.tif" "$t/tiff-tiled.tif" || true
+      tiffcp -8 -p separate -c lzw "$t/.crop.tif" "$t/tiff-big-planar.tif" || true
+      tiff2bw "$t/.crop.tif" "$t/.grey.tif" && tiffdither -c g4 "$t/.grey.tif" "$t/tiff-g4.tif" || true
+      tiffcp "$t/tiff-jpeg.tif" "$t/tiff-g4.tif" "$t/tiff-pages.tif" || true
+      rm -f "$t/.crop.tif" "$t/.grey.tif"
     fi ;;
   process_string)
     for s in 'resize,m_fixed,w_100,h_100' 'crop,w_100,h_100,x_100,y_100,r_1' 'rotate,90' \

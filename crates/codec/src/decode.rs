@@ -46,6 +46,7 @@ pub fn decode(
         Format::Webp if probe.frames == 1 => crate::webp::decode(bytes, probe, shrink),
         Format::Png => guarded(|| crate::png::decode(bytes, probe, limits)),
         Format::Jxl => guarded(|| crate::jxl::decode(bytes, (probe.width, probe.height), limits)),
+        Format::Tiff => crate::tiff::decode(bytes, (probe.width, probe.height), limits),
         // At its nominal size (divided by `shrink`), without fonts: callers
         // that know the plan's size use `decode_vector`.
         Format::Svg => {
@@ -90,6 +91,18 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, CodecError>) -> Result<T,
 }
 
 fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
+    // 12-bit and lossless files: TurboJPEG's deeper-sample calls, at full size.
+    if probe
+        .jpeg
+        .as_ref()
+        .is_some_and(|j| j.precision != 8 || j.lossless)
+    {
+        let mut frame = crate::jpeg_deep::decode(bytes, (probe.width, probe.height))?;
+        if let Some(icc) = probe.jpeg.as_ref().and_then(|j| j.icc(bytes)) {
+            color::rgb_to_srgb(&mut frame, &icc);
+        }
+        return Ok(frame);
+    }
     // At 1/8 a progressive file needs only its DC scans.
     if shrink >= 8
         && probe.jpeg.as_ref().is_some_and(|j| j.progressive)

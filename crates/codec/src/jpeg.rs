@@ -9,6 +9,11 @@ pub struct JpegHeader {
     pub height: u32,
     pub components: u8,
     pub progressive: bool,
+    /// Bits per sample (8 for almost every file; 12 for extended JPEGs,
+    /// 2–16 for lossless ones).
+    pub precision: u8,
+    /// A lossless (SOF3/7/11/15) frame.
+    pub lossless: bool,
     /// An APP14 "Adobe" segment: CMYK samples are stored inverted.
     pub adobe: bool,
     /// The TIFF payload of the APP1 "Exif" segment.
@@ -81,6 +86,8 @@ pub fn read_header(b: &[u8]) -> Option<JpegHeader> {
                 h.width = u32::from(u16::from_be_bytes([seg[3], seg[4]]));
                 h.components = seg[5];
                 h.progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+                h.precision = seg[0];
+                h.lossless = matches!(marker, 0xC3 | 0xC7 | 0xCB | 0xCF);
                 found_frame = true;
             }
             0xE1 if seg.starts_with(b"Exif\0\0") && h.exif.is_none() => {

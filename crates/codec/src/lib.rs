@@ -13,6 +13,7 @@ mod frame;
 mod heif;
 mod jpeg;
 mod jpeg_dc;
+mod jpeg_deep;
 mod jxl;
 mod limits;
 mod meta;
@@ -20,6 +21,7 @@ mod png;
 mod probe;
 mod sniff;
 mod svg;
+mod tiff;
 mod webp;
 
 pub use animation::{Animation, decode_animation, encode_animation};

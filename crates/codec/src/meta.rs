@@ -37,7 +37,8 @@ pub fn read_metadata(bytes: &[u8]) -> Result<Metadata, CodecError> {
         file_size: bytes.len() as u64,
         width: p.width,
         height: p.height,
-        frames: p.frames,
+        // A multi-page TIFF reports its pages (as the services' FrameCount).
+        frames: p.frames.max(p.pages),
         orientation: p.orientation,
         space,
         alpha,

@@ -23,6 +23,9 @@ pub struct Probe {
     /// stills). Limits
     /// count them all.
     pub frames: u32,
+    /// Pages of a multi-page TIFF (only the first is decoded, so limits do
+    /// not count the others); 1 for every other source.
+    pub pages: u32,
     /// EXIF Orientation 1–8 (1 when absent or unreadable).
     pub orientation: u8,
     /// Estimated libjpeg quality of a JPEG source.
@@ -31,6 +34,21 @@ pub struct Probe {
 }
 
 impl Probe {
+    /// Whether the decoder can scale this source down while decoding (an
+    /// 8-bit lossy JPEG, a still WebP).
+    pub fn shrinks_on_load(&self) -> bool {
+        match self.format {
+            // 12-bit and lossless JPEGs decode at full size only.
+            Format::Jpg => self
+                .jpeg
+                .as_ref()
+                .is_some_and(|j| j.precision == 8 && !j.lossless),
+            // libwebp rescales a still image while it decodes.
+            Format::Webp => self.frames == 1,
+            _ => false,
+        }
+    }
+
     /// The displayed size once the orientation is applied.
     pub fn oriented_size(&self) -> (u32, u32) {
         if self.orientation >= 5 {
@@ -64,6 +82,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height: h.height,
                 extent: (h.width, h.height),
                 frames: 1,
+                pages: 1,
                 orientation,
                 quality: h.luma_table.as_ref().map(estimate_quality),
                 jpeg: Some(h),
@@ -90,9 +109,25 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height,
                 extent: (width, height),
                 frames,
+                pages: 1,
                 // libheif applies irot/imir and jxl-oxide the orientation
                 // themselves; SVG has none.
                 orientation: 1,
+                quality: None,
+                jpeg: None,
+            })
+        }
+        Format::Tiff => {
+            let h = crate::tiff::header(bytes)?;
+            Ok(Probe {
+                format,
+                width: h.width,
+                height: h.height,
+                extent: (h.width, h.height),
+                frames: 1,
+                pages: h.pages,
+                // The Orientation tag; the decoder returns stored pixels.
+                orientation: h.orientation,
                 quality: None,
                 jpeg: None,
             })
@@ -133,6 +168,7 @@ fn read(bytes: &[u8], checked: bool) -> Result<Probe, CodecError> {
                 height,
                 extent: extent.unwrap_or((width, height)),
                 frames,
+                pages: 1,
                 orientation,
                 quality: None,
                 jpeg: None,

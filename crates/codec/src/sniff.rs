@@ -18,7 +18,12 @@ pub fn sniff(b: &[u8]) -> Option<Format> {
     if b.starts_with(b"BM") && b.len() >= 26 {
         return Some(Format::Bmp);
     }
-    if b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") {
+    // Classic TIFF, then BigTIFF (version 43).
+    if b.starts_with(b"II*\0")
+        || b.starts_with(b"MM\0*")
+        || b.starts_with(b"II+\0")
+        || b.starts_with(b"MM\0+")
+    {
         return Some(Format::Tiff);
     }
     // ISO-BMFF: `....ftyp<brand>`.
@@ -71,6 +76,8 @@ mod tests {
         assert_eq!(sniff(b"GIF89a...."), Some(Format::Gif));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
         assert_eq!(sniff(b"II*\0"), Some(Format::Tiff));
+        assert_eq!(sniff(b"II+\0\x08\0\0\0"), Some(Format::Tiff));
+        assert_eq!(sniff(b"MM\0+\0\x08\0\0"), Some(Format::Tiff));
         assert_eq!(sniff(b"\0\0\0\x18ftypavif"), Some(Format::Avif));
         assert_eq!(sniff(b"\0\0\0\x18ftypheic"), Some(Format::Heic));
         assert_eq!(sniff(b"<html>"), None);

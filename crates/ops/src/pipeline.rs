@@ -400,12 +400,7 @@ fn process_animation(
 /// first step is a resize that downsizes, and never below the size that
 /// resize needs.
 pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
-    let shrinks = match p.format {
-        Format::Jpg => true,
-        Format::Webp => p.frames == 1,
-        _ => false,
-    };
-    if !shrinks {
+    if !p.shrinks_on_load() {
         return 1;
     }
     let (ow, oh) = if orientation >= 5 {

@@ -41,6 +41,7 @@ mod styles_api;
 mod support;
 mod tencent_vectors;
 mod text_scripts;
+mod tiff;
 mod vectors;
 mod watermark;
 mod writes;
