@@ -314,16 +314,21 @@ impl Caches {
 
     /// The rendered result: from the cache, or computed by `render` once for
     /// concurrent identical requests and kept if it succeeded.
+    ///
+    /// `render` makes the work's future only on a miss, and that future is
+    /// boxed: the whole render path's state is large, and a hit (the common
+    /// case) would otherwise copy it several times as the futures that
+    /// carry it are built and moved.
     pub async fn result<Fut>(
         &self,
         key: Option<ResultKey>,
-        render: Fut,
+        render: impl FnOnce() -> Fut,
     ) -> Result<(Arc<Rendered>, Outcome), ApiError>
     where
         Fut: Future<Output = Result<Arc<Rendered>, ApiError>>,
     {
         let (Some(results), Some(key)) = (&self.results, key) else {
-            return Ok((render.await?, Outcome::Bypass));
+            return Ok((Box::pin(render()).await?, Outcome::Bypass));
         };
         if let Some(hit) = results.get(&key).await {
             self.metrics.cache_lookup("result", true);
@@ -332,11 +337,11 @@ impl Caches {
         self.metrics.cache_lookup("result", false);
         let ran = AtomicBool::new(false);
         let leading = key.clone();
-        let render = async {
+        let render = Box::pin(async {
             ran.store(true, Ordering::Relaxed);
             let _leading = self.rendering.lead(&leading);
-            render.await
-        };
+            render().await
+        });
         let rendered = results
             .try_get_with(key, render)
             .await

@@ -215,7 +215,7 @@ async fn serve_by(
     };
     let (rendered, outcome) = state
         .caches
-        .result(result_key, job.render(read, marks, work))
+        .result(result_key, || job.render(read, marks, work))
         .await?;
 
     trace.cache = outcome;
