@@ -134,3 +134,34 @@ impl Drop for Watched {
         self.end(end);
     }
 }
+
+/// A request (or upstream) body read whole, up to `cap` bytes; `what`
+/// names it in the refusal of a longer one.
+pub async fn read_capped(
+    body: impl Into<Option<ByteStream>>,
+    cap: usize,
+    what: &str,
+) -> Result<Bytes, crate::error::ApiError> {
+    use crate::error::{ApiError, Code};
+    use futures_util::StreamExt;
+    let Some(mut body) = body.into() else {
+        return Ok(Bytes::new());
+    };
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                Code::IncompleteBody,
+                format!("The request body could not be read ({e})."),
+            )
+        })?;
+        out.extend_from_slice(&chunk);
+        if out.len() > cap {
+            return Err(ApiError::new(
+                Code::EntityTooLarge,
+                format!("{what} is larger than this proxy accepts."),
+            ));
+        }
+    }
+    Ok(out.into())
+}

@@ -11,7 +11,6 @@
 
 use std::time::Instant;
 
-use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
@@ -118,7 +117,7 @@ async fn run(
     check_coverage(parts, &bucket_name, &key, &save.needs)?;
     let mut body = Some(body);
     if save.form == Form::Body {
-        let form = read_capped(body.take(), FORM_CAP).await?;
+        let form = crate::body::read_capped(body.take(), FORM_CAP, "A save form").await?;
         save = dialect.save_body(save, &form)?;
     }
     // Every target is settled before anything is written.
@@ -318,7 +317,12 @@ async fn describe(bucket: &Bucket, key: &str) -> Result<SavedObject, ApiError> {
         .and_then(|r| r.rsplit_once('/')?.1.parse().ok())
         .or(object.meta.content_length)
         .unwrap_or(0);
-    let head = read_capped(object.body, DESCRIBE_BYTES as usize).await?;
+    let head = crate::body::read_capped(
+        object.body,
+        DESCRIBE_BYTES as usize,
+        "The saved object's head",
+    )
+    .await?;
     let (format, width, height) = dims(&head);
     Ok(SavedObject {
         requested_bucket: None,
@@ -355,29 +359,4 @@ async fn invalidate(state: &AppState, bucket: &str, key: &str) {
             key: key.to_owned(),
         })
         .await;
-}
-
-/// A body, whole, up to `cap` bytes (a longer one is refused).
-async fn read_capped(body: Option<ByteStream>, cap: usize) -> Result<Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let Some(mut body) = body else {
-        return Ok(Bytes::new());
-    };
-    let mut out = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                Code::IncompleteBody,
-                format!("The request body could not be read ({e})."),
-            )
-        })?;
-        out.extend_from_slice(&chunk);
-        if out.len() > cap {
-            return Err(ApiError::new(
-                Code::EntityTooLarge,
-                "The request body is larger than a save form may be.",
-            ));
-        }
-    }
-    Ok(out.into())
 }

@@ -359,7 +359,8 @@ async fn serve_call(
             written_response(&written)
         }
         Op::Complete => {
-            let parts_xml = read_capped(body, COMPLETE_BODY_CAP).await?;
+            let parts_xml =
+                crate::body::read_capped(body, COMPLETE_BODY_CAP, "The part list").await?;
             if let Payload::Sha256(expected) = payload(headers)? {
                 use sha2::Digest;
                 let got: String = sha2::Sha256::digest(&parts_xml)
@@ -429,27 +430,6 @@ fn written_response(written: &pixgate_origin::Written) -> Result<Response<Body>,
         .header(CONTENT_LENGTH, 0)
         .body(body::empty())
         .map_err(ApiError::internal)
-}
-
-async fn read_capped(mut body: ByteStream, cap: usize) -> Result<bytes::Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let mut out = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                Code::IncompleteBody,
-                format!("The request body could not be read ({e})."),
-            )
-        })?;
-        out.extend_from_slice(&chunk);
-        if out.len() > cap {
-            return Err(ApiError::new(
-                Code::EntityTooLarge,
-                "The part list is larger than this proxy accepts.",
-            ));
-        }
-    }
-    Ok(out.into())
 }
 
 /// A header by its S3 name, or by another cloud's name for it.

@@ -3,7 +3,6 @@
 //! style store.
 //! Signed requests only; answers and errors in the calling cloud's shape.
 
-use futures_util::StreamExt;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::request::Parts;
 use http::{Response, StatusCode};
@@ -66,7 +65,7 @@ async fn serve(
     body: ByteStream,
 ) -> Result<Response<Body>, ApiError> {
     // Read first, even to refuse: an unread body closes the connection.
-    let body = read_capped(body).await?;
+    let body = crate::body::read_capped(body, BODY_CAP, "A style call's body").await?;
     let bucket = state
         .buckets
         .get(bucket_name)
@@ -191,26 +190,6 @@ impl From<super::StoreError> for ApiError {
             super::StoreError::Write(e) => e.into(),
         }
     }
-}
-
-async fn read_capped(mut body: ByteStream) -> Result<Vec<u8>, ApiError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                Code::IncompleteBody,
-                format!("The request body could not be read ({e})."),
-            )
-        })?;
-        out.extend_from_slice(&chunk);
-        if out.len() > BODY_CAP {
-            return Err(ApiError::new(
-                Code::EntityTooLarge,
-                "A style call's body is larger than this proxy accepts.",
-            ));
-        }
-    }
-    Ok(out)
 }
 
 fn xml_response(xml: String, content_type: &'static str) -> Result<Response<Body>, ApiError> {

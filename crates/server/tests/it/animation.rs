@@ -19,8 +19,9 @@ struct Anim {
     total_ms: u32,
 }
 
-fn frames(body: &[u8]) -> Anim {
-    let decoded = match image::guess_format(body).unwrap() {
+/// The composited frames of a GIF or WebP body (none for a still WebP).
+pub(crate) fn decode_frames(body: &[u8]) -> Vec<image::Frame> {
+    match image::guess_format(body).unwrap() {
         image::ImageFormat::Gif => image::codecs::gif::GifDecoder::new(Cursor::new(body))
             .unwrap()
             .into_frames()
@@ -32,7 +33,11 @@ fn frames(body: &[u8]) -> Anim {
             .collect_frames()
             .unwrap(),
         other => panic!("not an animation format: {other:?}"),
-    };
+    }
+}
+
+fn frames(body: &[u8]) -> Anim {
+    let decoded = decode_frames(body);
     if decoded.is_empty() {
         // A still WebP.
         let img = image::load_from_memory(body).unwrap();

@@ -3,13 +3,12 @@
 //! libavif-bin) and Pillow's APNG writer; `avifdec --info` and Pillow read
 //! back what pixgate writes.
 
-use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 
-use image::AnimationDecoder;
 use tempfile::TempDir;
 
+use crate::animation::decode_frames;
 use crate::formats_more::proxy;
 use crate::process::get;
 use crate::support::{client, corpus};
@@ -122,19 +121,7 @@ print(json.dumps([frames, list(im.size), durations, centres]))
 
 /// The frames of a GIF or WebP body as (width, height, delay ms, centre RGB).
 fn frames_of(body: &[u8]) -> Vec<(u32, u32, u32, [u8; 3])> {
-    let frames = match image::guess_format(body).unwrap() {
-        image::ImageFormat::Gif => image::codecs::gif::GifDecoder::new(Cursor::new(body))
-            .unwrap()
-            .into_frames()
-            .collect_frames()
-            .unwrap(),
-        image::ImageFormat::WebP => image::codecs::webp::WebPDecoder::new(Cursor::new(body))
-            .unwrap()
-            .into_frames()
-            .collect_frames()
-            .unwrap(),
-        other => panic!("not an animation: {other:?}"),
-    };
+    let frames = decode_frames(body);
     frames
         .iter()
         .map(|f| {
