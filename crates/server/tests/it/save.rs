@@ -55,22 +55,8 @@ impl Store {
                 } else {
                     "upstream"
                 };
-                let url = format!(
-                    "{}/{upstream}/{}",
-                    s3.endpoint(),
-                    pixgate_origin::encode_path(key)
-                );
-                let creds = S3Credentials {
-                    access_key_id: AK.into(),
-                    secret_access_key: SK.into(),
-                    session_token: None,
-                };
-                let headers = sign_headers_with("GET", &url, b"", &creds, REGION).unwrap();
-                let mut req = client().get(&url);
-                for (k, v) in headers {
-                    req = req.header(k, v);
-                }
-                let res = req.send().await.unwrap();
+                let path = format!("/{upstream}/{}", pixgate_origin::encode_path(key));
+                let res = s3.request(reqwest::Method::GET, &path, Vec::new()).await;
                 if res.status() == StatusCode::NOT_FOUND {
                     return None;
                 }

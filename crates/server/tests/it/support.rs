@@ -117,8 +117,22 @@ impl S3Server {
         format!("http://127.0.0.1:{}", self.addr.port())
     }
 
-    /// A request signed with the server's key, sent straight to S3.
+    /// A request signed with the server's key, sent straight to S3; it
+    /// must succeed.
     pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let res = self.request(method, path, body).await;
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res
+    }
+
+    /// A request signed with the server's key, sent straight to S3,
+    /// whatever its answer.
+    pub async fn request(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -138,9 +152,7 @@ impl S3Server {
         if path.ends_with(".jpg") {
             req = req.header("content-type", "image/jpeg");
         }
-        let res = req.send().await.unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res
+        req.send().await.unwrap()
     }
 
     /// CreateBucket through the S3 API.

@@ -198,22 +198,10 @@ async fn assert_refused_writes(
 
 /// HeadObject straight to the upstream.
 async fn upstream_status(s3: &S3Server, key: &str) -> StatusCode {
-    let url = format!(
-        "{}/{UPSTREAM}/{}",
-        s3.endpoint(),
-        pixgate_origin::encode_path(key)
-    );
-    let creds = S3Credentials {
-        access_key_id: AK.into(),
-        secret_access_key: SK.into(),
-        session_token: None,
-    };
-    let headers = sign_headers_with("HEAD", &url, b"", &creds, REGION).unwrap();
-    let mut req = client().head(&url);
-    for (k, v) in headers {
-        req = req.header(k, v);
-    }
-    req.send().await.unwrap().status()
+    let path = format!("/{UPSTREAM}/{}", pixgate_origin::encode_path(key));
+    s3.request(reqwest::Method::HEAD, &path, Vec::new())
+        .await
+        .status()
 }
 
 #[tokio::test]
