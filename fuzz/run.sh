@@ -32,6 +32,20 @@ case "$target" in
       tiff2bw "$t/.crop.tif" "$t/.grey.tif" && tiffdither -c g4 "$t/.grey.tif" "$t/tiff-g4.tif" || true
       tiffcp "$t/tiff-jpeg.tif" "$t/tiff-g4.tif" "$t/tiff-pages.tif" || true
       rm -f "$t/.crop.tif" "$t/.grey.tif"
+    fi
+    # Animations: a 3-frame APNG (Pillow) and AVIF sequence (libavif-bin).
+    python3 - "corpus/$target" <<'PY' || true
+import sys
+from PIL import Image
+frames = [Image.new("RGB", (24, 16), c) for c in ((200, 0, 0), (0, 200, 0), (0, 0, 200))]
+frames[0].save(f"{sys.argv[1]}/anim.png", save_all=True, append_images=frames[1:], duration=[40, 80, 120], loop=0)
+for i, f in enumerate(frames):
+    f.save(f"{sys.argv[1]}/.f{i}.png")
+PY
+    if command -v avifenc >/dev/null 2>&1; then
+      t="corpus/$target"
+      avifenc -s 10 --duration 2 "$t/.f0.png" "$t/.f1.png" "$t/.f2.png" "$t/anim.avif" >/dev/null || true
+      rm -f "$t"/.f?.png
     fi ;;
   process_string)
     for s in 'resize,m_fixed,w_100,h_100' 'crop,w_100,h_100,x_100,y_100,r_1' 'rotate,90' \

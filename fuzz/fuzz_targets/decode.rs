@@ -27,7 +27,13 @@ fuzz_target!(|data: &[u8]| {
         true,
         Stop::never(),
     );
-    for p in ["resize,w_32/format,png", "rotate,90/format,jpg"] {
+    // WebP output keeps an animation: every frame of a GIF, WebP, APNG or
+    // AVIF sequence is decoded (and the APNG path is PNG → PNG).
+    for p in [
+        "resize,w_32/format,png",
+        "rotate,90/format,jpg",
+        "resize,w_16/format,webp",
+    ] {
         let plan = Plan::parse(p).expect("a valid plan");
         let _ = process(data, &plan, &settings);
     }
