@@ -23,10 +23,10 @@ use pixgate_origin::{ByteStream, ObjectRequest, Payload, PutObject, validate_key
 
 use crate::access;
 use crate::body::{self, Body};
-use crate::cache::SourceId;
 use crate::error::{ApiError, Code};
 use crate::process::{self, Work};
 use crate::state::{AppState, Bucket};
+use crate::write::{content_length, header, invalidate};
 
 /// The largest save form read from a body (a process string is far
 /// smaller).
@@ -153,14 +153,7 @@ async fn run(
     let host = crate::write::host(parts).to_owned();
     let mut original = None;
     if save.upload {
-        let length = header(&parts.headers, "content-length")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| {
-                ApiError::new(
-                    Code::MissingContentLength,
-                    "You must provide the Content-Length HTTP header.",
-                )
-            })?;
+        let length = content_length(&parts.headers)?;
         // Its type, and its MD5 for the upstream to check the body by.
         let headers = ["content-type", "content-md5"]
             .iter()
@@ -345,18 +338,4 @@ fn dims(bytes: &[u8]) -> (&'static str, u32, u32) {
         }
         Err(_) => ("", 0, 0),
     }
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
-
-async fn invalidate(state: &AppState, bucket: &str, key: &str) {
-    state
-        .caches
-        .invalidate(&SourceId {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        })
-        .await;
 }

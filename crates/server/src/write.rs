@@ -84,7 +84,7 @@ fn has(q: &[(String, String)], names: &[&str]) -> bool {
     q.iter().any(|(k, _)| names.contains(&k.as_str()))
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -405,7 +405,7 @@ async fn serve_call(
 
 /// A small request body, whole; refused past `cap` bytes.
 /// The body length a PUT must announce (bodies stream; none is buffered).
-fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
+pub(crate) fn content_length(headers: &HeaderMap) -> Result<u64, ApiError> {
     header(headers, "content-length")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| {
@@ -441,7 +441,8 @@ fn s3_header<'a>(h: &'a HeaderMap, s3: &str) -> Option<&'a str> {
     })
 }
 
-async fn invalidate(state: &AppState, bucket: &str, key: &str) {
+/// Drops the cached source and results of a key just written.
+pub(crate) async fn invalidate(state: &AppState, bucket: &str, key: &str) {
     state
         .caches
         .invalidate(&SourceId {
