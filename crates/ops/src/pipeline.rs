@@ -287,9 +287,9 @@ fn fit_size(
 
 /// An animated source stays animated when the output can animate (GIF,
 /// WebP, AVIF; PNG only from an APNG — an animated GIF asked for as PNG
-/// gives its first frame, as the clouds do) and every step is one that runs frame by frame: resize (not by
-/// percent where the policy says so), crop, indexcrop, rotate, flip and
-/// image watermarks.
+/// gives its first frame, as the clouds do) and every step is one that
+/// runs frame by frame: resize (not by percent where the policy says so),
+/// crop, indexcrop, rotate, flip and image watermarks.
 /// Anything else renders the first frame.
 pub(crate) fn keeps_animation(plan: &Plan, p: &Probe, format: Format) -> bool {
     p.frames > 1

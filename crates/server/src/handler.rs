@@ -290,24 +290,29 @@ async fn dispatch(
     body: pixgate_origin::ByteStream,
 ) -> Result<Response<Body>, ApiError> {
     let method = &parts.method;
+    // Bucket calls and writes also address a bare bucket (an empty key),
+    // which `target` refuses: resolved once here for the three paths below.
+    let addressed = state
+        .addressing
+        .resolve_bucket(write::host(parts), parts.uri.path())
+        .ok();
     // Style management calls (issue 19) are bucket calls of their own.
-    let body = match crate::styles::api::route(state, parts, body).await {
+    let body = match crate::styles::api::route(state, parts, addressed.as_ref(), query, body).await
+    {
         Ok(answer) => return answer,
         Err(body) => body,
     };
+    let addressed = addressed.filter(|_| endpoint.is_none());
     // Saves (issue 19): processing whose result is written to a bucket.
-    if endpoint.is_none()
-        && let Some(claim) = save::claim(state, parts)
+    if let Some(t) = &addressed
+        && let Some(claim) = save::claim(state, parts, t, query)
     {
         outcome.bucket = Some(claim.bucket.clone());
         outcome.key = Some(claim.key.clone());
         return save::serve(state, parts, claim, body, deadline).await;
     }
     // Writes and bucket calls (issue 19) take their own path.
-    if endpoint.is_none()
-        && let Ok(t) = state
-            .addressing
-            .resolve_bucket(write::host(parts), parts.uri.path())
+    if let Some(t) = &addressed
         && let Some(op) = write::classify(
             method,
             &t.key,

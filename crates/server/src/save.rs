@@ -25,6 +25,7 @@ use crate::access;
 use crate::body::{self, Body};
 use crate::error::{ApiError, Code};
 use crate::process::{self, Work};
+use crate::route::Target;
 use crate::state::{AppState, Bucket};
 use crate::write::{content_length, header, invalidate};
 
@@ -44,18 +45,16 @@ pub struct Claim {
 }
 
 /// Whether the request is a save, in which dialect.
-pub fn claim(state: &AppState, parts: &Parts) -> Option<Claim> {
-    let target = state
-        .addressing
-        .resolve(crate::write::host(parts), parts.uri.path())
-        .ok()?;
+pub fn claim(state: &AppState, parts: &Parts, target: &Target, query: &Query) -> Option<Claim> {
+    if target.key.is_empty() {
+        return None;
+    }
     let bucket = state.buckets.get(&target.bucket)?;
-    let query = Query::parse(parts.uri.query().unwrap_or(""));
     let headers: Vec<(&str, &str)> = dialect::save_headers()
         .filter_map(|name| Some((name, parts.headers.get(name)?.to_str().ok()?)))
         .collect();
     let incoming = Incoming {
-        query: &query,
+        query,
         headers: &headers,
     };
     let (dialect, save) = dialect::pick_save(
@@ -65,8 +64,8 @@ pub fn claim(state: &AppState, parts: &Parts) -> Option<Claim> {
         &bucket.dialects,
     )?;
     Some(Claim {
-        bucket: target.bucket,
-        key: target.key,
+        bucket: target.bucket.clone(),
+        key: target.key.clone(),
         dialect,
         save,
     })

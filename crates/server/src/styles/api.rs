@@ -16,6 +16,7 @@ use super::stored::StoredStyle;
 use crate::access;
 use crate::body::{self, Body};
 use crate::error::{ApiError, Code};
+use crate::route::Target;
 use crate::state::AppState;
 
 /// The largest style call body read (a style is a process string).
@@ -26,21 +27,16 @@ const BODY_CAP: usize = 64 << 10;
 pub async fn route(
     state: &AppState,
     parts: &Parts,
+    target: Option<&Target>,
+    query: &Query,
     body: ByteStream,
 ) -> Result<Result<Response<Body>, ApiError>, ByteStream> {
-    let Ok(target) = state
-        .addressing
-        .resolve_bucket(crate::write::host(parts), parts.uri.path())
-    else {
+    let Some(target) = target.filter(|t| t.key.is_empty()) else {
         return Err(body);
     };
-    if !target.key.is_empty() {
-        return Err(body);
-    }
-    let query = Query::parse(parts.uri.query().unwrap_or(""));
     let req = StyleRequest {
         method: parts.method.as_str(),
-        query: &query,
+        query,
         authorization: parts
             .headers
             .get(http::header::AUTHORIZATION)
