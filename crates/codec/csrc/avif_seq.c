@@ -25,17 +25,16 @@ int pxg_avifseq_probe(const uint8_t *data, size_t len, uint32_t *width, uint32_t
     return r;
 }
 
-/* Decodes up to `max_frames` frames as 8-bit RGBA into `out` (frame i at
- * i * width * height * 4; `out_len` bytes in all), their durations in
- * milliseconds into `delays_ms`. `width`/`height` are the probed canvas: a
- * frame of another size is refused (AVIF_RESULT_INVALID_IMAGE_GRID), so
- * the caller's buffer, reserved from the probe, is never overrun.
- * `*decoded` is the number of frames written. */
+/* Decodes up to `max_frames` frames as 8-bit RGBA, frame i into outs[i]
+ * (width * height * 4 bytes each), their durations in milliseconds into
+ * `delays_ms`. `width`/`height` are the probed canvas: a frame of another
+ * size is refused (AVIF_RESULT_INVALID_IMAGE_GRID), so the caller's
+ * buffers, sized from the probe, are never overrun. `*decoded` is the
+ * number of frames written. */
 int pxg_avifseq_decode(const uint8_t *data, size_t len, uint32_t width, uint32_t height,
-                       uint32_t max_frames, uint8_t *out, size_t out_len, uint32_t *delays_ms,
+                       uint32_t max_frames, uint8_t *const *outs, uint32_t *delays_ms,
                        uint32_t *decoded) {
     *decoded = 0;
-    size_t frame_bytes = (size_t)width * height * 4;
     avifDecoder *dec = avifDecoderCreate();
     if (!dec) return AVIF_RESULT_OUT_OF_MEMORY;
     dec->ignoreExif = AVIF_TRUE;
@@ -51,8 +50,7 @@ int pxg_avifseq_decode(const uint8_t *data, size_t len, uint32_t width, uint32_t
             break;
         }
         if (r != AVIF_RESULT_OK) break;
-        if (dec->image->width != width || dec->image->height != height ||
-            (size_t)(*decoded + 1) * frame_bytes > out_len) {
+        if (dec->image->width != width || dec->image->height != height) {
             r = AVIF_RESULT_INVALID_IMAGE_GRID;
             break;
         }
@@ -60,7 +58,7 @@ int pxg_avifseq_decode(const uint8_t *data, size_t len, uint32_t width, uint32_t
         avifRGBImageSetDefaults(&rgb, dec->image);
         rgb.format = AVIF_RGB_FORMAT_RGBA;
         rgb.depth = 8;
-        rgb.pixels = out + (size_t)*decoded * frame_bytes;
+        rgb.pixels = outs[*decoded];
         rgb.rowBytes = width * 4;
         r = avifImageYUVToRGB(dec->image, &rgb);
         if (r != AVIF_RESULT_OK) break;
@@ -72,10 +70,10 @@ int pxg_avifseq_decode(const uint8_t *data, size_t len, uint32_t width, uint32_t
     return r;
 }
 
-/* Encodes `frames` RGBA frames (packed one after another) as an AVIF image
+/* Encodes `frames` RGBA frames (frame i at rgba[i]) as an AVIF image
  * sequence that loops forever, each shown for delays_ms[i]. On success
  * `*out` holds the file; free it with pxg_avifseq_free. */
-int pxg_avifseq_encode(const uint8_t *rgba, uint32_t width, uint32_t height, uint32_t frames,
+int pxg_avifseq_encode(const uint8_t *const *rgba, uint32_t width, uint32_t height, uint32_t frames,
                        const uint32_t *delays_ms, int quantizer, int speed, uint8_t **out,
                        size_t *out_len) {
     *out = NULL;
@@ -90,7 +88,6 @@ int pxg_avifseq_encode(const uint8_t *rgba, uint32_t width, uint32_t height, uin
     enc->minQuantizerAlpha = AVIF_QUANTIZER_LOSSLESS;
     enc->maxQuantizerAlpha = AVIF_QUANTIZER_LOSSLESS;
     avifResult r = AVIF_RESULT_OK;
-    size_t frame_bytes = (size_t)width * height * 4;
     for (uint32_t i = 0; i < frames && r == AVIF_RESULT_OK; i++) {
         avifImage *img = avifImageCreate(width, height, 8, AVIF_PIXEL_FORMAT_YUV420);
         if (!img) {
@@ -101,7 +98,7 @@ int pxg_avifseq_encode(const uint8_t *rgba, uint32_t width, uint32_t height, uin
         avifRGBImageSetDefaults(&rgb, img);
         rgb.format = AVIF_RGB_FORMAT_RGBA;
         rgb.depth = 8;
-        rgb.pixels = (uint8_t *)(rgba + (size_t)i * frame_bytes);
+        rgb.pixels = (uint8_t *)rgba[i];
         rgb.rowBytes = width * 4;
         r = avifImageRGBToYUV(img, &rgb);
         if (r == AVIF_RESULT_OK) {

@@ -26,13 +26,12 @@ unsafe extern "C" {
         width: u32,
         height: u32,
         max_frames: u32,
-        out: *mut u8,
-        out_len: usize,
+        outs: *const *mut u8,
         delays_ms: *mut u32,
         decoded: *mut u32,
     ) -> c_int;
     fn pxg_avifseq_encode(
-        rgba: *const u8,
+        rgba: *const *const u8,
         width: u32,
         height: u32,
         frames: u32,
@@ -100,12 +99,14 @@ pub(crate) fn decode(
 ) -> Result<Animation, CodecError> {
     let frame_bytes = width as usize * height as usize * 4;
     let n = max_frames.max(1);
-    let mut all = vec![0u8; frame_bytes * n as usize];
+    // One buffer per frame, written in place: no second copy of the frames.
+    let mut buffers: Vec<Vec<u8>> = (0..n).map(|_| vec![0u8; frame_bytes]).collect();
+    let outs: Vec<*mut u8> = buffers.iter_mut().map(|b| b.as_mut_ptr()).collect();
     let mut delays = vec![0u32; n as usize];
     let mut decoded = 0u32;
-    // SAFETY: `all` has room for `n` frames of the size passed, `delays`
-    // for `n` entries; the shim writes no further (it refuses frames of
-    // another size) and keeps no pointer after returning.
+    // SAFETY: `outs` holds `n` pointers to buffers of `frame_bytes` each,
+    // alive until after the call, `delays` has `n` entries; the shim writes
+    // no further (it refuses frames of another size) and keeps no pointer.
     let r = unsafe {
         pxg_avifseq_decode(
             bytes.as_ptr(),
@@ -113,8 +114,7 @@ pub(crate) fn decode(
             width,
             height,
             n,
-            all.as_mut_ptr(),
-            all.len(),
+            outs.as_ptr(),
             delays.as_mut_ptr(),
             &mut decoded,
         )
@@ -125,11 +125,11 @@ pub(crate) fn decode(
             "the AVIF sequence has no frames".into(),
         ));
     }
-    all.truncate(frame_bytes * decoded as usize);
+    buffers.truncate(decoded as usize);
     delays.truncate(decoded as usize);
-    let frames = all
-        .chunks_exact(frame_bytes)
-        .map(|px| Frame::new(width, height, 4, px.to_vec()))
+    let frames = buffers
+        .into_iter()
+        .map(|px| Frame::new(width, height, 4, px))
         .collect();
     Ok(Animation {
         frames,
@@ -144,30 +144,33 @@ pub(crate) fn encode(anim: Animation, quality: u8) -> Result<Vec<u8>, CodecError
         .first()
         .ok_or_else(|| CodecError::Internal("no frames".into()))?;
     let (w, h) = (first.width, first.height);
-    let mut rgba = Vec::with_capacity(w as usize * h as usize * 4 * anim.frames.len());
-    for f in anim.frames {
-        if (f.width, f.height) != (w, h) {
-            return Err(CodecError::Internal(
-                "animation frames differ in size".into(),
-            ));
-        }
-        rgba.extend_from_slice(&f.into_rgba().data);
+    if anim.frames.len() != anim.delays_ms.len()
+        || anim.frames.iter().any(|f| (f.width, f.height) != (w, h))
+    {
+        return Err(CodecError::Internal(
+            "animation frames differ in size or count".into(),
+        ));
     }
+    // One pointer per frame: the frames are read in place, not packed into
+    // a second copy.
+    let frames: Vec<Frame> = anim.frames.into_iter().map(Frame::into_rgba).collect();
+    let rgba: Vec<*const u8> = frames.iter().map(|f| f.data.as_ptr()).collect();
     // libheif's aom plugin maps quality to the quantizer the same way, so a
     // sequence and a still at one quality look alike.
     let q = u32::from(quality.clamp(1, 100));
     let quantizer = ((100 - q) * 63 + 50) / 100;
     let mut out: *mut u8 = std::ptr::null_mut();
     let mut out_len = 0usize;
-    // SAFETY: `rgba` holds `delays_ms.len()` packed frames of w × h × 4
-    // (built above); the shim allocates `out`, which is copied and freed
+    // SAFETY: `rgba` holds one pointer per frame, each to w × h × 4 bytes
+    // of `frames` (alive past the call), and `delays_ms` as many entries
+    // (checked above); the shim allocates `out`, which is copied and freed
     // below exactly once.
     let r = unsafe {
         pxg_avifseq_encode(
             rgba.as_ptr(),
             w,
             h,
-            anim.delays_ms.len() as u32,
+            rgba.len() as u32,
             anim.delays_ms.as_ptr(),
             quantizer as c_int,
             // aom's default speed takes seconds per megapixel per frame.
