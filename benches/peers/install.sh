@@ -15,10 +15,16 @@ command -v wrk >/dev/null || $sudo_ apt-get install -y -q wrk
 # Only the binary is used (run.py starts its own instances); the Debian
 # service, if the package starts one, is not needed.
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || $sudo_ apt-get install -y -q nginx-light
-# The marker tells an install with AVIF output from an older one without.
+# The marker tells an install with AVIF output from one without. oximg's
+# `avif` feature needs dav1d >= 1.3 (dav1d-sys 0.8); Debian bookworm has
+# 1.0, so there oximg is built without it and sits b-avif out.
 if [ ! -e "$PEERS/oximg-avif" ]; then
-    cargo install -q oximg --version 0.18.1 --locked --features avif --force --root "$PEERS"
-    touch "$PEERS/oximg-avif"
+    if cargo install -q oximg --version 0.18.1 --locked --features avif --force --root "$PEERS"; then
+        touch "$PEERS/oximg-avif"
+    elif [ ! -x "$PEERS/bin/oximg" ]; then
+        echo "oximg: no AVIF (needs dav1d >= 1.3); installing without it" >&2
+        cargo install -q oximg --version 0.18.1 --locked --force --root "$PEERS"
+    fi
 fi
 if [ ! -d "$PEERS/node/node_modules/sharp" ]; then
     mkdir -p "$PEERS/node"

@@ -372,7 +372,10 @@ class Oximg(Contestant):
 
     def template(self, key, kind, s3port):
         if kind == "avif":
-            # `@avif` picks the output format (oximg built with `--features avif`).
+            # `@avif` picks the output format, when oximg was built with
+            # `--features avif` (install.sh leaves a marker; it needs dav1d >= 1.3).
+            if not (PEERS / "oximg-avif").exists():
+                return None
             return f"/resize/{{w}}/{{w}}/{key}@avif"
         return f"/resize/{{w}}/0/{key}" if kind == "width" else f"/resize/{{w}}/{{w}}/{key}"
 

@@ -1,6 +1,7 @@
 //! Colour management: pixels that come with an ICC profile are converted to
-//! sRGB with Little CMS, so every output (which carries no profile) shows
-//! the colours the source meant. CMYK JPEGs with a profile go through it;
+//! sRGB with Little CMS, so an output without a profile shows the colours
+//! the source meant — unless the caller keeps a wide gamut, whose profile
+//! the encoder then embeds (or converts for formats that carry none). CMYK JPEGs with a profile go through it;
 //! without one they fall back to a naive conversion (see decode.rs).
 
 use lcms2::{Intent, PixelFormat, Profile};
@@ -14,16 +15,34 @@ fn is_srgb(p: &Profile) -> bool {
         .is_some_and(|d| d.to_ascii_lowercase().contains("srgb"))
 }
 
-/// Converts an RGB or RGBA frame described by `icc` to sRGB in place.
-/// Unreadable or non-RGB profiles leave the pixels as they are: a broken
-/// profile must not fail an otherwise good image.
-pub fn rgb_to_srgb(frame: &mut Frame, icc: &[u8]) {
-    let Ok(profile) = Profile::new_icc(icc) else {
-        return;
-    };
-    if profile.color_space() != lcms2::ColorSpaceSignature::RgbData || is_srgb(&profile) {
-        return;
+/// An RGB profile other than sRGB: one whose samples differ from sRGB's.
+fn wide_gamut(icc: &[u8]) -> Option<Profile> {
+    let profile = Profile::new_icc(icc).ok()?;
+    (profile.color_space() == lcms2::ColorSpaceSignature::RgbData && !is_srgb(&profile))
+        .then_some(profile)
+}
+
+/// Converts a frame whose samples are in its `icc` profile to sRGB and
+/// drops the profile. Unreadable or non-RGB profiles leave the pixels as
+/// they are: a broken profile must not fail an otherwise good image.
+pub fn to_srgb(frame: &mut Frame) {
+    if let Some(icc) = frame.icc.take()
+        && let Some(profile) = wide_gamut(&icc)
+    {
+        convert(frame, &profile);
     }
+}
+
+/// Keeps `frame.icc` only when it describes a wide gamut the samples are
+/// in; an sRGB, non-RGB or unreadable profile is dropped (the samples are
+/// then taken as sRGB, as [`to_srgb`] would).
+pub fn keep_wide_gamut(frame: &mut Frame) {
+    if frame.icc.as_deref().and_then(wide_gamut).is_none() {
+        frame.icc = None;
+    }
+}
+
+fn convert(frame: &mut Frame, profile: &Profile) {
     let format = if frame.has_alpha() {
         PixelFormat::RGBA_8
     } else {
@@ -31,7 +50,7 @@ pub fn rgb_to_srgb(frame: &mut Frame, icc: &[u8]) {
     };
     let srgb = Profile::new_srgb();
     if let Ok(t) =
-        lcms2::Transform::<u8, u8>::new(&profile, format, &srgb, format, Intent::Perceptual)
+        lcms2::Transform::<u8, u8>::new(profile, format, &srgb, format, Intent::Perceptual)
     {
         t.transform_in_place(&mut frame.data);
     }

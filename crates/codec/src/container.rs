@@ -246,6 +246,46 @@ pub fn webp_icc(b: &[u8]) -> Option<Vec<u8>> {
         .map(|(_, data)| data.to_vec())
 }
 
+/// `webp` (as libwebp writes it: one VP8/VP8L image, or VP8X with ALPH
+/// and VP8) with `icc` in an ICCP chunk: a simple file becomes an extended
+/// one, whose VP8X header says so and gives the canvas size.
+pub fn webp_with_icc(webp: Vec<u8>, icc: &[u8], size: (u32, u32), alpha: bool) -> Vec<u8> {
+    const ICC_FLAG: u8 = 0x20;
+    const ALPHA_FLAG: u8 = 0x10;
+    let chunk = |id: &[u8], data: &[u8], out: &mut Vec<u8>| {
+        out.extend_from_slice(id);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            out.push(0);
+        }
+    };
+    let mut out = Vec::with_capacity(webp.len() + icc.len() + 40);
+    out.extend_from_slice(b"RIFF\0\0\0\0WEBP");
+    let mut rest = webp_chunks(&webp).peekable();
+    match rest.peek() {
+        Some((id, data)) if *id == b"VP8X" && !data.is_empty() => {
+            let mut head = data.to_vec();
+            head[0] |= ICC_FLAG;
+            chunk(b"VP8X", &head, &mut out);
+            rest.next();
+        }
+        _ => {
+            let mut head = vec![ICC_FLAG | if alpha { ALPHA_FLAG } else { 0 }, 0, 0, 0];
+            head.extend_from_slice(&(size.0 - 1).to_le_bytes()[..3]);
+            head.extend_from_slice(&(size.1 - 1).to_le_bytes()[..3]);
+            chunk(b"VP8X", &head, &mut out);
+        }
+    }
+    chunk(b"ICCP", icc, &mut out);
+    for (id, data) in rest {
+        chunk(id, data, &mut out);
+    }
+    let riff = (out.len() - 8) as u32;
+    out[4..8].copy_from_slice(&riff.to_le_bytes());
+    out
+}
+
 /// The top-level chunks of a RIFF/WebP file: (fourcc, data), stopping at
 /// the first chunk that runs past the end.
 fn webp_chunks(b: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {

@@ -25,9 +25,36 @@ pub fn shrink_factor(width: u32, height: u32, need: (u32, u32)) -> u32 {
     factor
 }
 
-/// Decodes the first frame. `shrink` is honoured for JPEG (in the DCT
-/// domain) and still WebP (libwebp rescales while it decodes).
+/// Decodes the first frame, in sRGB. `shrink` is honoured for JPEG (in
+/// the DCT domain) and still WebP (libwebp rescales while it decodes).
 pub fn decode(
+    bytes: &[u8],
+    probe: &Probe,
+    shrink: u32,
+    limits: &Limits,
+) -> Result<Frame, CodecError> {
+    let mut frame = decode_in_profile(bytes, probe, shrink, limits)?;
+    color::to_srgb(&mut frame);
+    Ok(frame)
+}
+
+/// As [`decode`], except that a wide-gamut source (an RGB ICC profile
+/// other than sRGB: Display P3, Adobe RGB…) keeps its samples, with the
+/// profile in `Frame::icc` for the encoder to embed.
+pub fn decode_keeping_gamut(
+    bytes: &[u8],
+    probe: &Probe,
+    shrink: u32,
+    limits: &Limits,
+) -> Result<Frame, CodecError> {
+    let mut frame = decode_in_profile(bytes, probe, shrink, limits)?;
+    color::keep_wide_gamut(&mut frame);
+    Ok(frame)
+}
+
+/// The decoders' samples as stored, with any ICC profile in `Frame::icc`
+/// (CMYK is always converted by its decoder).
+fn decode_in_profile(
     bytes: &[u8],
     probe: &Probe,
     shrink: u32,
@@ -98,9 +125,7 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
         .is_some_and(|j| j.precision != 8 || j.lossless)
     {
         let mut frame = crate::jpeg_deep::decode(bytes, (probe.width, probe.height))?;
-        if let Some(icc) = probe.jpeg.as_ref().and_then(|j| j.icc(bytes)) {
-            color::rgb_to_srgb(&mut frame, &icc);
-        }
+        frame.icc = probe.jpeg.as_ref().and_then(|j| j.icc(bytes));
         return Ok(frame);
     }
     // At 1/8 a progressive file needs only its DC scans.
@@ -108,9 +133,7 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
         && probe.jpeg.as_ref().is_some_and(|j| j.progressive)
         && let Some(mut frame) = crate::jpeg_dc::decode_dc(bytes, (probe.width, probe.height))
     {
-        if let Some(icc) = probe.jpeg.as_ref().and_then(|j| j.icc(bytes)) {
-            color::rgb_to_srgb(&mut frame, &icc);
-        }
+        frame.icc = probe.jpeg.as_ref().and_then(|j| j.icc(bytes));
         return Ok(frame);
     }
     let corrupt = |e: turbojpeg::Error| {
@@ -156,9 +179,7 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
         return Ok(Frame::new(w as u32, h as u32, 3, data));
     }
     let mut frame = Frame::new(w as u32, h as u32, 3, pixels);
-    if let Some(icc) = icc {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
+    frame.icc = icc;
     Ok(frame)
 }
 
@@ -202,9 +223,7 @@ fn decode_with_image(bytes: &[u8], format: Format, limits: &Limits) -> Result<Fr
     } else {
         Frame::new(w, h, 3, img.into_rgb8().into_raw())
     };
-    if let Some(icc) = icc {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
+    frame.icc = icc;
     Ok(frame)
 }
 

@@ -29,7 +29,20 @@ impl Default for EncodeOptions {
     }
 }
 
-pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<u8>, CodecError> {
+/// Encodes `frame`. A kept wide gamut (`frame.icc`) is embedded where the
+/// format has a place for a profile and converted to sRGB where not.
+pub fn encode(
+    mut frame: Frame,
+    format: Format,
+    opts: &EncodeOptions,
+) -> Result<Vec<u8>, CodecError> {
+    if frame
+        .icc
+        .as_deref()
+        .is_some_and(|icc| !carries(format, icc))
+    {
+        crate::color::to_srgb(&mut frame);
+    }
     let internal = |e: &dyn std::fmt::Display| CodecError::Internal(e.to_string());
     match format {
         Format::Jpg => {
@@ -47,7 +60,11 @@ pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<
                 height: rgb.height as usize,
                 format: PixelFormat::RGB,
             };
-            c.compress_to_vec(image).map_err(|e| internal(&e))
+            let out = c.compress_to_vec(image).map_err(|e| internal(&e))?;
+            Ok(match &rgb.icc {
+                Some(icc) => crate::jpeg::with_icc(out, icc),
+                None => out,
+            })
         }
         Format::Webp => {
             let enc = if frame.has_alpha() {
@@ -63,7 +80,15 @@ pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<
             let out = enc
                 .encode_advanced(&config)
                 .map_err(|e| CodecError::Internal(format!("WebP: {e:?}")))?;
-            Ok(out.to_vec())
+            Ok(match &frame.icc {
+                Some(icc) => crate::container::webp_with_icc(
+                    out.to_vec(),
+                    icc,
+                    (frame.width, frame.height),
+                    frame.has_alpha(),
+                ),
+                None => out.to_vec(),
+            })
         }
         Format::Png => {
             let mut out = Vec::new();
@@ -104,7 +129,23 @@ pub fn encode(frame: Frame, format: Format, opts: &EncodeOptions) -> Result<Vec<
     }
 }
 
-fn write_with(enc: impl ImageEncoder, frame: &Frame) -> Result<(), CodecError> {
+/// Whether `format`'s files here carry an ICC profile (`icc`).
+fn carries(format: Format, icc: &[u8]) -> bool {
+    match format {
+        Format::Jpg => crate::jpeg::icc_fits(icc),
+        Format::Png | Format::Webp | Format::Tiff => true,
+        // libheif-rs 0.19's `set_color_profile_raw` hands libheif a type
+        // string without its terminating NUL (refused, or read past), so
+        // AVIF and HEIC get sRGB samples until that is mended.
+        _ => false,
+    }
+}
+
+fn write_with(mut enc: impl ImageEncoder, frame: &Frame) -> Result<(), CodecError> {
+    if let Some(icc) = &frame.icc {
+        enc.set_icc_profile(icc.clone())
+            .map_err(|e| CodecError::Internal(e.to_string()))?;
+    }
     let color = if frame.has_alpha() {
         image::ExtendedColorType::Rgba8
     } else {

@@ -6,6 +6,11 @@ pub struct Frame {
     /// 3 (RGB) or 4 (RGBA, straight alpha).
     pub channels: u8,
     pub data: Vec<u8>,
+    /// The ICC profile the samples are in; `None`: sRGB. Set by the
+    /// decoders, taken by `decode` (which converts) or by a caller that
+    /// keeps wide gamut, and read by `encode` (which embeds or converts).
+    /// Pixel operations make frames without one.
+    pub icc: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Frame {
@@ -25,6 +30,7 @@ impl Frame {
             height,
             channels,
             data,
+            icc: None,
         }
     }
 
@@ -61,7 +67,10 @@ impl Frame {
             data.extend_from_slice(px);
             data.push(255);
         }
-        Frame::new(self.width, self.height, 4, data)
+        Frame {
+            icc: self.icc,
+            ..Frame::new(self.width, self.height, 4, data)
+        }
     }
 
     /// RGB, with any transparency composited over `bg`.
@@ -77,7 +86,10 @@ impl Frame {
                 data.push(v as u8);
             }
         }
-        Frame::new(self.width, self.height, 3, data)
+        Frame {
+            icc: self.icc,
+            ..Frame::new(self.width, self.height, 3, data)
+        }
     }
 
     /// Drops an alpha channel that is fully opaque everywhere.

@@ -4,8 +4,8 @@
 //! itself, so the EXIF Orientation of such files is never applied again.
 
 use libheif_rs::{
-    Channel, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext,
-    LibHeif, RgbChroma,
+    Channel, ColorProfile, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality,
+    HeifContext, LibHeif, RgbChroma, color_profile_types,
 };
 use pixgate_api::Format;
 
@@ -54,7 +54,14 @@ pub fn decode(bytes: &[u8]) -> Result<Frame, CodecError> {
             .ok_or_else(|| CodecError::Corrupt("short HEIF plane".into()))?;
         data.extend_from_slice(line);
     }
-    Ok(Frame::new(plane.width, plane.height, channels, data).drop_opaque_alpha())
+    let mut frame = Frame::new(plane.width, plane.height, channels, data).drop_opaque_alpha();
+    // An ICC profile (camera HEICs carry Display P3 this way). An nclx
+    // box's primaries are not converted (its matrix is libheif's to apply).
+    frame.icc = handle
+        .color_profile_raw()
+        .filter(|p| p.profile_type() != color_profile_types::NCLX)
+        .map(|p| p.data);
+    Ok(frame)
 }
 
 /// x265 settings for HEIC (libheif 1.15's default preset is "slow", with
@@ -86,6 +93,7 @@ fn encode_with(
     };
     let mut image = libheif_rs::Image::new(frame.width, frame.height, ColorSpace::Rgb(chroma))
         .map_err(internal)?;
+
     image
         .create_plane(Channel::Interleaved, frame.width, frame.height, 8)
         .map_err(internal)?;

@@ -46,6 +46,40 @@ impl JpegHeader {
     }
 }
 
+/// Bytes of profile one APP2 segment holds (65535 minus the length field
+/// and the 14-byte "ICC_PROFILE" header).
+const ICC_CHUNK: usize = 65_519;
+
+/// Whether `icc` fits the 255 APP2 segments a JPEG may split it into.
+pub fn icc_fits(icc: &[u8]) -> bool {
+    icc.len().div_ceil(ICC_CHUNK) <= 255
+}
+
+/// `jpeg` with `icc` embedded as APP2 "ICC_PROFILE" segments, placed after
+/// SOI and a leading JFIF APP0 (where readers look for them). The caller
+/// checks [`icc_fits`].
+pub fn with_icc(jpeg: Vec<u8>, icc: &[u8]) -> Vec<u8> {
+    let mut at = 2;
+    if jpeg.get(2..4) == Some(&[0xFF, 0xE0]) {
+        let len = jpeg
+            .get(4..6)
+            .map_or(0, |l| u16::from_be_bytes([l[0], l[1]]));
+        at = (4 + usize::from(len)).min(jpeg.len());
+    }
+    let chunks: Vec<&[u8]> = icc.chunks(ICC_CHUNK).collect();
+    let mut out = Vec::with_capacity(jpeg.len() + icc.len() + chunks.len() * 18);
+    out.extend_from_slice(&jpeg[..at]);
+    for (i, chunk) in chunks.iter().enumerate() {
+        out.extend_from_slice(&[0xFF, 0xE2]);
+        out.extend_from_slice(&((chunk.len() + 16) as u16).to_be_bytes());
+        out.extend_from_slice(b"ICC_PROFILE\0");
+        out.extend_from_slice(&[i as u8 + 1, chunks.len() as u8]);
+        out.extend_from_slice(chunk);
+    }
+    out.extend_from_slice(&jpeg[at..]);
+    out
+}
+
 /// Walks the markers up to the first SOS. `None` when the stream is not a
 /// JPEG or ends before a frame header.
 pub fn read_header(b: &[u8]) -> Option<JpegHeader> {
@@ -177,6 +211,26 @@ pub fn estimate_quality(luma: &[u16; 64]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_embedded_profile_reads_back_whole_across_segments() {
+        let frame = crate::Frame::filled(16, 8, &[200, 30, 10]);
+        let plain = crate::encode(frame, crate::Format::Jpg, &Default::default()).unwrap();
+        // Not a real profile: the segments carry any bytes; 2½ segments' worth.
+        let icc: Vec<u8> = (0..ICC_CHUNK * 5 / 2)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let out = with_icc(plain.clone(), &icc);
+        let h = read_header(&out).unwrap();
+        assert_eq!(h.icc_chunks.len(), 3);
+        assert_eq!(h.icc(&out).unwrap(), icc);
+        // Placed after the JFIF segment, and the image is untouched.
+        assert_eq!(&out[2..4], [0xFF, 0xE0]);
+        assert_eq!(read_header(&plain).unwrap().icc(&plain), None);
+        let decode = |b: &[u8]| image::load_from_memory(b).unwrap().to_rgb8().into_raw();
+        assert_eq!(decode(&out), decode(&plain));
+        assert!(icc_fits(&icc) && !icc_fits(&vec![0; ICC_CHUNK * 255 + 1]));
+    }
 
     fn table_for(q: u32) -> [u16; 64] {
         let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };

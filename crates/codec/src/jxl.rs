@@ -12,7 +12,6 @@ use jxl_oxide::{
     UninitializedJxlImage,
 };
 
-use crate::color;
 use crate::error::{CodecError, plain};
 use crate::frame::Frame;
 use crate::limits::Limits;
@@ -130,9 +129,7 @@ pub(crate) fn decode(
         n => (n as u8, samples),
     };
     let mut frame = Frame::new(w, h, channels, data).drop_opaque_alpha();
-    if let Some(icc) = icc {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
+    frame.icc = icc;
     Ok(frame)
 }
 

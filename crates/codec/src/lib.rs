@@ -25,7 +25,8 @@ mod tiff;
 mod webp;
 
 pub use animation::{Animation, decode_animation, encode_animation};
-pub use decode::{decode, decode_vector, shrink_factor};
+pub use color::to_srgb;
+pub use decode::{decode, decode_keeping_gamut, decode_vector, shrink_factor};
 pub use encode::{EncodeOptions, encode};
 pub use error::CodecError;
 pub use frame::Frame;

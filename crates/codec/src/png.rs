@@ -5,7 +5,6 @@
 
 use std::io::Cursor;
 
-use crate::color;
 use crate::error::CodecError;
 use crate::frame::Frame;
 use crate::limits::Limits;
@@ -61,9 +60,7 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Fra
     if alpha {
         frame = frame.drop_opaque_alpha();
     }
-    if let Some(icc) = icc {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
+    frame.icc = icc;
     Ok(frame)
 }
 

@@ -14,7 +14,6 @@ use std::ffi::{CStr, c_char, c_int, c_void};
 use std::marker::PhantomData;
 use std::sync::Once;
 
-use crate::color;
 use crate::error::CodecError;
 use crate::frame::Frame;
 use crate::limits::Limits;
@@ -453,9 +452,7 @@ pub fn decode(bytes: &[u8], expected: (u32, u32), limits: &Limits) -> Result<Fra
         data.extend_from_slice(&[un(r), un(g), un(b), a]);
     }
     let mut frame = Frame::new(h.width, h.height, 4, data).drop_opaque_alpha();
-    if let Some(icc) = icc {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
+    frame.icc = icc;
     Ok(frame)
 }
 

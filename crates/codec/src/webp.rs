@@ -6,7 +6,6 @@
 
 use libwebp_sys as sys;
 
-use crate::color;
 use crate::error::CodecError;
 use crate::frame::Frame;
 use crate::probe::Probe;
@@ -73,9 +72,7 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, 
         return Err(corrupt());
     }
     let mut frame = Frame::new(sw as u32, sh as u32, channels, pixels).drop_opaque_alpha();
-    if let Some(icc) = crate::container::webp_icc(bytes) {
-        color::rgb_to_srgb(&mut frame, &icc);
-    }
+    frame.icc = crate::container::webp_icc(bytes);
     Ok(frame)
 }
 

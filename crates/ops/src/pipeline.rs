@@ -13,8 +13,8 @@ use pixgate_api::fit::Layout;
 use pixgate_api::geometry::Gravity;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
-    Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, decode_vector, encode,
-    encode_animation, probe, shrink_factor,
+    Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, decode_keeping_gamut,
+    decode_vector, encode, encode_animation, probe, shrink_factor, to_srgb,
 };
 
 use crate::action::{
@@ -33,6 +33,9 @@ pub struct Settings {
     pub limits: Limits,
     /// The bucket's default for plans without `auto-orient`.
     pub auto_orient: bool,
+    /// A wide-gamut source keeps its samples and ICC profile, embedded in
+    /// the output where the format allows (else everything becomes sRGB).
+    pub keep_wide_gamut: bool,
     /// When to abandon the work (checked between steps and inside long ones).
     pub stop: Stop,
     /// Fonts for text watermarks; `None`: text watermarks are refused.
@@ -48,6 +51,7 @@ impl Settings {
         Settings {
             limits,
             auto_orient,
+            keep_wide_gamut: false,
             stop,
             fonts: None,
             marks: HashMap::new(),
@@ -142,8 +146,12 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
                 }
             }
         }
+        None if settings.keep_wide_gamut => decode_keeping_gamut(bytes, &p, shrink, limits)?,
         None => decode(bytes, &p, shrink, limits)?,
     };
+    // The steps work on the samples as they are; the profile rejoins the
+    // frame for the encoder (pixel operations make frames without one).
+    let icc = frame.icc.take();
     budget.release(decoded.saturating_sub(frame_bytes(&frame)));
     if orientation != 1 {
         check_rotatable(&frame, limits)?;
@@ -186,6 +194,11 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         (w, h) = (frame.width, frame.height);
     }
 
+    frame.icc = icc;
+    if !matches!(plan.deliver, Deliver::Image | Deliver::Metadata(_)) {
+        // Colours and placeholders are read in sRGB, as every viewer would.
+        to_srgb(&mut frame);
+    }
     match plan.deliver {
         Deliver::Average(body) => {
             return Ok(Product::Json((body.write)(average_hue::average_hue(

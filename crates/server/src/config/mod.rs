@@ -298,6 +298,20 @@ pub struct BucketConfig {
     /// `Accept` lists them, in this order of preference. Empty: off.
     #[serde(default)]
     pub negotiate: Vec<String>,
+    /// What happens to a wide-gamut source (Display P3, Adobe RGB…).
+    #[serde(default)]
+    pub wide_gamut: WideGamut,
+}
+
+/// `wide_gamut`: convert to sRGB (what OSS and every viewer without colour
+/// management expect), or keep the samples with their ICC profile
+/// embedded in JPEG, PNG, WebP, AVIF, HEIC and TIFF outputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WideGamut {
+    #[default]
+    Srgb,
+    Keep,
 }
 
 fn default_styles_object() -> String {

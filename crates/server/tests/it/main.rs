@@ -44,4 +44,5 @@ mod text_scripts;
 mod tiff;
 mod vectors;
 mod watermark;
+mod wide_gamut;
 mod writes;
