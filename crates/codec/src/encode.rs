@@ -133,10 +133,7 @@ pub fn encode(
 fn carries(format: Format, icc: &[u8]) -> bool {
     match format {
         Format::Jpg => crate::jpeg::icc_fits(icc),
-        Format::Png | Format::Webp | Format::Tiff => true,
-        // libheif-rs 0.19's `set_color_profile_raw` hands libheif a type
-        // string without its terminating NUL (refused, or read past), so
-        // AVIF and HEIC get sRGB samples until that is mended.
+        Format::Png | Format::Webp | Format::Tiff | Format::Avif | Format::Heic => true,
         _ => false,
     }
 }

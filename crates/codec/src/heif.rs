@@ -3,14 +3,12 @@
 //! libheif applies the container's rotation and mirroring (`irot`, `imir`)
 //! itself, so the EXIF Orientation of such files is never applied again.
 
-use libheif_rs::{
-    Channel, ColorProfile, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality,
-    HeifContext, LibHeif, RgbChroma, color_profile_types,
-};
+use libheif_rs::{ColorProfile, ColorSpace, HeifContext, LibHeif, RgbChroma, color_profile_types};
 use pixgate_api::Format;
 
 use crate::error::CodecError;
 use crate::frame::Frame;
+use crate::heif_encode::Codec;
 
 /// Displayed width and height of the primary image, from the container only.
 pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), CodecError> {
@@ -84,60 +82,13 @@ fn encode_with(
     quality: u8,
     x265: &[(&str, &str)],
 ) -> Result<Vec<u8>, CodecError> {
-    let internal = |e: libheif_rs::HeifError| CodecError::Internal(e.to_string());
-    let lib = LibHeif::new();
-    let chroma = if frame.has_alpha() {
-        RgbChroma::Rgba
-    } else {
-        RgbChroma::Rgb
-    };
-    let mut image = libheif_rs::Image::new(frame.width, frame.height, ColorSpace::Rgb(chroma))
-        .map_err(internal)?;
-
-    image
-        .create_plane(Channel::Interleaved, frame.width, frame.height, 8)
-        .map_err(internal)?;
-    {
-        let planes = image.planes_mut();
-        let plane = planes
-            .interleaved
-            .ok_or_else(|| CodecError::Internal("no interleaved plane".into()))?;
-        let row = frame.stride();
-        for (y, src) in frame.data.chunks_exact(row).enumerate() {
-            plane.data[y * plane.stride..y * plane.stride + row].copy_from_slice(src);
-        }
-    }
-    let compression = match format {
-        Format::Avif => CompressionFormat::Av1,
-        _ => CompressionFormat::Hevc,
-    };
-    let mut encoder =
-        lib.encoder_for_format(compression)
-            .map_err(|e| CodecError::UnsupportedOutput {
-                format: if e.to_string().is_empty() {
-                    "heif"
-                } else {
-                    format.as_str()
-                },
-            })?;
-    encoder
-        .set_quality(EncoderQuality::Lossy(quality.clamp(1, 100)))
-        .map_err(internal)?;
-    if compression == CompressionFormat::Av1 {
+    let codec = match format {
         // aom's default speed takes seconds per megapixel; 8 keeps a
         // thumbnail in tens of milliseconds at a small size cost.
-        let _ = encoder.set_parameter_value("speed", EncoderParameterValue::Int(8));
-    } else {
-        for &(name, value) in x265 {
-            encoder
-                .set_parameter_value(name, EncoderParameterValue::String(value.into()))
-                .map_err(internal)?;
-        }
-    }
-    let mut ctx = HeifContext::new().map_err(internal)?;
-    ctx.encode_image(&image, &mut encoder, None)
-        .map_err(internal)?;
-    ctx.write_to_bytes().map_err(internal)
+        Format::Avif => Codec::Av1 { speed: 8 },
+        _ => Codec::Hevc { x265 },
+    };
+    crate::heif_encode::encode(frame, &codec, quality)
 }
 
 fn corrupt(e: libheif_rs::HeifError) -> CodecError {

@@ -11,6 +11,7 @@ mod encode;
 mod error;
 mod frame;
 mod heif;
+mod heif_encode;
 mod jpeg;
 mod jpeg_dc;
 mod jpeg_deep;

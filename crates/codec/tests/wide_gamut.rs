@@ -84,6 +84,8 @@ fn formats_with_a_profile_slot_embed_it_and_the_rest_convert() {
         (Format::Tiff, true),
         (Format::Jpg, false),
         (Format::Webp, false),
+        (Format::Avif, false),
+        (Format::Heic, false),
     ] {
         let out = encode(frame.clone(), format, &opts).unwrap();
         assert_eq!(probe(&out).unwrap().format, format);
@@ -103,13 +105,7 @@ fn formats_with_a_profile_slot_embed_it_and_the_rest_convert() {
         let shown = srgb(&out);
         assert!(diff(&shown, &as_srgb) < 4.0, "{format:?} shown");
     }
-    for format in [
-        Format::Gif,
-        Format::Bmp,
-        Format::Jxl,
-        Format::Avif,
-        Format::Heic,
-    ] {
+    for format in [Format::Gif, Format::Bmp, Format::Jxl] {
         let out = encode(frame.clone(), format, &opts).unwrap();
         let back = keep(&out);
         assert_eq!(back.icc, None, "{format:?} has no profile slot");
