@@ -25,6 +25,18 @@ pub fn shrink_factor(width: u32, height: u32, need: (u32, u32)) -> u32 {
     factor
 }
 
+/// What becomes of a wide-gamut source (an RGB ICC profile other than
+/// sRGB: Display P3, Adobe RGB…).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Gamut {
+    /// Its samples are converted to sRGB.
+    #[default]
+    Srgb,
+    /// Its samples are kept, with the profile in `Frame::icc` for the
+    /// encoder to embed.
+    KeepWide,
+}
+
 /// Decodes the first frame, in sRGB. `shrink` is honoured for JPEG (in
 /// the DCT domain) and still WebP (libwebp rescales while it decodes).
 pub fn decode(
@@ -33,22 +45,22 @@ pub fn decode(
     shrink: u32,
     limits: &Limits,
 ) -> Result<Frame, CodecError> {
-    let mut frame = decode_in_profile(bytes, probe, shrink, limits)?;
-    color::to_srgb(&mut frame);
-    Ok(frame)
+    decode_with_gamut(bytes, probe, shrink, limits, Gamut::Srgb)
 }
 
-/// As [`decode`], except that a wide-gamut source (an RGB ICC profile
-/// other than sRGB: Display P3, Adobe RGB…) keeps its samples, with the
-/// profile in `Frame::icc` for the encoder to embed.
-pub fn decode_keeping_gamut(
+/// [`decode`], with a choice of what a wide gamut becomes.
+pub fn decode_with_gamut(
     bytes: &[u8],
     probe: &Probe,
     shrink: u32,
     limits: &Limits,
+    gamut: Gamut,
 ) -> Result<Frame, CodecError> {
     let mut frame = decode_in_profile(bytes, probe, shrink, limits)?;
-    color::keep_wide_gamut(&mut frame);
+    match gamut {
+        Gamut::Srgb => color::to_srgb(&mut frame),
+        Gamut::KeepWide => color::keep_wide_gamut(&mut frame),
+    }
     Ok(frame)
 }
 

@@ -27,7 +27,7 @@ mod webp;
 
 pub use animation::{Animation, decode_animation, encode_animation};
 pub use color::to_srgb;
-pub use decode::{decode, decode_keeping_gamut, decode_vector, shrink_factor};
+pub use decode::{Gamut, decode, decode_vector, decode_with_gamut, shrink_factor};
 pub use encode::{EncodeOptions, encode};
 pub use error::CodecError;
 pub use frame::Frame;

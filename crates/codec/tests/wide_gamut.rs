@@ -1,11 +1,11 @@
-//! A wide-gamut source decoded with `decode_keeping_gamut` keeps its
+//! A wide-gamut source decoded with `decode_with_gamut(.., Gamut::KeepWide)` keeps its
 //! samples and profile, and every encoder with a place for a profile
 //! embeds it; the others (and plain `decode`) give sRGB.
 
 // Test code: a panic with the failed call is the clearest report.
 #![allow(clippy::unwrap_used)]
 use pixgate_codec::{
-    EncodeOptions, Format, Frame, Limits, decode, decode_keeping_gamut, encode, probe,
+    EncodeOptions, Format, Frame, Gamut, Limits, decode, decode_with_gamut, encode, probe,
 };
 
 fn corpus(name: &str) -> Vec<u8> {
@@ -16,7 +16,14 @@ fn corpus(name: &str) -> Vec<u8> {
 }
 
 fn keep(bytes: &[u8]) -> Frame {
-    decode_keeping_gamut(bytes, &probe(bytes).unwrap(), 1, &Limits::default()).unwrap()
+    decode_with_gamut(
+        bytes,
+        &probe(bytes).unwrap(),
+        1,
+        &Limits::default(),
+        Gamut::KeepWide,
+    )
+    .unwrap()
 }
 
 fn srgb(bytes: &[u8]) -> Frame {

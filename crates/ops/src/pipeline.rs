@@ -13,8 +13,8 @@ use pixgate_api::fit::Layout;
 use pixgate_api::geometry::Gravity;
 use pixgate_api::{Deliver, Format, Plan, PlanError, Step};
 use pixgate_codec::{
-    Budget, EncodeOptions, Frame, Limits, Probe, decode, decode_animation, decode_keeping_gamut,
-    decode_vector, encode, encode_animation, probe, shrink_factor, to_srgb,
+    Budget, EncodeOptions, Frame, Gamut, Limits, Probe, decode_animation, decode_vector,
+    decode_with_gamut, encode, encode_animation, probe, shrink_factor, to_srgb,
 };
 
 use crate::action::{
@@ -33,9 +33,9 @@ pub struct Settings {
     pub limits: Limits,
     /// The bucket's default for plans without `auto-orient`.
     pub auto_orient: bool,
-    /// A wide-gamut source keeps its samples and ICC profile, embedded in
-    /// the output where the format allows (else everything becomes sRGB).
-    pub keep_wide_gamut: bool,
+    /// Whether a wide-gamut source keeps its samples and ICC profile,
+    /// embedded in the output where the format allows, or becomes sRGB.
+    pub gamut: Gamut,
     /// When to abandon the work (checked between steps and inside long ones).
     pub stop: Stop,
     /// Fonts for text watermarks; `None`: text watermarks are refused.
@@ -51,7 +51,7 @@ impl Settings {
         Settings {
             limits,
             auto_orient,
-            keep_wide_gamut: false,
+            gamut: Gamut::Srgb,
             stop,
             fonts: None,
             marks: HashMap::new(),
@@ -146,8 +146,7 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
                 }
             }
         }
-        None if settings.keep_wide_gamut => decode_keeping_gamut(bytes, &p, shrink, limits)?,
-        None => decode(bytes, &p, shrink, limits)?,
+        None => decode_with_gamut(bytes, &p, shrink, limits, settings.gamut)?,
     };
     // The steps work on the samples as they are; the profile rejoins the
     // frame for the encoder (pixel operations make frames without one).

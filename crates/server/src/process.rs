@@ -415,7 +415,7 @@ impl Job<'_> {
         };
         let stop = Stop::new(Some(deadline), Some(state.cancel.clone()));
         let mut settings = Settings::new(state.limits, bucket.auto_orient, stop);
-        settings.keep_wide_gamut = bucket.keep_wide_gamut;
+        settings.gamut = bucket.gamut;
         settings.fonts = Some(state.fonts.clone());
         let fetching = Instant::now();
         phase.set(Phase::UPSTREAM);

@@ -26,8 +26,8 @@ pub struct Bucket {
     pub acl: Acl,
     pub protect: ProtectConfig,
     pub auto_orient: bool,
-    /// Wide-gamut sources keep their ICC profile (`wide_gamut = "keep"`).
-    pub keep_wide_gamut: bool,
+    /// What a wide-gamut source becomes (`wide_gamut`).
+    pub gamut: pixgate_codec::Gamut,
     pub separators: Vec<String>,
     /// Configured and stored styles (`styles/`).
     pub styles: Styles,
@@ -93,7 +93,10 @@ impl AppState {
                     acl: b.acl,
                     protect: b.protect.clone(),
                     auto_orient: b.auto_orient,
-                    keep_wide_gamut: b.wide_gamut == crate::config::WideGamut::Keep,
+                    gamut: match b.wide_gamut {
+                        crate::config::WideGamut::Srgb => pixgate_codec::Gamut::Srgb,
+                        crate::config::WideGamut::Keep => pixgate_codec::Gamut::KeepWide,
+                    },
                     separators: b.separators.clone(),
                     styles: Styles::new(
                         parse_styles(&b.styles, &dialects).map_err(|message| ConfigError {

@@ -97,7 +97,7 @@ mod tests {
                 ..ProtectConfig::default()
             },
             auto_orient: true,
-            keep_wide_gamut: false,
+            gamut: pixgate_codec::Gamut::Srgb,
             separators: Vec::new(),
             styles: crate::styles::Styles::new(
                 Default::default(),

@@ -42,7 +42,14 @@ fn icc_of(bytes: &[u8]) -> Option<Vec<u8>> {
 /// pixgate's own decoding, samples as stored (for AVIF and JPEG XL).
 fn ours(bytes: &[u8]) -> pixgate_codec::Frame {
     let probe = pixgate_codec::probe(bytes).unwrap();
-    pixgate_codec::decode_keeping_gamut(bytes, &probe, 1, &Default::default()).unwrap()
+    pixgate_codec::decode_with_gamut(
+        bytes,
+        &probe,
+        1,
+        &Default::default(),
+        pixgate_codec::Gamut::KeepWide,
+    )
+    .unwrap()
 }
 
 /// The stored samples of the first pixel, with no colour management.
