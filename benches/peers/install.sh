@@ -26,6 +26,9 @@ if [ ! -e "$PEERS/oximg-avif" ]; then
         cargo install -q oximg --version 0.18.1 --locked --force --root "$PEERS"
     fi
 fi
+# perf (Debian) and inferno (crates.io) for `run.py --flame`.
+command -v perf >/dev/null || $sudo_ apt-get install -y -q linux-perf
+[ -x "$PEERS/bin/inferno-flamegraph" ] || cargo install -q inferno --locked --root "$PEERS"
 if [ ! -d "$PEERS/node/node_modules/sharp" ]; then
     mkdir -p "$PEERS/node"
     (cd "$PEERS/node" && npm init -y >/dev/null && npm install --silent sharp@0.34)

@@ -12,6 +12,7 @@ requests share a URL: request coalescing cannot pass for throughput.
     benches/peers/run.py [--duration 15] [--connections 4] [--out FILE]
                          [--origin nginx|s3] [--only a,b-avif]
     benches/peers/run.py --cheap-paths [--duration 10]
+    benches/peers/run.py --flame DIR [--only a]   # perf + inferno flamegraphs
 
 Origins (--origin): `nginx` (default) is Debian's nginx-light, 2 workers,
 serving the files from disk (sendfile, open-file cache): the cheapest static
@@ -422,6 +423,56 @@ def run_one(contestant, workload, s3port, env, connections, duration, warmup):
         stop(proc)
 
 
+def inferno(tool):
+    """inferno's `tool`, from install.sh's prefix or else the PATH."""
+    local = PEERS / "bin" / f"inferno-{tool}"
+    return str(local) if local.exists() else f"inferno-{tool}"
+
+
+def flame(workload, s3port, env, connections, duration, warmup, out_dir):
+    """pixgate (caches off) under wrk while `perf` samples it: a flamegraph
+    (inferno) per workload and the functions with the most samples."""
+    name, key, kind, lo, hi = workload
+    contestant = Pixgate()
+    template = contestant.template(key, kind, s3port)
+    port = free_port()
+    proc = contestant.start(port, s3port, env)
+    slug = name.replace("'", "-prime")
+    data = Path(env["WORK"]) / f"perf-{slug}.data"
+    try:
+        wait_ok(f"http://127.0.0.1:{port}" + template.replace("{w}", str(lo)))
+        if warmup:
+            wrk(port, template, lo, hi, connections, warmup)
+        perf = subprocess.Popen(
+            ["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,32768", "-p", str(proc.pid),
+             "-o", str(data), "--", "sleep", str(duration)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        result = wrk(port, template, lo, hi, connections, duration)
+        perf.wait()
+    finally:
+        stop(proc)
+    script = subprocess.run(["perf", "script", "-i", str(data)], capture_output=True, text=True).stdout
+    folded = subprocess.run([inferno("collapse-perf")], input=script, capture_output=True,
+                            text=True, check=True).stdout
+    out_dir.mkdir(parents=True, exist_ok=True)
+    svg = out_dir / f"{slug}.svg"
+    with open(svg, "w") as f:
+        subprocess.run([inferno("flamegraph"), "--title", f"pixgate, workload {name} "
+                        f"({result['rps']:.1f} req/s, caches off)"],
+                       input=folded, stdout=f, text=True, check=True)
+    # Self time per function: the leaf of each folded stack.
+    leaves, total = {}, 0
+    for line in folded.splitlines():
+        stack, _, count = line.rpartition(" ")
+        leaf = stack.rsplit(";", 1)[-1]
+        leaves[leaf] = leaves.get(leaf, 0) + int(count)
+        total += int(count)
+    top = sorted(leaves.items(), key=lambda kv: -kv[1])[:8]
+    cells = ", ".join(f"{fn[:60]} {100 * n / max(total, 1):.0f} %" for fn, n in top)
+    return f"| {name} | {result['rps']:.1f} | [{svg.name}]({svg.name}) | {cells} |"
+
+
 def fmt_row(workload, contestant, r):
     return (f"| {workload} | {contestant} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | "
             f"{r['non2xx'] + r['timeouts']} | {r['rss']:.0f} |")
@@ -438,6 +489,9 @@ def main():
                     help="the static origin every contestant reads from")
     ap.add_argument("--cheap-paths", action="store_true",
                     help="measure cached-result hits and originals against nginx instead")
+    ap.add_argument("--flame", metavar="DIR",
+                    help="profile pixgate (caches off) per workload instead: perf + inferno "
+                         "flamegraphs into DIR (cargo install inferno)")
     ap.add_argument("--no-build", action="store_true", help="use the release binaries as they are (and skip the Huffman-floor bench)")
     args = ap.parse_args()
 
@@ -471,6 +525,21 @@ def main():
     lines = []
     try:
         wait_ok(f"http://127.0.0.1:{s3port}/bench/phone.jpg")
+        workloads = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
+        if args.flame:
+            lines += ["| workload | req/s (while sampled) | flamegraph | most self time |",
+                      "|---|---|---|---|"]
+            print("\n".join(lines), flush=True)
+            for w in workloads:
+                row = flame(w, s3port, env, args.connections, args.duration, args.warmup,
+                            Path(args.flame))
+                print(row, flush=True)
+                lines.append(row)
+            lines += ["", f"{datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
+                      f"wrk -t2 -c{args.connections} -d{args.duration}s, perf -F 199 dwarf"]
+            if args.out:
+                Path(args.out).write_text("\n".join(lines) + "\n")
+            return
         contestants = [Pixgate(source_cache=True), Pixgate(), Sharp(), Thumbor(), Oximg()]
         results = {}
         workloads = [w for w in WORKLOADS if not args.only or w[0] in args.only.split(",")]
