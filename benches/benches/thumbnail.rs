@@ -46,6 +46,26 @@ fn stages(c: &mut Criterion) {
         g.bench_function(format!("decode-1/{shrink}"), |b| {
             b.iter(|| decode(&bytes, &p, shrink, &limits).expect("decode"))
         });
+        // libjpeg-turbo's own scaled decode, which pixgate's DC decoder
+        // (jpeg_dc.rs) replaces at 1/8.
+        g.bench_function(format!("decode-1/{shrink}-libjpeg-turbo"), |b| {
+            b.iter(|| {
+                let mut d = turbojpeg::Decompressor::new().expect("tj");
+                let factor = turbojpeg::ScalingFactor::new(1, shrink as usize);
+                d.set_scaling_factor(factor).expect("scale");
+                let s = d.read_header(&bytes).expect("header").scaled(factor);
+                let mut px = vec![0u8; s.width * s.height * 3];
+                let image = turbojpeg::Image {
+                    pixels: px.as_mut_slice(),
+                    width: s.width,
+                    pitch: s.width * 3,
+                    height: s.height,
+                    format: turbojpeg::PixelFormat::RGB,
+                };
+                d.decompress(&bytes, image).expect("decode");
+                px
+            })
+        });
         let full = decode(&bytes, &p, 1, &limits).expect("decode");
         let small = decode(&bytes, &p, shrink, &limits).expect("decode");
         g.bench_function("resize-from-full", |b| {

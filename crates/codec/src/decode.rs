@@ -140,9 +140,9 @@ fn decode_jpeg(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecE
         frame.icc = probe.jpeg.as_ref().and_then(|j| j.icc(bytes));
         return Ok(frame);
     }
-    // At 1/8 a progressive file needs only its DC scans.
+    // At 1/8 only the DC coefficients matter: a progressive file's DC
+    // scans, or a baseline file's DC with its AC codes walked (jpeg_dc.rs).
     if shrink >= 8
-        && probe.jpeg.as_ref().is_some_and(|j| j.progressive)
         && let Some(mut frame) = crate::jpeg_dc::decode_dc(bytes, (probe.width, probe.height))
     {
         frame.icc = probe.jpeg.as_ref().and_then(|j| j.icc(bytes));

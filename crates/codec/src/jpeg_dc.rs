@@ -1,4 +1,4 @@
-//! A progressive JPEG at 1/8 scale from its DC coefficients alone.
+//! A JPEG at 1/8 scale from its DC coefficients alone.
 //!
 //! At 1/8 scale every 8×8 block becomes one pixel, whose value is the
 //! block's DC coefficient — so a progressive file, which stores all DC
@@ -7,10 +7,16 @@
 //! libjpeg-turbo instead Huffman-decodes every scan (119 ms against the
 //! ~10 ms this takes on the 12 MP corpus photo).
 //!
+//! A baseline (sequential Huffman) file interleaves each block's AC
+//! coefficients after its DC, so they must still be walked — but only
+//! walked: a lookup table gives each AC code's length and the size of its
+//! value, which is skipped unread, with no coefficient stored, dequantised
+//! or transformed.
+//!
 //! The output matches libjpeg's 1/8 scaled decode: its 1×1 IDCT
 //! (`(dc·q + 4) >> 3`, centred on 128), box-replicated chroma (libjpeg does
 //! not use fancy upsampling at this scale) and its fixed-point YCbCr → RGB.
-//! Anything unusual — baseline, arithmetic coding, 12-bit, CMYK, RGB-coded
+//! Anything unusual — arithmetic coding, 12-bit, CMYK, RGB-coded
 //! or Adobe-transform-0 files, odd sampling factors, damage — returns
 //! `None` and libjpeg decodes the file as usual.
 
@@ -39,6 +45,13 @@ struct Huffman {
     /// `values` index of the first code of each length, minus that code.
     offset: [i32; 17],
     values: Vec<u8>,
+    /// For every `LOOKUP_BITS`-bit prefix, the code it starts with as
+    /// `length | symbol << 8`; 0 for a longer code.
+    lookup: std::sync::Arc<[u16]>,
+    /// As an AC table, for every prefix: the whole (code, value) pairs it
+    /// holds, up to an end of block, as `bits | coefficients << 5 |
+    /// end_of_block << 12` — several AC codes skipped with one lookup.
+    runs: std::sync::Arc<[u16]>,
 }
 
 impl Huffman {
@@ -62,13 +75,65 @@ impl Huffman {
         }
         // Sentinel: any 17-bit code ends the search as an error.
         max_code[17] = i32::MAX;
-        (k as usize <= values.len()).then_some(Huffman {
+        if k as usize > values.len() {
+            return None;
+        }
+        let mut lookup = vec![0u16; 1 << LOOKUP_BITS];
+        for (prefix, slot) in lookup.iter_mut().enumerate() {
+            for len in 1..=LOOKUP_BITS as usize {
+                let code = (prefix >> (LOOKUP_BITS as usize - len)) as i32;
+                if code <= max_code[len] {
+                    if let Some(&symbol) = usize::try_from(code + offset[len])
+                        .ok()
+                        .and_then(|i| values.get(i))
+                    {
+                        *slot = len as u16 | u16::from(symbol) << 8;
+                    }
+                    break;
+                }
+            }
+        }
+        let runs = lookup_runs(&lookup);
+        Some(Huffman {
             max_code,
             offset,
             values,
+            lookup: lookup.into(),
+            runs: runs.into(),
         })
     }
 }
+
+/// The `runs` table from the single-code `lookup` (see `Huffman::runs`).
+fn lookup_runs(lookup: &[u16]) -> Vec<u16> {
+    (0..lookup.len())
+        .map(|prefix| {
+            let (mut used, mut coefficients) = (0u32, 0u32);
+            loop {
+                // The next code, read from the prefix's remaining bits
+                // (padded with zeros: accepted only if it fits).
+                let rest = (prefix << used) & ((1 << LOOKUP_BITS) - 1);
+                let entry = lookup[rest];
+                let len = u32::from(entry & 0xFF);
+                let symbol = entry >> 8;
+                let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 0x0F));
+                if entry == 0 || used + len + size > LOOKUP_BITS {
+                    return (used | coefficients << 5) as u16;
+                }
+                used += len + size;
+                if size == 0 && run != 15 {
+                    return (used | coefficients << 5 | 1 << 12) as u16;
+                }
+                coefficients += if size == 0 { 16 } else { run + 1 };
+                // 12 bits hold at most 12 runs of 16: fits in 7 bits.
+            }
+        })
+        .collect()
+}
+
+/// Bits a code is looked up by at once (a 8 KiB table per Huffman table);
+/// longer codes (rare: the standard AC tables' longest) go bit by bit.
+const LOOKUP_BITS: u32 = 12;
 
 /// Entropy-coded bits with byte stuffing undone; past a marker (or the
 /// end) it yields zero bits, as libjpeg does.
@@ -91,7 +156,32 @@ impl<'a> Bits<'a> {
         }
     }
 
+    // Inlined so the bit buffer can stay in registers in the hot loops.
+    #[inline(always)]
     fn fill(&mut self) {
+        // Eight bytes ahead without an 0xFF (so no stuffing, no marker):
+        // as many whole bytes as fit, at once.
+        if !self.at_marker
+            && let Some(ahead) = self.data.get(self.pos..self.pos + 8)
+        {
+            let word = u64::from_be_bytes(ahead.try_into().unwrap_or([0xFF; 8]));
+            let inverted = !word;
+            let has_ff =
+                inverted.wrapping_sub(0x0101_0101_0101_0101) & word & 0x8080_8080_8080_8080;
+            let n = 63u32.saturating_sub(self.count) / 8;
+            if has_ff == 0 && n > 0 {
+                self.buf |= (word >> (64 - 8 * n)) << (64 - self.count - 8 * n);
+                self.pos += n as usize;
+                self.count += 8 * n;
+                return;
+            }
+        }
+        self.fill_bytewise();
+    }
+
+    /// Byte by byte, undoing stuffing and stopping at a marker.
+    #[inline(never)]
+    fn fill_bytewise(&mut self) {
         while self.count <= 56 {
             let mut byte = 0u8;
             if !self.at_marker {
@@ -139,7 +229,67 @@ impl<'a> Bits<'a> {
         v
     }
 
+    /// Walks one block's AC coefficients (1..=63) without keeping them:
+    /// each code and the value bits after it are dropped in one shift.
+    fn skip_ac(&mut self, table: &Huffman) -> Option<()> {
+        let mut k = 1;
+        while k < 64 {
+            if self.count < 32 {
+                self.fill();
+            }
+            let window = (self.buf >> (64 - LOOKUP_BITS)) as usize;
+            let runs = u32::from(table.runs[window]);
+            let (used, coefficients) = (runs & 31, (runs >> 5) & 127);
+            if used != 0 && k + coefficients < 64 {
+                self.buf <<= used;
+                self.count -= used;
+                if runs & 1 << 12 != 0 {
+                    return Some(());
+                }
+                k += coefficients;
+                continue;
+            }
+            let entry = table.lookup[window];
+            let (len, symbol) = if entry != 0 {
+                (u32::from(entry & 0xFF), (entry >> 8) as u8)
+            } else {
+                // Consumed by the bit-by-bit path (at most 16 of the ≥ 32 bits).
+                (0, self.decode_slow(table)?)
+            };
+            let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 0x0F));
+            // At most 12 + 15 bits, all buffered.
+            self.buf <<= len + size;
+            self.count -= len + size;
+            if size == 0 {
+                if run != 15 {
+                    return Some(()); // end of block
+                }
+                k += 16;
+            } else {
+                k += run + 1;
+            }
+        }
+        // A run past coefficient 63 is damage libjpeg warns about and
+        // stops the block at; so does this.
+        Some(())
+    }
+
+    #[inline(always)]
     fn decode(&mut self, table: &Huffman) -> Option<u8> {
+        if self.count < 16 {
+            self.fill();
+        }
+        let entry = table.lookup[(self.buf >> (64 - LOOKUP_BITS)) as usize];
+        if entry == 0 {
+            return self.decode_slow(table);
+        }
+        let len = u32::from(entry & 0xFF);
+        self.buf <<= len;
+        self.count -= len;
+        Some((entry >> 8) as u8)
+    }
+
+    fn decode_slow(&mut self, table: &Huffman) -> Option<u8> {
         let mut code = self.bit() as i32;
         let mut len = 1;
         while code > table.max_code[len] {
@@ -202,6 +352,17 @@ fn u16_at(d: &[u8], i: usize) -> Option<usize> {
     ])))
 }
 
+/// One scan member's state while its blocks are read.
+struct Lane {
+    plane: Vec<i32>,
+    dc: Huffman,
+    ac: Option<Huffman>,
+    offsets: Vec<usize>,
+    /// (blocks across, blocks down) from one unit to the next.
+    step: (usize, usize),
+    predictor: i32,
+}
+
 struct Decoder {
     width: usize,
     height: usize,
@@ -210,13 +371,16 @@ struct Decoder {
     mcus_x: usize,
     mcus_y: usize,
     components: Vec<Component>,
+    /// Progressive (SOF2), else baseline/extended sequential (SOF0/SOF1).
+    progressive: bool,
     dc_tables: [Option<Huffman>; 4],
+    ac_tables: [Option<Huffman>; 4],
     quant_dc: [Option<i32>; 4],
     restart_interval: usize,
 }
 
-/// Decodes `bytes` at 1/8 scale from its DC scans, or `None` when the file
-/// is not a progressive JPEG this path handles. `size` is the frame size the
+/// Decodes `bytes` at 1/8 scale from its DC coefficients, or `None` when
+/// the file is not a Huffman-coded 8-bit JPEG this path handles. `size` is the frame size the
 /// limits were checked against; a file whose frame header disagrees is left
 /// to libjpeg.
 pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
@@ -225,6 +389,7 @@ pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
     }
     let mut d: Option<Decoder> = None;
     let mut dc_tables: [Option<Huffman>; 4] = Default::default();
+    let mut ac_tables: [Option<Huffman>; 4] = Default::default();
     let mut quant_dc = [None; 4];
     let mut restart_interval = 0;
     let mut pos = 2;
@@ -242,23 +407,31 @@ pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
         let body = bytes.get(at + 4..(at + 2 + len).max(at + 4))?;
         pos = at + 2 + len;
         match marker {
-            0xC2 => {
-                let frame = Decoder::frame(body)?;
+            0xC0..=0xC2 => {
+                // A second frame header is not a JPEG libjpeg would read so.
+                if d.is_some() {
+                    return None;
+                }
+                let mut frame = Decoder::frame(body)?;
                 if (frame.width, frame.height) != (size.0 as usize, size.1 as usize) {
                     return None;
                 }
+                frame.progressive = marker == 0xC2;
                 d = Some(frame);
             }
-            // Baseline, extended, lossless, arithmetic, hierarchical: not ours.
-            0xC0 | 0xC1 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            // Lossless, arithmetic, hierarchical: not ours.
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
             // APP14 "Adobe" with transform 0: RGB-coded components.
             0xEE if body.starts_with(b"Adobe") && body.get(11) == Some(&0) => return None,
-            0xC4 => read_dht(body, &mut dc_tables)?,
+            0xC4 => read_dht(body, &mut dc_tables, &mut ac_tables)?,
             0xDB => read_dqt(body, &mut quant_dc)?,
             0xDD => restart_interval = u16_at(body, 0)?,
             0xDA => {
                 let dec = d.as_mut()?;
                 dec.dc_tables = dc_tables.clone();
+                if !dec.progressive {
+                    dec.ac_tables = ac_tables.clone();
+                }
                 dec.quant_dc = quant_dc;
                 dec.restart_interval = restart_interval;
                 pos = dec.scan(bytes, body, pos)?;
@@ -269,15 +442,22 @@ pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
     d?.into_frame()
 }
 
-fn read_dht(mut body: &[u8], tables: &mut [Option<Huffman>; 4]) -> Option<()> {
+fn read_dht(
+    mut body: &[u8],
+    dc: &mut [Option<Huffman>; 4],
+    ac: &mut [Option<Huffman>; 4],
+) -> Option<()> {
     while !body.is_empty() {
         let class_id = *body.first()?;
         let counts: [u8; 16] = body.get(1..17)?.try_into().ok()?;
         let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
         let values = body.get(17..17 + n)?.to_vec();
-        // Only DC tables (class 0) matter here.
-        if class_id >> 4 == 0 {
-            *tables.get_mut(usize::from(class_id & 0x0F))? = Some(Huffman::new(&counts, values)?);
+        let id = usize::from(class_id & 0x0F);
+        match class_id >> 4 {
+            0 => *dc.get_mut(id)? = Some(Huffman::new(&counts, values)?),
+            // AC tables matter to sequential scans only (walked, not kept).
+            1 => *ac.get_mut(id)? = Some(Huffman::new(&counts, values)?),
+            _ => return None,
         }
         body = &body[17 + n..];
     }
@@ -350,25 +530,41 @@ impl Decoder {
             mcus_x,
             mcus_y,
             components,
+            progressive: true,
             dc_tables: Default::default(),
+            ac_tables: Default::default(),
             quant_dc: [None; 4],
             restart_interval: 0,
         })
     }
 
-    /// One scan: DC scans are decoded, AC scans skipped. Returns where the
-    /// scan's data ends.
+    /// One scan: DC scans are decoded, progressive AC scans skipped,
+    /// sequential scans decoded for DC with their AC codes walked. Returns
+    /// where the scan's data ends.
     fn scan(&mut self, data: &[u8], header: &[u8], start: usize) -> Option<usize> {
         let ns = usize::from(*header.first()?);
         let mut members = Vec::with_capacity(ns);
+        let mut ac: Vec<Huffman> = Vec::new();
         for i in 0..ns {
             let id = *header.get(1 + 2 * i)?;
-            let table = usize::from(header.get(2 + 2 * i)? >> 4);
+            let tables = *header.get(2 + 2 * i)?;
             let index = self.components.iter().position(|c| c.id == id)?;
-            members.push((index, table));
+            members.push((index, usize::from(tables >> 4)));
+            if !self.progressive {
+                // Cloned so the block loop below borrows nothing of `self`.
+                ac.push(self.ac_tables.get(usize::from(tables & 0x0F))?.clone()?);
+            }
         }
         let spectral = header.get(1 + 2 * ns..4 + 2 * ns)?;
-        let (ss, ah, al) = (spectral[0], spectral[2] >> 4, spectral[2] & 0x0F);
+        let (ss, se, ah, al) = (
+            spectral[0],
+            spectral[1],
+            spectral[2] >> 4,
+            spectral[2] & 0x0F,
+        );
+        if !self.progressive && (ss, se, ah, al) != (0, 63, 0, 0) {
+            return None;
+        }
         if ss != 0 {
             return end_of_scan(data, start);
         }
@@ -386,33 +582,58 @@ impl Decoder {
                 c.seen = true;
             }
         }
-        let mut bits = Bits::new(data, start);
-        let mut predictors = vec![0i32; members.len()];
-        // One block per unit in a single-component scan, one MCU otherwise.
-        let units: Vec<(usize, usize)> = if ns == 1 {
+        // Per member: its DC plane (taken out of the component for the
+        // scan), DC table, the block offsets of one unit, and a unit's
+        // step across and down the plane. One block per unit in a
+        // single-component scan, one MCU otherwise.
+        let mut lanes = Vec::with_capacity(ns);
+        for (m, &(index, table)) in members.iter().enumerate() {
+            let c = &mut self.components[index];
+            let (bw, bh) = if ns == 1 { (1, 1) } else { (c.h, c.v) };
+            let offsets: Vec<usize> = (0..bh)
+                .flat_map(|by| (0..bw).map(move |bx| (by, bx)))
+                .map(|(by, bx)| by * c.grid_w + bx)
+                .collect();
+            lanes.push(Lane {
+                plane: std::mem::take(&mut c.dc),
+                dc: self.dc_tables[table].clone()?,
+                ac: ac.get(m).cloned(),
+                offsets,
+                step: (bw, bh * c.grid_w),
+                predictor: 0,
+            });
+        }
+        let (units_x, units_y) = if ns == 1 {
             let c = &self.components[members[0].0];
-            (0..c.real_h)
-                .flat_map(|y| (0..c.real_w).map(move |x| (x, y)))
-                .collect()
+            (c.real_w, c.real_h)
         } else {
-            (0..self.mcus_y)
-                .flat_map(|y| (0..self.mcus_x).map(move |x| (x, y)))
-                .collect()
+            (self.mcus_x, self.mcus_y)
         };
-        for (n, &(ux, uy)) in units.iter().enumerate() {
-            if self.restart_interval > 0 && n > 0 && n % self.restart_interval == 0 {
-                bits.restart()?;
-                predictors.fill(0);
-            }
-            for (m, &(index, table)) in members.iter().enumerate() {
-                let c = &mut self.components[index];
-                let (bw, bh) = if ns == 1 { (1, 1) } else { (c.h, c.v) };
-                for by in 0..bh {
-                    for bx in 0..bw {
-                        let at = (uy * bh + by) * c.grid_w + ux * bw + bx;
-                        let slot = c.dc.get_mut(at)?;
-                        if ah == 0 {
-                            let size = u32::from(bits.decode(self.dc_tables[table].as_ref()?)?);
+        let mut bits = Bits::new(data, start);
+        let decoded = (|| {
+            // Units left before the next restart marker (none: never).
+            let mut until_restart = self.restart_interval;
+            for uy in 0..units_y {
+                for ux in 0..units_x {
+                    if self.restart_interval > 0 {
+                        if until_restart == 0 {
+                            bits.restart()?;
+                            lanes.iter_mut().for_each(|l| l.predictor = 0);
+                            until_restart = self.restart_interval;
+                        }
+                        until_restart -= 1;
+                    }
+                    for lane in &mut lanes {
+                        let base = uy * lane.step.1 + ux * lane.step.0;
+                        for &offset in &lane.offsets {
+                            let slot = lane.plane.get_mut(base + offset)?;
+                            if ah != 0 {
+                                if bits.bit() == 1 {
+                                    *slot |= 1 << al;
+                                }
+                                continue;
+                            }
+                            let size = u32::from(bits.decode(&lane.dc)?);
                             if size > 11 {
                                 return None;
                             }
@@ -422,15 +643,21 @@ impl Decoder {
                             } else {
                                 raw
                             };
-                            predictors[m] = predictors[m].wrapping_add(diff);
-                            *slot = predictors[m].wrapping_shl(u32::from(al));
-                        } else if bits.bit() == 1 {
-                            *slot |= 1 << al;
+                            lane.predictor = lane.predictor.wrapping_add(diff);
+                            *slot = lane.predictor.wrapping_shl(u32::from(al));
+                            if let Some(table) = &lane.ac {
+                                bits.skip_ac(table)?;
+                            }
                         }
                     }
                 }
             }
+            Some(())
+        })();
+        for (lane, &(index, _)) in lanes.into_iter().zip(&members) {
+            self.components[index].dc = lane.plane;
         }
+        decoded?;
         end_of_scan(data, bits.pos)
     }
 

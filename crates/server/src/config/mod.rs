@@ -303,9 +303,9 @@ pub struct BucketConfig {
     pub wide_gamut: WideGamut,
 }
 
-/// `wide_gamut`: convert to sRGB (what OSS and every viewer without colour
-/// management expect), or keep the samples with their ICC profile
-/// embedded in JPEG, PNG, WebP, AVIF, HEIC and TIFF outputs.
+/// `wide_gamut`: convert to sRGB (what the clouds answer and what viewers
+/// without colour management expect), or keep the samples with their ICC
+/// profile embedded in JPEG, PNG, WebP, AVIF, HEIC and TIFF outputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WideGamut {

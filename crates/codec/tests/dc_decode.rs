@@ -1,7 +1,8 @@
-//! The DC-scan decoder against libjpeg-turbo's own 1/8 scaled decode of the
-//! same files: the corpus's progressive photo, progressive files made here
-//! in every common sampling, and files with restart markers made by
-//! `jpegtran` (Debian's libjpeg-turbo-progs, installed by scripts/install-deps).
+//! The DC decoder against libjpeg-turbo's own 1/8 scaled decode of the
+//! same files: the corpus's progressive and baseline photos, progressive
+//! and baseline files made here in every common sampling, and files with
+//! restart markers made by `jpegtran` (Debian's libjpeg-turbo-progs,
+//! installed by scripts/install-deps).
 
 // Test code: a panic with the failed call is the clearest report.
 #![allow(clippy::unwrap_used)]
@@ -111,12 +112,12 @@ fn card(w: usize, h: usize) -> Vec<u8> {
     px
 }
 
-fn progressive(w: usize, h: usize, subsamp: Subsamp, grey: bool) -> Vec<u8> {
+fn compressed(w: usize, h: usize, subsamp: Subsamp, grey: bool, progressive: bool) -> Vec<u8> {
     let pixels = card(w, h);
     let mut c = turbojpeg::Compressor::new().unwrap();
     c.set_quality(85).unwrap();
     c.set_subsamp(subsamp).unwrap();
-    c.set_progressive(true).unwrap();
+    c.set_progressive(progressive).unwrap();
     if grey {
         c.set_subsamp(Subsamp::Gray).unwrap();
     }
@@ -145,11 +146,17 @@ fn every_common_sampling_matches_libjpeg() {
         ("grey", Subsamp::Gray, true),
         ("4:2:0", Subsamp::Sub2x2, false),
     ] {
-        // Odd sizes: partial MCUs on both edges.
-        for (w, h) in [(1001, 667), (17, 9), (8, 8), (1, 1)] {
-            let bytes = progressive(w, h, subsamp, grey);
-            assert!(turbojpeg::read_header(&bytes).unwrap().is_progressive);
-            let name = format!("{name} {w}x{h}");
+        // Odd sizes: partial MCUs on both edges; progressive and baseline.
+        for ((w, h), progressive) in [(1001, 667), (17, 9), (8, 8), (1, 1)]
+            .into_iter()
+            .flat_map(|s| [(s, true), (s, false)])
+        {
+            let bytes = compressed(w, h, subsamp, grey, progressive);
+            assert_eq!(
+                turbojpeg::read_header(&bytes).unwrap().is_progressive,
+                progressive
+            );
+            let name = format!("{name} {w}x{h} progressive {progressive}");
             if subsamp == Subsamp::Sub2x2 {
                 // The test card's chroma has hard edges inside every block;
                 // on a few pixels, clamping makes any average meaningless.
@@ -216,33 +223,57 @@ fn restart_markers_are_followed() {
     };
     let input = dir.path().join("in.jpg");
     std::fs::write(&input, &baseline).unwrap();
-    // Every MCU row, and every 3 MCUs (restarts inside rows).
+    // Every MCU row, and every 3 MCUs (restarts inside rows); progressive
+    // and baseline.
     for restart in ["1", "3B"] {
-        let output = dir.path().join(format!("out-{restart}.jpg"));
-        jpegtran(&["-progressive", "-restart", restart], &input, &output);
-        let bytes = std::fs::read(&output).unwrap();
-        assert!(bytes.windows(2).any(|w| w == [0xFF, 0xDD]), "no DRI");
-        agrees(&format!("restart {restart}"), &bytes);
+        for mode in ["-progressive", "-optimize"] {
+            let output = dir.path().join(format!("out-{restart}{mode}.jpg"));
+            jpegtran(&[mode, "-restart", restart], &input, &output);
+            let bytes = std::fs::read(&output).unwrap();
+            assert!(bytes.windows(2).any(|w| w == [0xFF, 0xDD]), "no DRI");
+            agrees(&format!("restart {restart} {mode}"), &bytes);
+        }
+    }
+}
+
+/// Baseline camera photos (4:2:0): their AC codes are walked, not decoded.
+#[test]
+fn the_corpus_baseline_photos_are_close_to_libjpeg() {
+    for name in [
+        "photos/phone-4032x3024.jpg",
+        "photos/iphone6-3264x2448.jpg",
+        "photos/flowers-1920x1080.jpg",
+    ] {
+        agrees_in_luma(name, &corpus_file(name), 2.0);
     }
 }
 
 #[test]
-fn baseline_files_are_left_to_libjpeg() {
-    let bytes = corpus_file("photos/phone-4032x3024.jpg");
+fn arithmetic_coded_files_are_left_to_libjpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("a.jpg");
+    jpegtran(
+        &["-arithmetic"],
+        &corpus_path("photos/flowers-1920x1080.jpg"),
+        &output,
+    );
+    let bytes = std::fs::read(&output).unwrap();
     assert!(decode_dc(&bytes, size_of(&bytes)).is_none());
 }
 
 #[test]
 fn truncated_and_mislabelled_files_never_panic() {
-    let bytes = progressive(300, 200, Subsamp::Sub2x2, false);
-    for cut in (0..bytes.len()).step_by(97) {
-        let _ = decode_dc(&bytes[..cut], (300, 200));
-    }
-    // The frame header must agree with the size the limits were checked on.
-    assert!(decode_dc(&bytes, (301, 200)).is_none());
-    let mut flipped = bytes.clone();
-    for i in (200..flipped.len()).step_by(53) {
-        flipped[i] ^= 0x5A;
-        let _ = decode_dc(&flipped, (300, 200));
+    for progressive in [true, false] {
+        let bytes = compressed(300, 200, Subsamp::Sub2x2, false, progressive);
+        for cut in (0..bytes.len()).step_by(97) {
+            let _ = decode_dc(&bytes[..cut], (300, 200));
+        }
+        // The frame header must agree with the size the limits were checked on.
+        assert!(decode_dc(&bytes, (301, 200)).is_none());
+        let mut flipped = bytes.clone();
+        for i in (200..flipped.len()).step_by(53) {
+            flipped[i] ^= 0x5A;
+            let _ = decode_dc(&flipped, (300, 200));
+        }
     }
 }
