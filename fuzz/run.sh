@@ -20,6 +20,10 @@ case "$target" in
       cjxl "$shared/formats/hopper.jpg" "corpus/$target/hopper-recompressed.jxl" --quiet || true
       cjxl "$shared/formats/hopper.png" "corpus/$target/hopper-lossy.jxl" -d 2 --quiet || true
     fi
+    # Baseline JPEG with restart markers (the DC decoder follows them).
+    if command -v jpegtran >/dev/null 2>&1; then
+      jpegtran -restart 1 -outfile "corpus/$target/restart.jpg" "$shared/formats/hopper.jpg" || true
+    fi
     # TIFF layouts libtiff reads (libtiff-tools), small: JPEG/YCbCr, tiled
     # Deflate, planar LZW BigTIFF, G4 fax, a two-page file.
     if command -v tiffcp >/dev/null 2>&1; then

@@ -423,7 +423,12 @@ pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
             // APP14 "Adobe" with transform 0: RGB-coded components.
             0xEE if body.starts_with(b"Adobe") && body.get(11) == Some(&0) => return None,
-            0xC4 => read_dht(body, &mut dc_tables, &mut ac_tables)?,
+            // AC tables only matter to a sequential frame (a table defined
+            // before the frame header is not kept: libjpeg takes that file).
+            0xC4 => {
+                let sequential = d.as_ref().is_some_and(|d| !d.progressive);
+                read_dht(body, &mut dc_tables, sequential.then_some(&mut ac_tables))?;
+            }
             0xDB => read_dqt(body, &mut quant_dc)?,
             0xDD => restart_interval = u16_at(body, 0)?,
             0xDA => {
@@ -445,7 +450,7 @@ pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
 fn read_dht(
     mut body: &[u8],
     dc: &mut [Option<Huffman>; 4],
-    ac: &mut [Option<Huffman>; 4],
+    mut ac: Option<&mut [Option<Huffman>; 4]>,
 ) -> Option<()> {
     while !body.is_empty() {
         let class_id = *body.first()?;
@@ -455,8 +460,11 @@ fn read_dht(
         let id = usize::from(class_id & 0x0F);
         match class_id >> 4 {
             0 => *dc.get_mut(id)? = Some(Huffman::new(&counts, values)?),
-            // AC tables matter to sequential scans only (walked, not kept).
-            1 => *ac.get_mut(id)? = Some(Huffman::new(&counts, values)?),
+            1 => {
+                if let Some(ac) = ac.as_deref_mut() {
+                    *ac.get_mut(id)? = Some(Huffman::new(&counts, values)?);
+                }
+            }
             _ => return None,
         }
         body = &body[17 + n..];
