@@ -117,15 +117,21 @@ fn lookup_runs(lookup: &[u16]) -> Vec<u16> {
                 let len = u32::from(entry & 0xFF);
                 let symbol = entry >> 8;
                 let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 0x0F));
-                if entry == 0 || used + len + size > LOOKUP_BITS {
+                let advance = if size == 0 { 16 } else { run + 1 };
+                let end_of_block = size == 0 && run != 15;
+                // A block holds 63 AC coefficients: longer runs are never
+                // taken whole (and the count stays within its 7 bits).
+                if entry == 0
+                    || used + len + size > LOOKUP_BITS
+                    || (!end_of_block && coefficients + advance > 63)
+                {
                     return (used | coefficients << 5) as u16;
                 }
                 used += len + size;
-                if size == 0 && run != 15 {
+                if end_of_block {
                     return (used | coefficients << 5 | 1 << 12) as u16;
                 }
-                coefficients += if size == 0 { 16 } else { run + 1 };
-                // 12 bits hold at most 12 runs of 16: fits in 7 bits.
+                coefficients += advance;
             }
         })
         .collect()
@@ -783,6 +789,37 @@ mod tests {
         assert_eq!(bits.decode(&t), Some(0));
         assert_eq!(bits.decode(&t), Some(5));
         assert_eq!(bits.decode(&t), Some(11));
+    }
+
+    #[test]
+    fn one_lookup_drops_every_whole_ac_pair_up_to_the_end_of_block() {
+        // The standard luminance AC table (ITU T.81 K.5): 0x01 is "00",
+        // 0x02 "01", 0x03 "100", end of block "1010".
+        let counts = [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
+        let mut values = vec![0x01, 0x02, 0x03, 0x00, 0x04, 0x11];
+        // The rest (from "11010" on): two zeros then a 15-bit value.
+        values.resize(162, 0x2F);
+        let t = Huffman::new(&counts, values).unwrap();
+        // "00"+"1" (one coefficient), "01"+"10" (another), "1010" (end).
+        let entry = t.runs[0b0010_1101_0100];
+        assert_eq!(entry & 31, 11, "bits used");
+        assert_eq!((entry >> 5) & 127, 2, "coefficients");
+        assert_ne!(entry & 1 << 12, 0, "end of block");
+        // A pair whose value runs past the window is left to the next lookup.
+        let entry = t.runs[0b1101_0000_0000];
+        assert_eq!(entry & 31, 0);
+        // A table giving the 16-zero run a 1-bit code: twelve of them fit
+        // the window, but a block has 63 coefficients: three are taken.
+        let t = Huffman::new(
+            &[1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            vec![0xF0, 0x00],
+        )
+        .unwrap();
+        let entry = t.runs[0];
+        assert_eq!(
+            (entry & 31, (entry >> 5) & 127, entry & 1 << 12),
+            (3, 48, 0)
+        );
     }
 
     #[test]
