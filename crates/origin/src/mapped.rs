@@ -114,13 +114,18 @@ pub fn find(ptr: *const u8) -> Option<(RawFd, u64, usize)> {
     let regions = regions();
     let (&start, &(len, fd)) = regions.range(..=at).next_back()?;
     let offset = at - start;
-    (offset < len).then_some((fd, offset as u64, len - offset))
+    (offset < len).then(|| (fd, offset as u64, len - offset))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// The address one past the end of `body` (never dereferenced).
+    fn past_the_end(body: &Bytes) -> *const u8 {
+        body.as_ptr().wrapping_add(body.len())
+    }
 
     #[test]
     fn a_mapped_file_is_found_by_address_and_reads_as_the_file() {
@@ -139,5 +144,11 @@ mod tests {
             "unregistered when dropped"
         );
         assert!(find(b"elsewhere".as_ptr()).is_none());
+        // Past the end of a live map, in its last page (where no other map
+        // can start), is in no map.
+        let f = tempfile::tempfile().unwrap();
+        f.set_len(10).unwrap();
+        let other = map(f, 10).unwrap();
+        assert!(find(past_the_end(&other).wrapping_add(1)).is_none());
     }
 }
