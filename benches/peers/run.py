@@ -197,7 +197,7 @@ def pixgate_proc(config_text, port, env):
     config.write_text(config_text)
     return subprocess.Popen(
         [str(TARGET / "release" / "pixgate"), "serve", "--config", str(config)],
-        env={**env, "RUST_LOG": "error"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**env, "PIXGATE_LOG": "error"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
 

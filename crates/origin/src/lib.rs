@@ -8,6 +8,7 @@ mod error;
 mod fs;
 mod fs_write;
 mod key;
+pub mod mapped;
 mod range;
 mod s3;
 mod s3_write;
@@ -49,6 +50,10 @@ pub struct ObjectRequest {
     pub if_range: Option<String>,
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
+    /// The body goes straight to an HTTP/1 client socket and nothing else
+    /// reads past its first chunk: an origin that reads files may hand a
+    /// [`mapped`] body, which the socket sends with `sendfile`.
+    pub mapped: bool,
 }
 
 /// How the origin answered a successful fetch.

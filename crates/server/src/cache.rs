@@ -263,9 +263,12 @@ impl Caches {
             .filter(|k| k.checked.elapsed() < self.fresh_for)
     }
 
-    /// Whether this result is held (no waiting needed to answer it).
-    pub fn has_result(&self, key: &ResultKey) -> bool {
-        self.results.as_ref().is_some_and(|r| r.contains_key(key))
+    /// The result if it is held (counted as a hit); a miss is counted by
+    /// [`Caches::result`], which the caller goes on to.
+    pub async fn held_result(&self, key: &ResultKey) -> Option<Arc<Rendered>> {
+        let hit = self.results.as_ref()?.get(key).await?;
+        self.metrics.cache_lookup("result", true);
+        Some(hit)
     }
 
     /// Whether another request is revalidating this source now.

@@ -43,7 +43,7 @@ pub struct Conn {
     /// When the last response ended; `None` before the first one.
     idle_since: Mutex<Option<Instant>>,
     accepted: Instant,
-    /// Wakes the connection's task: closed from outside, or became idle.
+    /// Wakes the connection's watcher: closed from outside.
     changed: Notify,
     close: AtomicBool,
 }
@@ -62,7 +62,6 @@ impl Busy {
             self.sending = true;
             self.conn.progressed();
             self.conn.sending.fetch_add(1, Ordering::SeqCst);
-            self.conn.changed.notify_one();
         }
     }
 
@@ -79,7 +78,6 @@ impl Drop for Busy {
             self.conn.sending.fetch_sub(1, Ordering::SeqCst);
         }
         self.conn.busy.fetch_sub(1, Ordering::SeqCst);
-        self.conn.changed.notify_one();
     }
 }
 
@@ -148,38 +146,43 @@ impl Connections {
     /// responses past the send timeout. Never while a response is being
     /// produced (the request deadline bounds that).
     /// Returns why: `evicted`, `silent`, `idle` or `stalled`.
+    ///
+    /// Only eviction wakes the watcher. Requests starting, sending and
+    /// ending wake nobody (that was three wake-ups of the connection's task
+    /// per request): the watcher looks again at the state no later than
+    /// `min(send, idle timeout)` from its last look, which is before any
+    /// deadline a change since then can have set.
     pub async fn expired(&self, conn: &Conn) -> &'static str {
+        let step = self
+            .send_timeout
+            .min(self.idle_timeout)
+            .max(Duration::from_millis(1));
         loop {
             if conn.close.load(Ordering::SeqCst) {
                 return "evicted";
             }
             let changed = conn.changed.notified();
+            let now = Instant::now();
             let busy = conn.busy.load(Ordering::SeqCst);
-            let until = if busy > 0 {
+            let deadline = if busy > 0 {
                 // Only when every request is waiting on the client to read.
                 (conn.sending.load(Ordering::SeqCst) == busy)
-                    .then(|| *lock(&conn.progress) + self.send_timeout)
+                    .then(|| (*lock(&conn.progress) + self.send_timeout, "stalled"))
             } else {
                 Some(match *lock(&conn.idle_since) {
-                    None => conn.accepted + self.header_timeout,
-                    Some(since) => since + self.idle_timeout,
+                    None => (conn.accepted + self.header_timeout, "silent"),
+                    Some(since) => (since + self.idle_timeout, "idle"),
                 })
             };
-            match until {
-                Some(t) if t <= Instant::now() => {
-                    return match (busy, *lock(&conn.idle_since)) {
-                        (0, None) => "silent",
-                        (0, Some(_)) => "idle",
-                        _ => "stalled",
-                    };
-                }
-                Some(t) => {
-                    tokio::select! {
-                        () = changed => {}
-                        () = tokio::time::sleep_until(t.into()) => {}
-                    }
-                }
-                None => changed.await,
+            let next_look = now + step;
+            let until = match deadline {
+                Some((t, reason)) if t <= now => return reason,
+                Some((t, _)) => t.min(next_look),
+                None => next_look,
+            };
+            tokio::select! {
+                () = changed => {}
+                () = tokio::time::sleep_until(until.into()) => {}
             }
         }
     }
@@ -189,7 +192,6 @@ impl Conn {
     /// Marks a request in progress until the returned guard is dropped.
     pub fn busy(self: &Arc<Conn>) -> Busy {
         self.busy.fetch_add(1, Ordering::SeqCst);
-        self.changed.notify_one();
         Busy {
             conn: self.clone(),
             sending: false,

@@ -382,7 +382,7 @@ async fn dispatch(
     // an answer that does not follow `Accept` takes a few extra CDN copies.
     outcome.vary_accept = !bucket.negotiate.is_empty() && operation != Operation::Original;
     let mut response = match operation {
-        Operation::Original => serve_original(bucket, key, method, headers, deadline).await,
+        Operation::Original => serve_original(bucket, key, parts, deadline).await,
         Operation::Process { plan, .. } => {
             let plan = plan?;
             let ignore_error = plan.ignore_error;
@@ -395,7 +395,7 @@ async fn dispatch(
                 // missing object, a busy proxy or a broken upstream is not.
                 Err(e) if ignore_error && e.code.is_about_the_image() => {
                     outcome.error = Some(e.code.as_str());
-                    serve_original(bucket, key, method, headers, deadline).await
+                    serve_original(bucket, key, parts, deadline).await
                 }
                 answer => answer,
             }
@@ -427,11 +427,13 @@ async fn dispatch(
 async fn serve_original(
     bucket: &Bucket,
     key: String,
-    method: &Method,
-    headers: &http::HeaderMap,
+    parts: &http::request::Parts,
     deadline: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    let answer = original::serve(bucket, key, method, headers);
+    // HTTP/1 bodies go to the socket as they are (`socket.rs`), which
+    // sends a file's map with `sendfile`; h2 frames copy them.
+    let mapped = parts.version <= http::Version::HTTP_11;
+    let answer = original::serve(bucket, key, &parts.method, &parts.headers, mapped);
     tokio::time::timeout_at(deadline.into(), answer)
         .await
         .unwrap_or_else(|_| {

@@ -22,6 +22,7 @@ pub mod request_id;
 pub mod route;
 pub mod save;
 pub mod server;
+pub mod socket;
 pub mod state;
 pub mod styles;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! several servers in one process each see their own counts), served as text
 //! on `/metrics`.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 
 use http::{Response, StatusCode};
@@ -16,7 +17,9 @@ use crate::admission::Load;
 use crate::body::{self, Body};
 
 type Labels<const N: usize> = [(&'static str, String); N];
-type Timing = Family<Labels<1>, Histogram, fn() -> Histogram>;
+/// Label sets of fixed values: counted per request without allocating.
+type Static<const N: usize> = [(&'static str, &'static str); N];
+type Timing = Family<Static<1>, Histogram, fn() -> Histogram>;
 
 fn seconds() -> Histogram {
     // 1 ms … ~33 s.
@@ -26,11 +29,11 @@ fn seconds() -> Histogram {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    requests: Family<Labels<3>, Counter>,
+    requests: Family<[(&'static str, Cow<'static, str>); 3], Counter>,
     duration: Timing,
     stage: Timing,
     actions: Family<Labels<1>, Counter>,
-    cache_lookups: Family<Labels<2>, Counter>,
+    cache_lookups: Family<Static<2>, Counter>,
     cache_evictions: Family<Labels<1>, Counter>,
     cache_bytes: Family<Labels<1>, Gauge>,
     upstream_errors: Family<Labels<1>, Counter>,
@@ -223,7 +226,7 @@ impl Metrics {
                 .inc_by(0);
             for outcome in ["hit", "miss"] {
                 m.cache_lookups
-                    .get_or_create(&[("cache", cache.to_owned()), ("outcome", outcome.to_owned())])
+                    .get_or_create(&[("cache", cache), ("outcome", outcome)])
                     .inc_by(0);
             }
         }
@@ -246,23 +249,29 @@ impl Metrics {
         InFlight(self.in_flight.clone())
     }
 
-    pub fn request(&self, dialect: &str, operation: &str, status: u16, seconds: f64) {
+    pub fn request(
+        &self,
+        dialect: &'static str,
+        operation: &'static str,
+        status: u16,
+        seconds: f64,
+    ) {
         self.requests
             .get_or_create(&[
-                ("dialect", dialect.to_owned()),
-                ("operation", operation.to_owned()),
-                ("status", status.to_string()),
+                ("dialect", Cow::Borrowed(dialect)),
+                ("operation", Cow::Borrowed(operation)),
+                ("status", status_label(status)),
             ])
             .inc();
         self.duration
-            .get_or_create(&[("operation", operation.to_owned())])
+            .get_or_create(&[("operation", operation)])
             .observe(seconds);
     }
 
     /// `stage`: `upstream`, `queue` or `processing`.
     pub fn stage(&self, stage: &'static str, seconds: f64) {
         self.stage
-            .get_or_create(&[("stage", stage.to_owned())])
+            .get_or_create(&[("stage", stage)])
             .observe(seconds);
     }
 
@@ -275,7 +284,7 @@ impl Metrics {
     pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
         let outcome = if hit { "hit" } else { "miss" };
         self.cache_lookups
-            .get_or_create(&[("cache", cache.to_owned()), ("outcome", outcome.to_owned())])
+            .get_or_create(&[("cache", cache), ("outcome", outcome)])
             .inc();
     }
 
@@ -360,6 +369,25 @@ impl Metrics {
             .body(body::full(text))
             .unwrap_or_default()
     }
+}
+
+/// The status as a label, without allocating for the usual ones.
+fn status_label(status: u16) -> Cow<'static, str> {
+    Cow::Borrowed(match status {
+        200 => "200",
+        204 => "204",
+        206 => "206",
+        304 => "304",
+        400 => "400",
+        403 => "403",
+        404 => "404",
+        416 => "416",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        _ => return Cow::Owned(status.to_string()),
+    })
 }
 
 /// Every kind `upstream_error` is called with (`OriginError::kind`, plus

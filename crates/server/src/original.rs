@@ -21,6 +21,7 @@ pub async fn serve(
     key: String,
     method: &Method,
     headers: &HeaderMap,
+    mapped: bool,
 ) -> Result<Response<Body>, ApiError> {
     let header = |name| {
         headers
@@ -35,6 +36,7 @@ pub async fn serve(
         if_range: header(IF_RANGE),
         if_none_match: header(IF_NONE_MATCH),
         if_modified_since: header(IF_MODIFIED_SINCE),
+        mapped,
     };
     let object = bucket.origin.fetch(&request).await?;
     let meta = &object.meta;
@@ -141,6 +143,7 @@ async fn sniff_stored(bucket: &Bucket, key: &str) -> Option<Format> {
         if_range: None,
         if_none_match: None,
         if_modified_since: None,
+        mapped: false,
     };
     let object = bucket.origin.fetch(&request).await.ok()?;
     let (head, _) = peek(object.body?).await;

@@ -196,27 +196,37 @@ async fn serve_by(
         etag,
         canonical,
     });
-    // Waiting for an identical request's result is waiting in line.
-    if result_key
-        .as_ref()
-        .is_some_and(|k| !state.caches.has_result(k) && state.caches.rendering(k))
-    {
-        state.admission.wait_in_line(&mut place)?;
-    }
-    phase.set(Phase::QUEUE);
-    let job = Job {
-        state,
-        bucket,
-        id: &id,
-        known: &known,
-        deadline,
-        phase,
-        place: &mut place,
+    // A held result is answered at once: no line, no job.
+    let held = match &result_key {
+        Some(k) => state.caches.held_result(k).await,
+        None => None,
     };
-    let (rendered, outcome) = state
-        .caches
-        .result(result_key, || job.render(read, marks, work))
-        .await?;
+    let (rendered, outcome) = match held {
+        Some(hit) => (hit, Outcome::Hit),
+        None => {
+            // Waiting for an identical request's result is waiting in line.
+            if result_key
+                .as_ref()
+                .is_some_and(|k| state.caches.rendering(k))
+            {
+                state.admission.wait_in_line(&mut place)?;
+            }
+            phase.set(Phase::QUEUE);
+            let job = Job {
+                state,
+                bucket,
+                id: &id,
+                known: &known,
+                deadline,
+                phase,
+                place: &mut place,
+            };
+            state
+                .caches
+                .result(result_key, || job.render(read, marks, work))
+                .await?
+        }
+    };
 
     trace.cache = outcome;
     if outcome != Outcome::Hit && outcome != Outcome::Shared {

@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use crate::config::{Config, ConfigError};
 use crate::connections::Connections;
 use crate::handler::{self, Port};
+use crate::socket::Socket;
 use crate::state::AppState;
 
 #[derive(Debug)]
@@ -151,7 +152,7 @@ impl Server {
                 let busy = for_requests.busy();
                 async move { Ok::<_, Infallible>(handler::handle(state, req, busy, port).await) }
             });
-            let conn = builder.serve_connection(TokioIo::new(socket), service);
+            let conn = builder.serve_connection(TokioIo::new(Socket::new(socket)), service);
             let conn = graceful.watch(conn.into_owned());
             let connections = self.connections.clone();
             tokio::spawn(async move {

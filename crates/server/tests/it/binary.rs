@@ -127,6 +127,21 @@ async fn the_readme_run_command_serves_a_directory() {
     assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(res.bytes().await.unwrap().len(), 100);
+    // Originals go out with sendfile: a range from the middle and one to
+    // the end are the file's own bytes too.
+    let whole = std::fs::read(photos.join("phone-4032x3024.jpg")).unwrap();
+    let n = whole.len();
+    for (range, expected) in [
+        ("bytes=100000-1100000", &whole[100_000..=1_100_000]),
+        ("bytes=-5000", &whole[n - 5000..]),
+    ] {
+        let res = http.get(&url).header("range", range).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert!(
+            res.bytes().await.unwrap() == expected,
+            "{range}: bytes differ"
+        );
+    }
     let res = http
         .get(&url)
         .header("if-none-match", &etag)
