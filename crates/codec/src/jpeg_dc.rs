@@ -68,24 +68,35 @@ impl Huffman {
                 k += n;
                 max_code[len] = code - 1;
             }
-            if code > 1 << len {
+            // libjpeg refuses a table that uses the all-ones code.
+            if code >= 1 << len {
                 return None;
             }
             code <<= 1;
         }
         // Sentinel: any 17-bit code ends the search as an error.
         max_code[17] = i32::MAX;
-        if k as usize > values.len() {
-            return None;
-        }
+        (k as usize <= values.len()).then_some(Huffman {
+            max_code,
+            offset,
+            values,
+            lookup: Default::default(),
+            runs: Default::default(),
+        })
+    }
+
+    /// The table with its lookups built (`runs` too for an AC table) —
+    /// done per scan for the tables the scan uses, so a file full of table
+    /// definitions costs no more than reading them.
+    fn prepared(&self, ac: bool) -> Huffman {
         let mut lookup = vec![0u16; 1 << LOOKUP_BITS];
         for (prefix, slot) in lookup.iter_mut().enumerate() {
             for len in 1..=LOOKUP_BITS as usize {
                 let code = (prefix >> (LOOKUP_BITS as usize - len)) as i32;
-                if code <= max_code[len] {
-                    if let Some(&symbol) = usize::try_from(code + offset[len])
+                if code <= self.max_code[len] {
+                    if let Some(&symbol) = usize::try_from(code + self.offset[len])
                         .ok()
-                        .and_then(|i| values.get(i))
+                        .and_then(|i| self.values.get(i))
                     {
                         *slot = len as u16 | u16::from(symbol) << 8;
                     }
@@ -93,14 +104,12 @@ impl Huffman {
                 }
             }
         }
-        let runs = lookup_runs(&lookup);
-        Some(Huffman {
-            max_code,
-            offset,
-            values,
+        let runs = if ac { lookup_runs(&lookup) } else { Vec::new() };
+        Huffman {
             lookup: lookup.into(),
             runs: runs.into(),
-        })
+            ..self.clone()
+        }
     }
 }
 
@@ -149,6 +158,12 @@ struct Bits<'a> {
     buf: u64,
     count: u32,
     at_marker: bool,
+    /// Of the `count` bits, how many at the end are zeros put in past the
+    /// data (a marker or the end): reading into them means the scan's data
+    /// ran out, which makes the file libjpeg's to judge.
+    padding: u32,
+    /// The restart marker number expected next (0–7).
+    next_restart: u8,
 }
 
 impl<'a> Bits<'a> {
@@ -159,7 +174,14 @@ impl<'a> Bits<'a> {
             buf: 0,
             count: 0,
             at_marker: false,
+            padding: 0,
+            next_restart: 0,
         }
+    }
+
+    /// Whether bits past the scan's data have been read.
+    fn overran(&self) -> bool {
+        self.count < self.padding
     }
 
     // Inlined so the bit buffer can stay in registers in the hot loops.
@@ -206,6 +228,9 @@ impl<'a> Bits<'a> {
                         self.pos += 1;
                     }
                 }
+            }
+            if self.at_marker {
+                self.padding += 8;
             }
             self.buf |= u64::from(byte) << (56 - self.count);
             self.count += 8;
@@ -315,11 +340,14 @@ impl<'a> Bits<'a> {
     fn restart(&mut self) -> Option<()> {
         self.buf = 0;
         self.count = 0;
+        self.padding = 0;
         self.at_marker = false;
         let at = find_marker(self.data, self.pos)?;
-        if !(0xD0..=0xD7).contains(&self.data[at + 1]) {
+        // RST0..RST7 in turn: another one means lost data.
+        if self.data[at + 1] != 0xD0 + self.next_restart {
             return None;
         }
+        self.next_restart = (self.next_restart + 1) % 8;
         self.pos = at + 2;
         Some(())
     }
@@ -361,7 +389,8 @@ fn u16_at(d: &[u8], i: usize) -> Option<usize> {
 /// One scan member's state while its blocks are read.
 struct Lane {
     plane: Vec<i32>,
-    dc: Huffman,
+    /// The DC table (none in a refinement scan).
+    dc: Option<Huffman>,
     ac: Option<Huffman>,
     offsets: Vec<usize>,
     /// (blocks across, blocks down) from one unit to the next.
@@ -566,7 +595,12 @@ impl Decoder {
             members.push((index, usize::from(tables >> 4)));
             if !self.progressive {
                 // Cloned so the block loop below borrows nothing of `self`.
-                ac.push(self.ac_tables.get(usize::from(tables & 0x0F))?.clone()?);
+                ac.push(
+                    self.ac_tables
+                        .get(usize::from(tables & 0x0F))?
+                        .as_ref()?
+                        .prepared(true),
+                );
             }
         }
         let spectral = header.get(1 + 2 * ns..4 + 2 * ns)?;
@@ -592,7 +626,12 @@ impl Decoder {
             }
             c.quant_dc?;
             if ah == 0 {
-                self.dc_tables[table].as_ref()?;
+                // A component's DC comes in one scan: a second is damage
+                // (and would make the work grow with the headers).
+                if c.seen {
+                    return None;
+                }
+                self.dc_tables.get(table)?.as_ref()?;
                 c.seen = true;
             }
         }
@@ -610,7 +649,11 @@ impl Decoder {
                 .collect();
             lanes.push(Lane {
                 plane: std::mem::take(&mut c.dc),
-                dc: self.dc_tables[table].clone()?,
+                dc: if ah == 0 {
+                    Some(self.dc_tables.get(table)?.as_ref()?.prepared(false))
+                } else {
+                    None
+                },
                 ac: ac.get(m).cloned(),
                 offsets,
                 step: (bw, bh * c.grid_w),
@@ -647,7 +690,7 @@ impl Decoder {
                                 }
                                 continue;
                             }
-                            let size = u32::from(bits.decode(&lane.dc)?);
+                            let size = u32::from(bits.decode(lane.dc.as_ref()?)?);
                             if size > 11 {
                                 return None;
                             }
@@ -663,6 +706,11 @@ impl Decoder {
                                 bits.skip_ac(table)?;
                             }
                         }
+                    }
+                    // Data that ran out is libjpeg's to judge (and the work
+                    // stays bounded by the file's length).
+                    if bits.overran() {
+                        return None;
                     }
                 }
             }
@@ -782,7 +830,9 @@ mod tests {
     fn huffman_tables_decode_their_codes() {
         // The standard luminance DC table (ITU T.81 K.3).
         let counts = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
-        let t = Huffman::new(&counts, (0..12).collect()).unwrap();
+        let t = Huffman::new(&counts, (0..12).collect())
+            .unwrap()
+            .prepared(false);
         // Category 0 is "00", category 5 is "110", category 11 is "111111110".
         let data = [0b0011_0111, 0b1111_1000];
         let mut bits = Bits::new(&data, 0);
@@ -799,7 +849,7 @@ mod tests {
         let mut values = vec![0x01, 0x02, 0x03, 0x00, 0x04, 0x11];
         // The rest (from "11010" on): two zeros then a 15-bit value.
         values.resize(162, 0x2F);
-        let t = Huffman::new(&counts, values).unwrap();
+        let t = Huffman::new(&counts, values).unwrap().prepared(true);
         // "00"+"1" (one coefficient), "01"+"10" (another), "1010" (end).
         let entry = t.runs[0b0010_1101_0100];
         assert_eq!(entry & 31, 11, "bits used");
@@ -814,7 +864,8 @@ mod tests {
             &[1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             vec![0xF0, 0x00],
         )
-        .unwrap();
+        .unwrap()
+        .prepared(true);
         let entry = t.runs[0];
         assert_eq!(
             (entry & 31, (entry >> 5) & 127, entry & 1 << 12),

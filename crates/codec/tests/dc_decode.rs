@@ -277,3 +277,32 @@ fn truncated_and_mislabelled_files_never_panic() {
         }
     }
 }
+
+/// Damage is libjpeg's to judge: a scan whose data runs out, a table
+/// number past 3, a second scan of a component.
+#[test]
+fn damaged_files_are_declined_not_guessed() {
+    for progressive in [false, true] {
+        let bytes = compressed(300, 200, Subsamp::Sub2x2, false, progressive);
+        assert!(decode_dc(&bytes, (300, 200)).is_some());
+        // Cut inside the (first) scan's data.
+        let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let cut = &bytes[..sos + (bytes.len() - sos) / 4];
+        assert!(
+            decode_dc(cut, (300, 200)).is_none(),
+            "progressive {progressive}"
+        );
+        // The first component's tables: DC table 4 does not exist.
+        let mut bad = bytes.clone();
+        bad[sos + 6] = 0x40;
+        assert!(decode_dc(&bad, (300, 200)).is_none());
+    }
+    // The whole scan once more before EOI: a second scan of every component.
+    let bytes = compressed(64, 48, Subsamp::Gray, true, false);
+    let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let eoi = bytes.len() - 2;
+    let mut twice = bytes[..eoi].to_vec();
+    twice.extend_from_slice(&bytes[sos..]);
+    assert!(decode_dc(&bytes, (64, 48)).is_some());
+    assert!(decode_dc(&twice, (64, 48)).is_none());
+}

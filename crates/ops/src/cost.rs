@@ -436,7 +436,10 @@ fn decode_ns(bytes: &[u8], p: &Probe, shrink: u32) -> f64 {
             let decoded = px(p.width.div_ceil(shrink), p.height.div_ceil(shrink));
             match (pixgate_codec::jpeg_is_progressive(bytes), shrink >= 8) {
                 (true, true) => ns::JPEG_DC_SOURCE_PX * source,
-                (false, true) => ns::JPEG_DC_BASELINE_BYTE * len,
+                // Bytes walked, or blocks visited for a file with little data.
+                (false, true) => {
+                    (ns::JPEG_DC_BASELINE_BYTE * len).max(ns::JPEG_DC_SOURCE_PX * source)
+                }
                 (true, false) => {
                     ns::JPEG_PROGRESSIVE_BYTE * len + ns::JPEG_PROGRESSIVE_PX * decoded
                 }

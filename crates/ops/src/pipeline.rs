@@ -148,6 +148,10 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         }
         None => decode_with_gamut(bytes, &p, shrink, limits, settings.gamut)?,
     };
+    // A watermark is drawn in sRGB: the frame joins it there.
+    if plan.steps.iter().any(|s| matches!(s, Step::Watermark(_))) {
+        to_srgb(&mut frame);
+    }
     // The steps work on the samples as they are; the profile rejoins the
     // frame for the encoder (pixel operations make frames without one).
     let icc = frame.icc.take();

@@ -86,7 +86,10 @@ impl LocalDir {
         let etag = modified.map(|m| etag_of(m, size));
         let last_modified = modified.map(httpdate::fmt_http_date);
         let guessed = mime_guess::from_path(&path).first_raw();
-        let typed = guessed.is_some();
+        // A generic type makes the server read the first bytes to sniff
+        // one: such a body is never mapped (a read through a map of a
+        // file truncated meanwhile would be SIGBUS).
+        let typed = guessed.is_some_and(|t| t != "application/octet-stream");
         let content_type = guessed.unwrap_or("application/octet-stream").to_owned();
 
         // As S3 does: a current `If-None-Match` is answered without a body.

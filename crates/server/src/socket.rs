@@ -55,7 +55,14 @@ impl Socket {
                     )));
                 }
                 Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -89,7 +96,14 @@ impl Socket {
                 }
             });
             match sent {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
                 sent => return Poll::Ready(sent),
             }
         }
@@ -106,6 +120,14 @@ impl AsyncRead for Socket {
     }
 }
 
+/// `sendfile` refused for this pair of descriptors (not for the data).
+fn unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+    )
+}
+
 impl AsyncWrite for Socket {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -113,7 +135,13 @@ impl AsyncWrite for Socket {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         if let Some((file, offset, left)) = mapped::find(buf.as_ptr()) {
-            return self.poll_sendfile(cx, file, offset, buf.len().min(left));
+            let len = buf.len().min(left);
+            return match ready!(self.poll_sendfile(cx, file, offset, len)) {
+                // A file system or socket without sendfile: the bytes
+                // through the map, as an ordinary write.
+                Err(e) if unsupported(&e) => Pin::new(&mut self.0).poll_write(cx, &buf[..len]),
+                other => Poll::Ready(other),
+            };
         }
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
@@ -135,8 +163,14 @@ impl AsyncWrite for Socket {
             Some((i, _, _)) if bufs[..i].iter().any(|b| !b.is_empty()) => {
                 self.poll_send_more(cx, &bufs[..i])
             }
-            Some((_, len, (file, offset, left))) => {
-                self.poll_sendfile(cx, file, offset, len.min(left))
+            Some((i, len, (file, offset, left))) => {
+                let len = len.min(left);
+                match ready!(self.poll_sendfile(cx, file, offset, len)) {
+                    Err(e) if unsupported(&e) => {
+                        Pin::new(&mut self.0).poll_write(cx, &bufs[i][..len])
+                    }
+                    other => Poll::Ready(other),
+                }
             }
         }
     }
