@@ -22,6 +22,31 @@ impl Socket {
         Socket(stream)
     }
 
+    /// A non-blocking system call on the socket once it is writable: a
+    /// negative return is errno; would-block waits and EINTR retries.
+    fn poll_syscall(
+        &self,
+        cx: &mut Context<'_>,
+        mut call: impl FnMut(RawFd) -> isize,
+    ) -> Poll<io::Result<usize>> {
+        let socket = self.0.as_raw_fd();
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            let done = self.0.try_io(Interest::WRITABLE, || match call(socket) {
+                n if n < 0 => Err(io::Error::last_os_error()),
+                n => Ok(n as usize),
+            });
+            match done {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+
     /// Up to `len` bytes of `file` from `offset`, sent from the page cache.
     fn poll_sendfile(
         &self,
@@ -30,46 +55,25 @@ impl Socket {
         offset: u64,
         len: usize,
     ) -> Poll<io::Result<usize>> {
-        let socket = self.0.as_raw_fd();
-        loop {
-            ready!(self.0.poll_write_ready(cx))?;
-            let sent = self.0.try_io(Interest::WRITABLE, || {
-                let mut off = libc::off_t::try_from(offset).map_err(io::Error::other)?;
-                // SAFETY: both descriptors are open (the socket is ours; the
-                // file's map, which holds it, lives as long as the slice
-                // being written); `off` is a valid out-pointer.
-                let n = unsafe { libc::sendfile(socket, file, &mut off, len) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match sent {
-                // The file ended before the length announced: a shrunken
-                // file must not pass for a complete body.
-                Ok(0) if len > 0 => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the file shrank while it was being sent",
-                    )));
-                }
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
+        let offset = libc::off_t::try_from(offset).map_err(io::Error::other)?;
+        let sent = ready!(self.poll_syscall(cx, |socket| {
+            let mut off = offset;
+            // SAFETY: both descriptors are open (the socket is ours; the
+            // file's map, which holds it, lives as long as the slice being
+            // written); `off` is a valid out-pointer.
+            unsafe { libc::sendfile(socket, file, &mut off, len) }
+        }))?;
+        // The file ended before the length announced: a shrunken file must
+        // not pass for a complete body.
+        if sent == 0 && len > 0 {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was being sent",
+            )));
         }
+        Poll::Ready(Ok(sent))
     }
-}
 
-impl Socket {
     /// `writev` that tells the kernel more follows (`MSG_MORE`): the
     /// response head leaves in the same segment as the file's first bytes
     /// rather than alone (the socket has `TCP_NODELAY`).
@@ -78,35 +82,15 @@ impl Socket {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let socket = self.0.as_raw_fd();
-        loop {
-            ready!(self.0.poll_write_ready(cx))?;
-            let sent = self.0.try_io(Interest::WRITABLE, || {
-                // SAFETY: an all-zero msghdr is valid (no name, no control data).
-                let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-                // `IoSlice` is ABI-compatible with `iovec` on Unix (std's guarantee).
-                msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-                msg.msg_iovlen = bufs.len() as _;
-                // SAFETY: `msg` points at `bufs`, which outlive the call.
-                let n = unsafe { libc::sendmsg(socket, &msg, libc::MSG_MORE | libc::MSG_NOSIGNAL) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match sent {
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                sent => return Poll::Ready(sent),
-            }
-        }
+        self.poll_syscall(cx, |socket| {
+            // SAFETY: an all-zero msghdr is valid (no name, no control data).
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            // `IoSlice` is ABI-compatible with `iovec` on Unix (std's guarantee).
+            msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = bufs.len() as _;
+            // SAFETY: `msg` points at `bufs`, which outlive the call.
+            unsafe { libc::sendmsg(socket, &msg, libc::MSG_MORE | libc::MSG_NOSIGNAL) }
+        })
     }
 }
 
