@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use pixgate_api::dialect::{self, Dialect, Incoming};
 use pixgate_api::save::{Form, Needs, SaveRequest, SaveWork, Saved, SavedObject};
-use pixgate_api::signature::{Signed, coverage};
+use pixgate_api::signature::coverage;
 use pixgate_api::{DialectError, Query};
 use pixgate_origin::{ByteStream, ObjectRequest, Payload, PutObject, validate_key};
 
@@ -263,14 +263,7 @@ async fn run(
 /// Refuses a save whose signature does not cover it (a read's signature
 /// with a save added, a header the signature does not list).
 fn check_coverage(parts: &Parts, bucket: &str, key: &str, needs: &Needs) -> Result<(), ApiError> {
-    let c = coverage(&Signed {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        bucket,
-        key,
-    });
+    let c = coverage(&crate::access::signed(parts, bucket, key));
     let refuse = |what: String| {
         Err(ApiError::new(
             Code::AccessDenied,

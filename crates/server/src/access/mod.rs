@@ -13,26 +13,27 @@ use crate::config::Acl;
 use crate::error::{ApiError, Code};
 use crate::state::Bucket;
 
-/// Who signed the request in `parts` for `bucket`/`key`: the signature
-/// covers the path and query as the client wrote them.
+/// Who signed the request in `parts` for `bucket`/`key`.
 pub fn principal(
     parts: &http::request::Parts,
     bucket: &str,
     key: &str,
     keys: &HashMap<String, String>,
 ) -> Result<Principal, Denied> {
-    verify(
-        &Signed {
-            method: parts.method.as_str(),
-            raw_path: parts.uri.path(),
-            raw_query: parts.uri.query().unwrap_or(""),
-            headers: &parts.headers,
-            bucket,
-            key,
-        },
-        keys,
-        SystemTime::now(),
-    )
+    verify(&signed(parts, bucket, key), keys, SystemTime::now())
+}
+
+/// The request as a signature sees it: the path and query as the client
+/// wrote them.
+pub fn signed<'a>(parts: &'a http::request::Parts, bucket: &'a str, key: &'a str) -> Signed<'a> {
+    Signed {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        bucket,
+        key,
+    }
 }
 
 pub fn check(
