@@ -405,7 +405,9 @@ def huffman_floor():
     return float(m.group(1)) * (0.001 if m.group(2) == "µs" else 1.0)
 
 
-def run_one(contestant, workload, s3port, env, connections, duration, warmup):
+def run_one(contestant, workload, s3port, env, connections, duration, warmup, sampler=None):
+    """One measured wrk run on a fresh server; `sampler(pid, seconds)`, if
+    given, starts a process that watches the server for the measured run."""
     name, key, kind, lo, hi = workload
     template = contestant.template(key, kind, s3port)
     if template is None:
@@ -416,7 +418,10 @@ def run_one(contestant, workload, s3port, env, connections, duration, warmup):
         wait_ok(f"http://127.0.0.1:{port}" + template.replace("{w}", str(lo)))
         if warmup:
             wrk(port, template, lo, hi, connections, warmup)
+        watcher = sampler(proc.pid, duration) if sampler else None
         result = wrk(port, template, lo, hi, connections, duration)
+        if watcher:
+            watcher.wait()
         result["rss"] = peak_rss_mib(proc.pid)
         return result
     finally:
@@ -432,26 +437,18 @@ def inferno(tool):
 def flame(workload, s3port, env, connections, duration, warmup, out_dir):
     """pixgate (caches off) under wrk while `perf` samples it: a flamegraph
     (inferno) per workload and the functions with the most samples."""
-    name, key, kind, lo, hi = workload
-    contestant = Pixgate()
-    template = contestant.template(key, kind, s3port)
-    port = free_port()
-    proc = contestant.start(port, s3port, env)
+    name = workload[0]
     slug = name.replace("'", "-prime")
     data = Path(env["WORK"]) / f"perf-{slug}.data"
-    try:
-        wait_ok(f"http://127.0.0.1:{port}" + template.replace("{w}", str(lo)))
-        if warmup:
-            wrk(port, template, lo, hi, connections, warmup)
-        perf = subprocess.Popen(
-            ["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,32768", "-p", str(proc.pid),
-             "-o", str(data), "--", "sleep", str(duration)],
+
+    def perf(pid, seconds):
+        return subprocess.Popen(
+            ["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,32768", "-p", str(pid),
+             "-o", str(data), "--", "sleep", str(seconds)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        result = wrk(port, template, lo, hi, connections, duration)
-        perf.wait()
-    finally:
-        stop(proc)
+
+    result = run_one(Pixgate(), workload, s3port, env, connections, duration, warmup, perf)
     script = subprocess.run(["perf", "script", "-i", str(data)], capture_output=True, text=True).stdout
     folded = subprocess.run([inferno("collapse-perf")], input=script, capture_output=True,
                             text=True, check=True).stdout

@@ -458,8 +458,9 @@ pub fn decode_dc(bytes: &[u8], size: (u32, u32)) -> Option<Frame> {
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
             // APP14 "Adobe" with transform 0: RGB-coded components.
             0xEE if body.starts_with(b"Adobe") && body.get(11) == Some(&0) => return None,
-            // AC tables only matter to a sequential frame (a table defined
-            // before the frame header is not kept: libjpeg takes that file).
+            // AC tables only matter to a sequential frame: a progressive
+            // one's are neither read nor judged here (a table defined before
+            // the frame header is not kept: libjpeg takes that file).
             0xC4 => {
                 let sequential = d.as_ref().is_some_and(|d| !d.progressive);
                 read_dht(body, &mut dc_tables, sequential.then_some(&mut ac_tables))?;
