@@ -126,7 +126,7 @@ def peak_rss_mib(pid):
 def wrk(port, template, lo, hi, connections, duration):
     cmd = [
         "wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s",
-        "-s", str(HERE / "vary.lua"), f"http://127.0.0.1:{port}", "--", template, str(lo), str(hi),
+        "-s", str(HERE / "vary.lua"), f"http://127.0.0.1:{port}", "--", template, str(lo), str(hi), "2",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     def latency(pct):
