@@ -781,6 +781,12 @@ impl Decoder {
 /// as libjpeg does at this scale.
 fn upsample(plane: &[u8], stride: usize, factor: (usize, usize), w: usize, h: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(w * h);
+    if factor == (1, 1) {
+        for y in 0..h {
+            out.extend_from_slice(&plane[y * stride..][..w]);
+        }
+        return out;
+    }
     if factor != (2, 2) {
         for y in 0..h {
             let row = &plane[(y / factor.1) * stride..];
@@ -789,23 +795,28 @@ fn upsample(plane: &[u8], stride: usize, factor: (usize, usize), w: usize, h: us
         return out;
     }
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let at = |x: usize, y: usize| u32::from(plane[y.min(ch - 1) * stride + x.min(cw - 1)]);
-    // Neighbour toward which an output sample leans: left/up for even, right/down for odd.
-    let near = |o: usize, n: usize| -> (usize, usize) {
-        let i = o / 2;
-        let j = if o.is_multiple_of(2) {
+    // Per output row: the column sums 3·near row + far row, then 3:1
+    // across, edges repeated.
+    let mut sums = vec![0u32; cw];
+    for y in 0..h {
+        let i = y / 2;
+        let j = if y.is_multiple_of(2) {
             i.saturating_sub(1)
         } else {
-            (i + 1).min(n - 1)
+            (i + 1).min(ch - 1)
         };
-        (i, j)
-    };
-    for y in 0..h {
-        let (yi, yj) = near(y, ch);
+        let (near, far) = (&plane[i * stride..][..cw], &plane[j * stride..][..cw]);
+        for ((s, &a), &b) in sums.iter_mut().zip(near).zip(far) {
+            *s = 3 * u32::from(a) + u32::from(b);
+        }
         for x in 0..w {
-            let (xi, xj) = near(x, cw);
-            let v = 9 * at(xi, yi) + 3 * at(xj, yi) + 3 * at(xi, yj) + at(xj, yj);
-            out.push(((v + 8) / 16) as u8);
+            let i = x / 2;
+            let j = if x.is_multiple_of(2) {
+                i.saturating_sub(1)
+            } else {
+                (i + 1).min(cw - 1)
+            };
+            out.push(((3 * sums[i] + sums[j] + 8) / 16) as u8);
         }
     }
     out
