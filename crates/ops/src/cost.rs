@@ -1051,4 +1051,34 @@ mod tests {
             );
         }
     }
+
+    /// A still WebP is decoded whole where libwebp would shrink it only by
+    /// half (its rescaler is slower than a full decode, and blurs): the
+    /// answer is the full picture resized once. Larger shrinks still scale
+    /// in the decoder.
+    #[test]
+    fn a_still_webp_halved_is_decoded_whole_and_resized_once() {
+        let bytes = read("formats/4.webp");
+        let p = probe(&bytes).unwrap();
+        assert_eq!((p.width, p.height), (1024, 772));
+        let at = |plan: &str| crate::pipeline::decode_shrink(&Plan::parse(plan).unwrap(), &p, 1);
+        assert_eq!(at("resize,m_lfit,w_508,h_508"), 1);
+        assert_eq!(at("resize,w_200"), 4);
+        let plan = Plan::parse("resize,m_lfit,w_508,h_508/format,png").unwrap();
+        let Ok(crate::Product::Image { bytes: png, .. }) = process(&bytes, &plan, &settings()) else {
+            panic!("no image");
+        };
+        let out = decode(&png, &probe(&png).unwrap(), 1, &Limits::default()).unwrap();
+        let full = decode(&bytes, &p, 1, &Limits::default()).unwrap();
+        let reference = resize::scale(&full, out.width, out.height).unwrap();
+        assert_eq!((out.width, out.height), (508, 383));
+        let worst = out
+            .data
+            .iter()
+            .zip(&reference.data)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(worst <= 1, "differs from one resize by {worst}");
+    }
 }

@@ -440,7 +440,15 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
     } else {
         need
     };
-    shrink_factor(p.width, p.height, need)
+    match shrink_factor(p.width, p.height, need) {
+        // libwebp's shrinking rescaler at 1/2 costs more than it saves
+        // (13.1 ms against 11.5 for a full decode of formats/4.webp) and its
+        // box filter, resized again, blurs: a full decode and one Lanczos
+        // pass scores about 9 SSIMULACRA2 points higher. At 1/4 and below
+        // it still pays, in time and in memory.
+        2 if p.format == Format::Webp => 1,
+        factor => factor,
+    }
 }
 
 /// The size a vector source is rendered at: what the plan's first resize
