@@ -1065,7 +1065,8 @@ mod tests {
         assert_eq!(at("resize,m_lfit,w_508,h_508"), 1);
         assert_eq!(at("resize,w_200"), 4);
         let plan = Plan::parse("resize,m_lfit,w_508,h_508/format,png").unwrap();
-        let Ok(crate::Product::Image { bytes: png, .. }) = process(&bytes, &plan, &settings()) else {
+        let Ok(crate::Product::Image { bytes: png, .. }) = process(&bytes, &plan, &settings())
+        else {
             panic!("no image");
         };
         let out = decode(&png, &probe(&png).unwrap(), 1, &Limits::default()).unwrap();

@@ -13,7 +13,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -117,6 +117,9 @@ pub struct Caches {
     results: Option<Cache<ResultKey, Arc<Rendered>>>,
     fresh_for: Duration,
     metrics: Arc<Metrics>,
+    /// Writes through the proxy so far: a remembered answer (`hits.rs`)
+    /// made before the last one is not served.
+    writes: AtomicU64,
 }
 
 /// Validators remembered (one small entry per recently seen key).
@@ -170,7 +173,27 @@ impl Caches {
             results,
             fresh_for: Duration::from_millis(c.source_fresh_ms),
             metrics,
+            writes: AtomicU64::new(0),
         }
+    }
+
+    /// Writes through the proxy so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
+    }
+
+    /// Whether `known` is still the source's trusted validators: the very
+    /// entry the validator cache holds, and still fresh.
+    pub async fn still_current(&self, id: &SourceId, known: &Arc<Known>) -> bool {
+        self.known
+            .get(id)
+            .await
+            .is_some_and(|k| Arc::ptr_eq(&k, known) && k.checked.elapsed() < self.fresh_for)
+    }
+
+    /// Counts a result served from memory without a lookup here.
+    pub fn count_hit(&self) {
+        self.metrics.cache_lookup("result", true);
     }
 
     /// The source's current validators, and its bytes if finding them out
@@ -240,6 +263,7 @@ impl Caches {
     /// source or result of an older version is served (moka hides entries
     /// a predicate matches from reads before it removes them).
     pub async fn invalidate(&self, id: &SourceId) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
         self.known.invalidate(id).await;
         if let Some(sources) = &self.sources {
             let id = id.clone();

@@ -72,6 +72,38 @@ where
         .unwrap_or("")
         .to_owned();
     let head = parts.method == Method::HEAD;
+    // A repeated anonymous process URL whose answer is still held.
+    if port == Port::Public
+        && let Some(hit) = state.hits.answer(&state, &parts, &host).await
+    {
+        let entry = hit.entry;
+        let span = request_span(&id, &parts);
+        let log = LogLine {
+            state: state.clone(),
+            span,
+            id: id.clone(),
+            started,
+            outcome: Outcome {
+                bucket: Some(entry.bucket.clone()),
+                key: Some(entry.key.clone()),
+                ..Outcome::default()
+            },
+            dialect: entry.dialect.name(),
+            kind: entry.kind,
+            status: 0,
+            trace: None,
+            probe: false,
+        };
+        return finish(
+            hit.response,
+            entry.dialect,
+            log,
+            false,
+            head,
+            busy,
+            in_flight,
+        );
+    }
     // With an admin listener, the public port answers only `/healthz` of
     // the proxy's own paths; the others are ordinary paths there.
     let endpoint = route::endpoint(parts.uri.path())
@@ -110,14 +142,7 @@ where
         Err(_) => "invalid",
     };
 
-    // One span per request: the unit an OTLP collector receives.
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %parts.method,
-        path = parts.uri.path(),
-        status = tracing::field::Empty,
-    );
+    let span = request_span(&id, &parts);
     // Written when the response ends, or now if the client leaves first.
     let mut log = LogLine {
         state: state.clone(),
@@ -134,6 +159,7 @@ where
     let result = dispatch(
         &state,
         &parts,
+        (&host, kind),
         &query,
         endpoint,
         target,
@@ -145,7 +171,7 @@ where
     )
     .instrument(span.clone())
     .await;
-    let mut response = match result {
+    let response = match result {
         Ok(response) => response,
         Err(e) => {
             log.outcome.error = Some(e.code.as_str());
@@ -153,9 +179,42 @@ where
             error_response(shape, &e, &id, &host, head)
         }
     };
+    finish(
+        response,
+        dialect,
+        log,
+        endpoint.is_some(),
+        head,
+        busy,
+        in_flight,
+    )
+}
+
+/// One span per request: the unit an OTLP collector receives.
+fn request_span(id: &str, parts: &http::request::Parts) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %parts.method,
+        path = parts.uri.path(),
+        status = tracing::field::Empty,
+    )
+}
+
+/// Every answer's last steps: request ids, `Vary`, and the body watched
+/// so the log line is written when it ends.
+fn finish(
+    mut response: Response<Body>,
+    dialect: &'static dyn Dialect,
+    mut log: LogLine,
+    endpoint: bool,
+    head: bool,
+    busy: Busy,
+    in_flight: crate::metrics::InFlight,
+) -> Response<Body> {
     log.status = response.status().as_u16();
-    span.record("status", log.status);
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    log.span.record("status", log.status);
+    if let Ok(v) = HeaderValue::from_str(&log.id) {
         // The dialect's own name for it, and the default dialect's, which
         // every response has always carried.
         let headers = response.headers_mut();
@@ -169,7 +228,7 @@ where
             .headers_mut()
             .append(VARY, HeaderValue::from_static("Accept"));
     }
-    if endpoint.is_none() {
+    if !endpoint {
         // The bytes depend on these headers as well as on the URL (they may
         // carry a process string): a CDN must not serve one for the other.
         for name in dialect::process_headers() {
@@ -280,6 +339,7 @@ impl Drop for LogLine {
 async fn dispatch(
     state: &AppState,
     parts: &http::request::Parts,
+    (host, kind): (&str, &'static str),
     query: &Query,
     endpoint: Option<Endpoint>,
     target: Option<Result<Target, ApiError>>,
@@ -381,6 +441,11 @@ async fn dispatch(
     // and metadata answers included: one rule a CDN can be configured by;
     // an answer that does not follow `Accept` takes a few extra CDN copies.
     outcome.vary_accept = !bucket.negotiate.is_empty() && operation != Operation::Original;
+    // An anonymous explicit plan of a bucket that does not negotiate: its
+    // answer depends on the URL alone (`hits.rs` checks the headers).
+    let rememberable = matches!(operation, Operation::Process { .. })
+        && matches!(principal, access::Principal::Anonymous)
+        && bucket.negotiate.is_empty();
     let mut response = match operation {
         Operation::Original => serve_original(bucket, key, parts, deadline).await,
         Operation::Process { plan, .. } => {
@@ -418,6 +483,12 @@ async fn dispatch(
         Operation::NotImplemented(message) => Err(ApiError::new(Code::NotImplemented, message)),
     }?;
     overrides::apply(&mut response, overrides);
+    if rememberable && let Some(key) = &outcome.key {
+        let name = &target.bucket;
+        state
+            .hits
+            .remember(parts, host, &response, dialect, kind, name, key);
+    }
     Ok(response)
 }
 

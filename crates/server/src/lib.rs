@@ -13,6 +13,7 @@ pub mod connections;
 pub mod error;
 pub mod handler;
 pub mod health;
+pub mod hits;
 pub mod metrics;
 pub mod original;
 pub mod overrides;

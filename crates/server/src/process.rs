@@ -19,6 +19,7 @@ use crate::body::{self, Body};
 use crate::cache::{Known, Outcome, Rendered, ResultKey, Revalidated, SourceId, Timing};
 use crate::conditional;
 use crate::error::{ApiError, Code};
+use crate::hits::Held;
 use crate::state::{AppState, Bucket};
 
 /// What to compute from the source.
@@ -147,6 +148,8 @@ async fn serve_by(
     phase: &Phase,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
+    // Before anything is read: a write from now on makes this answer old.
+    let writes = state.caches.writes();
     // Taken as soon as the request has to wait for anything (admission,
     // another request's revalidation or result); working needs none.
     let mut place: Option<Place> = None;
@@ -155,6 +158,7 @@ async fn serve_by(
         process: canonical.clone(),
         cache: Outcome::Bypass,
         timing: Timing::default(),
+        held: None,
     };
     let id = SourceId {
         bucket: bucket.name.clone(),
@@ -163,6 +167,7 @@ async fn serve_by(
     // Watermark objects are sources too: their versions are part of the
     // result's identity, so a replaced watermark is never served stale.
     let marks = watermark_sources(state, bucket, &work, &mut place, phase).await?;
+    let no_marks = marks.is_empty();
     for mark in &marks {
         canonical.push('\n');
         canonical.push_str(mark.known.etag.as_deref().unwrap_or("-"));
@@ -229,6 +234,16 @@ async fn serve_by(
     };
 
     trace.cache = outcome;
+    // A held result of this version, with no watermark object in its
+    // identity, may be answered again from `hits.rs`.
+    if outcome != Outcome::Bypass && no_marks {
+        trace.held = Some(Held {
+            rendered: Arc::downgrade(&rendered),
+            known: known.clone(),
+            source: id.clone(),
+            writes,
+        });
+    }
     if outcome != Outcome::Hit && outcome != Outcome::Shared {
         trace.timing.upstream += rendered.timing.upstream;
         trace.timing.queue = rendered.timing.queue;
@@ -325,6 +340,8 @@ pub struct Trace {
     pub process: String,
     pub cache: Outcome,
     pub timing: Timing,
+    /// The result as held, for answering the URL again (`hits.rs`).
+    pub held: Option<Held>,
 }
 
 /// An image watermark's object: its validators, and its bytes if learning

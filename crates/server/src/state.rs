@@ -50,6 +50,8 @@ pub struct AppState {
     pub keys: HashMap<String, String>,
     pub admission: Admission,
     pub caches: Caches,
+    /// Answers to repeated anonymous process URLs (`hits.rs`).
+    pub hits: crate::hits::Hits,
     /// Fonts for text watermarks, found once at start.
     pub fonts: Arc<Fonts>,
     pub metrics: Arc<Metrics>,
@@ -143,6 +145,7 @@ impl AppState {
                 .collect(),
             admission: Admission::new(&config.admission),
             caches: Caches::new(&config.cache, metrics.clone()),
+            hits: Default::default(),
             fonts: Arc::new(config.watermark.fonts()),
             metrics,
             cancel: Arc::new(AtomicBool::new(false)),

@@ -19,6 +19,7 @@ mod corpus;
 mod dialect_names;
 mod dialects;
 mod formats_more;
+mod hits;
 mod hostile;
 mod info;
 mod negotiate;

@@ -14,11 +14,11 @@ use crate::support::{AK, Pixgate, REGION, S3Server, SK, client, corpus, corpus_f
 
 /// The client's key at pixgate (not the upstream's).
 const CAK: &str = "AKwritesClient";
-const CSK: &str = "client/secret+for=writes";
+pub(crate) const CSK: &str = "client/secret+for=writes";
 const UPSTREAM: &str = "upstream";
-const IMAGE: &str = "photos/concert-400x267.jpg";
+pub(crate) const IMAGE: &str = "photos/concert-400x267.jpg";
 
-fn keys() -> String {
+pub(crate) fn keys() -> String {
     format!("[[keys]]\naccess_key_id = \"{CAK}\"\nsecret_access_key = \"{CSK}\"\n")
 }
 
@@ -29,7 +29,7 @@ fn s3_bucket(s3: &S3Server) -> String {
     )
 }
 
-fn local_bucket(dir: &Path) -> String {
+pub(crate) fn local_bucket(dir: &Path) -> String {
     format!(
         "[[buckets]]\nname = \"photos\"\norigin = \"file://{}\"\nacl = \"public-read\"\n",
         dir.display()
@@ -104,7 +104,12 @@ fn assert_sdk_answers(got: &Value) {
 }
 
 /// A PUT of `body` to pixgate signed (SigV4 header) with `secret`.
-async fn signed_put(px: &Pixgate, path: &str, body: Vec<u8>, secret: &str) -> reqwest::Response {
+pub(crate) async fn signed_put(
+    px: &Pixgate,
+    path: &str,
+    body: Vec<u8>,
+    secret: &str,
+) -> reqwest::Response {
     let url = px.url(path);
     let creds = S3Credentials {
         access_key_id: CAK.into(),

@@ -1,0 +1,210 @@
+//! Repeated anonymous process URLs answered from what the last answer
+//! learned: a table from the request's host and target to the held
+//! result, its headers and its log fields. A hit costs one table lookup
+//! and one validator lookup instead of routing, dialect parsing, plan
+//! parsing, access checks and the result key's hashing (about 10 µs of
+//! the ~25 µs a held result cost; `benches/peers/run.py --cheap-paths`).
+//!
+//! Only what cannot answer differently is remembered: a `GET` whose every
+//! header is on [`PASSIVE_HEADERS`] (no credentials, conditions, ranges or
+//! process headers), answered 200 by an explicit process plan, anonymously,
+//! from a bucket that does not negotiate formats, with no watermark
+//! objects. A hit still checks that the source's validators are the ones
+//! the validator cache holds now (same version, still fresh) and that no
+//! write went through the proxy since; the result's bytes are held weakly,
+//! so the result cache alone decides what stays in memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, Weak};
+
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
+use http::{HeaderMap, Method, Response, StatusCode};
+use pixgate_api::dialect::Dialect;
+
+use crate::body::{self, Body};
+use crate::cache::{Known, Outcome, Rendered, SourceId, Timing};
+use crate::process::Trace;
+use crate::state::AppState;
+
+/// Entries kept; past it the table starts over (each entry is a few
+/// hundred bytes: the bytes themselves are the result cache's).
+const ENTRIES: usize = 4096;
+
+/// Headers that change nothing in a processed answer: a request carrying
+/// any other header takes the full path.
+const PASSIVE_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "connection",
+    "keep-alive",
+    "cache-control",
+    "pragma",
+    "referer",
+    "via",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-real-ip",
+    "cdn-loop",
+];
+
+/// What answering a URL again needs.
+#[derive(Debug)]
+pub struct Entry {
+    rendered: Weak<Rendered>,
+    /// The validators the answer was made under, and whose they are.
+    known: Arc<Known>,
+    source: SourceId,
+    /// `Caches::writes` when the answer was made.
+    writes: u64,
+    /// Cache-Control, ETag, Last-Modified, Content-Type, Content-Length.
+    headers: HeaderMap,
+    pub dialect: &'static dyn Dialect,
+    pub kind: &'static str,
+    pub bucket: String,
+    pub key: String,
+    process: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Hits {
+    table: RwLock<HashMap<String, Arc<Entry>>>,
+}
+
+/// A remembered answer, served.
+#[derive(Debug)]
+pub struct Hit {
+    pub entry: Arc<Entry>,
+    pub response: Response<Body>,
+}
+
+/// The table's key: the host (virtual-hosted buckets share paths) and the
+/// request target as sent.
+fn key_of(host: &str, parts: &http::request::Parts) -> Option<String> {
+    let target = parts.uri.path_and_query()?.as_str();
+    let mut key = String::with_capacity(host.len() + 1 + target.len());
+    key.push_str(host);
+    key.push(' ');
+    key.push_str(target);
+    Some(key)
+}
+
+/// Whether the request is one a remembered answer may serve.
+fn passive(parts: &http::request::Parts) -> bool {
+    parts.method == Method::GET
+        && parts
+            .headers
+            .keys()
+            .all(|name| PASSIVE_HEADERS.contains(&name.as_str()))
+}
+
+impl Hits {
+    /// The remembered answer to this request, if it is still the answer.
+    pub async fn answer(
+        &self,
+        state: &AppState,
+        parts: &http::request::Parts,
+        host: &str,
+    ) -> Option<Hit> {
+        if !passive(parts) {
+            return None;
+        }
+        let entry = {
+            let table = self.table.read().ok()?;
+            if table.is_empty() {
+                return None;
+            }
+            table.get(&key_of(host, parts)?)?.clone()
+        };
+        let rendered = entry.rendered.upgrade()?;
+        if entry.writes != state.caches.writes()
+            || !state
+                .caches
+                .still_current(&entry.source, &entry.known)
+                .await
+        {
+            return None;
+        }
+        state.caches.count_hit();
+        state.metrics.sent(rendered.bytes.len());
+        let mut response = Response::new(body::full(rendered.bytes.clone()));
+        *response.status_mut() = StatusCode::OK;
+        *response.headers_mut() = entry.headers.clone();
+        response.extensions_mut().insert(Trace {
+            process: entry.process.clone(),
+            cache: Outcome::Hit,
+            timing: Timing::default(),
+            held: None,
+        });
+        Some(Hit { entry, response })
+    }
+
+    /// Remembers a 200 answer of an anonymous process plan (the caller
+    /// knows those); declines anything else.
+    #[allow(clippy::too_many_arguments)]
+    pub fn remember(
+        &self,
+        parts: &http::request::Parts,
+        host: &str,
+        response: &Response<Body>,
+        dialect: &'static dyn Dialect,
+        kind: &'static str,
+        bucket: &str,
+        key: &str,
+    ) {
+        if response.status() != StatusCode::OK || !passive(parts) {
+            return;
+        }
+        let Some(trace) = response.extensions().get::<Trace>() else {
+            return;
+        };
+        let Some(held) = &trace.held else {
+            return;
+        };
+        let Some(table_key) = key_of(host, parts) else {
+            return;
+        };
+        let mut headers = HeaderMap::with_capacity(5);
+        for name in [
+            CACHE_CONTROL,
+            ETAG,
+            LAST_MODIFIED,
+            CONTENT_TYPE,
+            CONTENT_LENGTH,
+        ] {
+            if let Some(v) = response.headers().get(&name) {
+                headers.insert(name, v.clone());
+            }
+        }
+        let entry = Arc::new(Entry {
+            rendered: held.rendered.clone(),
+            known: held.known.clone(),
+            source: held.source.clone(),
+            writes: held.writes,
+            headers,
+            dialect,
+            kind,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            process: trace.process.clone(),
+        });
+        if let Ok(mut table) = self.table.write() {
+            if table.len() >= ENTRIES {
+                table.clear();
+            }
+            table.insert(table_key, entry);
+        }
+    }
+}
+
+/// What `process::serve` tells [`Hits::remember`] about a held result.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub rendered: Weak<Rendered>,
+    pub known: Arc<Known>,
+    pub source: SourceId,
+    pub writes: u64,
+}
