@@ -1052,8 +1052,9 @@ mod tests {
         }
     }
 
-    /// A still WebP is decoded whole where libwebp would shrink it only by
-    /// half (its rescaler is slower than a full decode, and blurs): the
+    /// A still WebP of up to 4 MP is decoded whole where libwebp would
+    /// shrink it only by half (its rescaler is slower than a full decode,
+    /// and blurs): the
     /// answer is the full picture resized once. Larger shrinks still scale
     /// in the decoder.
     #[test]
@@ -1064,6 +1065,11 @@ mod tests {
         let at = |plan: &str| crate::pipeline::decode_shrink(&Plan::parse(plan).unwrap(), &p, 1);
         assert_eq!(at("resize,m_lfit,w_508,h_508"), 1);
         assert_eq!(at("resize,w_200"), 4);
+        // A large WebP keeps the decoder's halving (a quarter of the memory).
+        let mut big = p.clone();
+        (big.width, big.height) = (8000, 6000);
+        let plan = Plan::parse("resize,w_3000").unwrap();
+        assert_eq!(crate::pipeline::decode_shrink(&plan, &big, 1), 2);
         let plan = Plan::parse("resize,m_lfit,w_508,h_508/format,png").unwrap();
         let Ok(crate::Product::Image { bytes: png, .. }) = process(&bytes, &plan, &settings())
         else {

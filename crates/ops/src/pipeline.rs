@@ -444,9 +444,10 @@ pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
         // libwebp's shrinking rescaler at 1/2 costs more than it saves
         // (13.1 ms against 11.5 for a full decode of formats/4.webp) and its
         // box filter, resized again, blurs: a full decode and one Lanczos
-        // pass scores about 9 SSIMULACRA2 points higher. At 1/4 and below
-        // it still pays, in time and in memory.
-        2 if p.format == Format::Webp => 1,
+        // pass scores about 9 SSIMULACRA2 points higher. Above 4 MP the
+        // quarter-size frame's memory matters more; at 1/4 and below the
+        // rescaler pays in time too.
+        2 if p.format == Format::Webp && u64::from(p.width) * u64::from(p.height) <= 4 << 20 => 1,
         factor => factor,
     }
 }

@@ -177,6 +177,12 @@ impl Caches {
         }
     }
 
+    /// Whether answers may be remembered (`hits.rs`): results are held,
+    /// and validators trusted for a while.
+    pub fn remembers(&self) -> bool {
+        self.results.is_some() && !self.fresh_for.is_zero()
+    }
+
     /// Writes through the proxy so far.
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Acquire)

@@ -487,7 +487,7 @@ async fn dispatch(
         let name = &target.bucket;
         state
             .hits
-            .remember(parts, host, &response, dialect, kind, name, key);
+            .remember(state, parts, host, &response, dialect, kind, name, key);
     }
     Ok(response)
 }

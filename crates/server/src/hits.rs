@@ -17,8 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 
-use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED};
-use http::{HeaderMap, Method, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use pixgate_api::dialect::Dialect;
 
 use crate::body::{self, Body};
@@ -26,13 +25,21 @@ use crate::cache::{Known, Outcome, Rendered, SourceId, Timing};
 use crate::process::Trace;
 use crate::state::AppState;
 
-/// Entries kept; past it the table starts over (each entry is a few
-/// hundred bytes: the bytes themselves are the result cache's).
+/// Entries kept; past it one is dropped per new one. With keys of at most
+/// [`KEY_BYTES`], the table stays within a few MB: the bytes themselves
+/// are the result cache's.
 const ENTRIES: usize = 4096;
 
-/// Headers that change nothing in a processed answer: a request carrying
-/// any other header takes the full path.
-const PASSIVE_HEADERS: &[&str] = &[
+/// Longer host + target pairs are not remembered (the table's memory is
+/// not the client's to choose).
+const KEY_BYTES: usize = 1024;
+
+/// Headers that change nothing in a processed answer — browsers', CDNs'
+/// and proxies' usual ones; a request carrying any other header takes the
+/// full path. (Only a signature reads one of these, `x-forwarded-proto`,
+/// and signed requests are never remembered; `tests/it/hits.rs` checks
+/// that no other code names them.)
+pub const PASSIVE_HEADERS: &[&str] = &[
     "host",
     "user-agent",
     "accept",
@@ -43,12 +50,36 @@ const PASSIVE_HEADERS: &[&str] = &[
     "cache-control",
     "pragma",
     "referer",
+    "cookie",
+    "dnt",
+    "priority",
+    "upgrade-insecure-requests",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+    "sec-fetch-user",
+    "sec-ch-ua",
+    "sec-ch-ua-mobile",
+    "sec-ch-ua-platform",
+    "sec-gpc",
     "via",
+    "forwarded",
     "x-forwarded-for",
     "x-forwarded-proto",
     "x-forwarded-host",
+    "x-forwarded-port",
     "x-real-ip",
+    "true-client-ip",
     "cdn-loop",
+    "cf-connecting-ip",
+    "cf-ipcountry",
+    "cf-ray",
+    "cf-visitor",
+    "x-amz-cf-id",
+    "x-amzn-trace-id",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
 ];
 
 /// What answering a URL again needs.
@@ -60,8 +91,8 @@ pub struct Entry {
     source: SourceId,
     /// `Caches::writes` when the answer was made.
     writes: u64,
-    /// Cache-Control, ETag, Last-Modified, Content-Type, Content-Length.
-    headers: HeaderMap,
+    /// The headers `process::serve` answered with.
+    headers: http::HeaderMap,
     pub dialect: &'static dyn Dialect,
     pub kind: &'static str,
     pub bucket: String,
@@ -85,6 +116,9 @@ pub struct Hit {
 /// request target as sent.
 fn key_of(host: &str, parts: &http::request::Parts) -> Option<String> {
     let target = parts.uri.path_and_query()?.as_str();
+    if host.len() + target.len() >= KEY_BYTES {
+        return None;
+    }
     let mut key = String::with_capacity(host.len() + 1 + target.len());
     key.push_str(host);
     key.push(' ');
@@ -92,9 +126,11 @@ fn key_of(host: &str, parts: &http::request::Parts) -> Option<String> {
     Some(key)
 }
 
-/// Whether the request is one a remembered answer may serve.
+/// Whether the request is one a remembered answer may serve: a plan is
+/// in its query, and it carries nothing that could change the answer.
 fn passive(parts: &http::request::Parts) -> bool {
     parts.method == Method::GET
+        && parts.uri.query().is_some()
         && parts
             .headers
             .keys()
@@ -109,7 +145,7 @@ impl Hits {
         parts: &http::request::Parts,
         host: &str,
     ) -> Option<Hit> {
-        if !passive(parts) {
+        if !state.caches.remembers() || !passive(parts) {
             return None;
         }
         let entry = {
@@ -147,6 +183,7 @@ impl Hits {
     #[allow(clippy::too_many_arguments)]
     pub fn remember(
         &self,
+        state: &AppState,
         parts: &http::request::Parts,
         host: &str,
         response: &Response<Body>,
@@ -155,7 +192,7 @@ impl Hits {
         bucket: &str,
         key: &str,
     ) {
-        if response.status() != StatusCode::OK || !passive(parts) {
+        if response.status() != StatusCode::OK || !state.caches.remembers() || !passive(parts) {
             return;
         }
         let Some(trace) = response.extensions().get::<Trace>() else {
@@ -167,18 +204,8 @@ impl Hits {
         let Some(table_key) = key_of(host, parts) else {
             return;
         };
-        let mut headers = HeaderMap::with_capacity(5);
-        for name in [
-            CACHE_CONTROL,
-            ETAG,
-            LAST_MODIFIED,
-            CONTENT_TYPE,
-            CONTENT_LENGTH,
-        ] {
-            if let Some(v) = response.headers().get(&name) {
-                headers.insert(name, v.clone());
-            }
-        }
+        // As `process::serve` made them (the handler adds the rest).
+        let headers = response.headers().clone();
         let entry = Arc::new(Entry {
             rendered: held.rendered.clone(),
             known: held.known.clone(),
@@ -192,8 +219,11 @@ impl Hits {
             process: trace.process.clone(),
         });
         if let Ok(mut table) = self.table.write() {
-            if table.len() >= ENTRIES {
-                table.clear();
+            if table.len() >= ENTRIES
+                && !table.contains_key(&table_key)
+                && let Some(old) = table.keys().next().cloned()
+            {
+                table.remove(&old);
             }
             table.insert(table_key, entry);
         }
