@@ -236,7 +236,7 @@ async fn serve_by(
     trace.cache = outcome;
     // A held result of this version, with no watermark object in its
     // identity, may be answered again from `hits.rs`.
-    if outcome != Outcome::Bypass && no_marks {
+    if outcome != Outcome::Bypass && no_marks && state.caches.remembers() {
         trace.held = Some(Held {
             rendered: Arc::downgrade(&rendered),
             known: known.clone(),
