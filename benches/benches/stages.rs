@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pixgate_api::Plan;
-use pixgate_codec::{EncodeOptions, Format, Limits, decode, encode, probe, shrink_factor};
+use pixgate_codec::{EncodeOptions, Format, Limits, decode, encode, probe};
 use pixgate_ops::action::resize::scale;
-use pixgate_ops::{Settings, Stop, process};
+use pixgate_ops::{Settings, Stop, decode_shrink, process};
 
 fn corpus(rel: &str) -> Vec<u8> {
     let dir = std::env::var_os("PIXGATE_CORPUS")
@@ -89,11 +89,9 @@ fn stages(c: &mut Criterion) {
         let bytes = corpus(wl.file);
         let p = probe(&bytes).expect("probe");
         let (tw, th) = target(p.width, p.height, wl.size);
-        // As the pipeline does: JPEG and still WebP shrink on load.
-        let shrink = match p.format {
-            Format::Jpg | Format::Webp => shrink_factor(p.width, p.height, (tw, th)),
-            _ => 1,
-        };
+        // The pipeline's own choice of shrink-on-load.
+        let plan = Plan::parse(wl.plan).expect("plan");
+        let shrink = decode_shrink(&plan, &p, 1);
         let mut g = c.benchmark_group(wl.name);
         g.sample_size(10);
         g.bench_function(format!("decode-1/{shrink}"), |b| {
@@ -138,7 +136,6 @@ fn stages(c: &mut Criterion) {
         g.bench_function(format!("encode-{:?}", wl.format).to_lowercase(), |b| {
             b.iter(|| encode(small.clone(), wl.format, &opts).expect("encode"))
         });
-        let plan = Plan::parse(wl.plan).expect("plan");
         g.bench_function("pipeline", |b| {
             b.iter(|| process(&bytes, &plan, &settings).expect("process"))
         });

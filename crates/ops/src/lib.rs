@@ -12,7 +12,7 @@ mod text;
 
 pub use error::OpsError;
 pub use metadata::metadata;
-pub use pipeline::{Product, Settings, output_format};
+pub use pipeline::{Product, Settings, decode_shrink, output_format};
 
 use pixgate_api::{Deliver, Plan};
 

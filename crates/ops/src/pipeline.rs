@@ -412,10 +412,10 @@ fn process_animation(
     Ok(Product::Image { bytes, format })
 }
 
-/// How far a JPEG or a still WebP may be shrunk on load: only when the
-/// first step is a resize that downsizes, and never below the size that
-/// resize needs.
-pub(crate) fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
+/// How far a JPEG or a still WebP is shrunk on load (`orientation`: its
+/// EXIF value): only when the first step is a resize that downsizes, and
+/// never below the size that resize needs.
+pub fn decode_shrink(plan: &Plan, p: &Probe, orientation: u8) -> u32 {
     if !p.shrinks_on_load() {
         return 1;
     }
