@@ -67,27 +67,21 @@ pub fn encode(
             })
         }
         Format::Webp => {
-            let enc = if frame.has_alpha() {
-                webp::Encoder::from_rgba(&frame.data, frame.width, frame.height)
-            } else {
-                webp::Encoder::from_rgb(&frame.data, frame.width, frame.height)
-            };
-            let mut config = webp::WebPConfig::new()
-                .map_err(|()| CodecError::Internal("WebP: no encoder configuration".into()))?;
-            config.quality = f32::from(opts.quality);
-            config.alpha_compression = 1;
-            config.method = WEBP_METHOD;
-            let out = enc
-                .encode_advanced(&config)
-                .map_err(|e| CodecError::Internal(format!("WebP: {e:?}")))?;
+            let out = crate::webp::encode_lossy(
+                &frame.data,
+                (frame.width, frame.height),
+                frame.has_alpha(),
+                f32::from(opts.quality),
+                WEBP_METHOD,
+            )?;
             Ok(match &frame.icc {
                 Some(icc) => crate::container::webp_with_icc(
-                    out.to_vec(),
+                    out,
                     icc,
                     (frame.width, frame.height),
                     frame.has_alpha(),
                 ),
-                None => out.to_vec(),
+                None => out,
             })
         }
         Format::Png => {
