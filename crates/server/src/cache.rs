@@ -191,10 +191,7 @@ impl Caches {
     /// Whether `known` is still the source's trusted validators: the very
     /// entry the validator cache holds, and still fresh.
     pub async fn still_current(&self, id: &SourceId, known: &Arc<Known>) -> bool {
-        self.known
-            .get(id)
-            .await
-            .is_some_and(|k| Arc::ptr_eq(&k, known) && k.checked.elapsed() < self.fresh_for)
+        self.fresh(id).await.is_some_and(|k| Arc::ptr_eq(&k, known))
     }
 
     /// Counts a result served from memory without a lookup here.
@@ -297,7 +294,7 @@ impl Caches {
     /// [`Caches::result`], which the caller goes on to.
     pub async fn held_result(&self, key: &ResultKey) -> Option<Arc<Rendered>> {
         let hit = self.results.as_ref()?.get(key).await?;
-        self.metrics.cache_lookup("result", true);
+        self.count_hit();
         Some(hit)
     }
 

@@ -84,8 +84,8 @@ where
             id: id.clone(),
             started,
             outcome: Outcome {
-                bucket: Some(entry.bucket.clone()),
-                key: Some(entry.key.clone()),
+                bucket: Some(entry.source.bucket.clone()),
+                key: Some(entry.source.key.clone()),
                 ..Outcome::default()
             },
             dialect: entry.dialect.name(),
@@ -483,11 +483,10 @@ async fn dispatch(
         Operation::NotImplemented(message) => Err(ApiError::new(Code::NotImplemented, message)),
     }?;
     overrides::apply(&mut response, overrides);
-    if rememberable && let Some(key) = &outcome.key {
-        let name = &target.bucket;
+    if rememberable {
         state
             .hits
-            .remember(state, parts, host, &response, dialect, kind, name, key);
+            .remember(state, parts, host, &response, (dialect, kind));
     }
     Ok(response)
 }

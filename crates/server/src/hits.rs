@@ -88,15 +88,14 @@ pub struct Entry {
     rendered: Weak<Rendered>,
     /// The validators the answer was made under, and whose they are.
     known: Arc<Known>,
-    source: SourceId,
+    /// The answer's bucket and key (its log line names them too).
+    pub source: SourceId,
     /// `Caches::writes` when the answer was made.
     writes: u64,
     /// The headers `process::serve` answered with.
     headers: http::HeaderMap,
     pub dialect: &'static dyn Dialect,
     pub kind: &'static str,
-    pub bucket: String,
-    pub key: String,
     process: String,
 }
 
@@ -180,17 +179,13 @@ impl Hits {
 
     /// Remembers a 200 answer of an anonymous process plan (the caller
     /// knows those); declines anything else.
-    #[allow(clippy::too_many_arguments)]
     pub fn remember(
         &self,
         state: &AppState,
         parts: &http::request::Parts,
         host: &str,
         response: &Response<Body>,
-        dialect: &'static dyn Dialect,
-        kind: &'static str,
-        bucket: &str,
-        key: &str,
+        (dialect, kind): (&'static dyn Dialect, &'static str),
     ) {
         if response.status() != StatusCode::OK || !state.caches.remembers() || !passive(parts) {
             return;
@@ -214,8 +209,6 @@ impl Hits {
             headers,
             dialect,
             kind,
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
             process: trace.process.clone(),
         });
         if let Ok(mut table) = self.table.write() {
