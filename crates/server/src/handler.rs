@@ -78,22 +78,9 @@ where
     {
         let entry = hit.entry;
         let span = request_span(&id, &parts);
-        let log = LogLine {
-            state: state.clone(),
-            span,
-            id: id.clone(),
-            started,
-            outcome: Outcome {
-                bucket: Some(entry.source.bucket.clone()),
-                key: Some(entry.source.key.clone()),
-                ..Outcome::default()
-            },
-            dialect: entry.dialect.name(),
-            kind: entry.kind,
-            status: 0,
-            trace: None,
-            probe: false,
-        };
+        let mut log = LogLine::new(&state, span, &id, started, entry.dialect, entry.kind);
+        log.outcome.bucket = Some(entry.source.bucket.clone());
+        log.outcome.key = Some(entry.source.key.clone());
         return finish(
             hit.response,
             entry.dialect,
@@ -144,18 +131,8 @@ where
 
     let span = request_span(&id, &parts);
     // Written when the response ends, or now if the client leaves first.
-    let mut log = LogLine {
-        state: state.clone(),
-        span: span.clone(),
-        id: id.clone(),
-        started,
-        outcome: Outcome::default(),
-        dialect: dialect.name(),
-        kind,
-        status: 0,
-        trace: None,
-        probe: target.is_none(),
-    };
+    let mut log = LogLine::new(&state, span.clone(), &id, started, dialect, kind);
+    log.probe = target.is_none();
     let result = dispatch(
         &state,
         &parts,
@@ -269,6 +246,28 @@ struct LogLine {
 }
 
 impl LogLine {
+    fn new(
+        state: &Arc<AppState>,
+        span: tracing::Span,
+        id: &str,
+        started: Instant,
+        dialect: &dyn Dialect,
+        kind: &'static str,
+    ) -> LogLine {
+        LogLine {
+            state: state.clone(),
+            span,
+            id: id.to_owned(),
+            started,
+            outcome: Outcome::default(),
+            dialect: dialect.name(),
+            kind,
+            status: 0,
+            trace: None,
+            probe: false,
+        }
+    }
+
     fn write(&mut self, end: &End) {
         let seconds = self.started.elapsed().as_secs_f64();
         let ended = match end {
