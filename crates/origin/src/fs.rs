@@ -1,12 +1,15 @@
 //! A local directory as a bucket: the embedded default (`serve --root DIR`).
 
 use std::io::{self, SeekFrom};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags, StatxFlags};
+use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
 use crate::range::{RangeError, parse_range};
@@ -21,12 +24,14 @@ use crate::{
 /// small enough that many concurrent streams stay cheap.
 const CHUNK: usize = 64 * 1024;
 
-/// What a fetch found: the answer, and where its body is (file, offset,
-/// length) unless there is none.
+/// What a fetch found: the answer, and where its body is (offset and
+/// length in the opened file) unless there is none.
 struct Lookup {
     fetched: Fetched,
     meta: ObjectMeta,
-    open: Option<(PathBuf, u64, u64)>,
+    body: Option<(u64, u64)>,
+    /// The whole file's size.
+    size: u64,
     /// The type came from the key's extension: nobody sniffs the body.
     typed: bool,
 }
@@ -35,6 +40,9 @@ struct Lookup {
 pub struct LocalDir {
     /// Canonical (symlink-free, absolute) root: every served file must be under it.
     root: PathBuf,
+    /// The root, open, for opening files beneath it without a path walk
+    /// from `/` ([`LocalDir::open_cached`]).
+    root_dir: Arc<OwnedFd>,
 }
 
 impl LocalDir {
@@ -47,141 +55,264 @@ impl LocalDir {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        Ok(LocalDir { root })
+        let root_dir = rustix::fs::open(
+            &root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(LocalDir {
+            root,
+            root_dir: Arc::new(root_dir),
+        })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The file behind `key`, refused if it is not a regular file inside the root
-    /// once every symlink is resolved.
-    async fn resolve(&self, key: &str) -> Result<(PathBuf, std::fs::Metadata), OriginError> {
-        validate_key(key)?;
-        if key.split('/').any(|seg| seg.is_empty() || seg == ".") {
+    /// Looks the key up and hands the opened file to `body` (with the
+    /// lookup). A trip to the blocking pool costs two thread switches, more
+    /// than all the work on a small file: a file the kernel can open from
+    /// its caches is opened here, and `body` runs here too unless it
+    /// `blocks` (reads the file); anything else takes one blocking call.
+    async fn open<T, E>(
+        &self,
+        req: &ObjectRequest,
+        blocks: bool,
+        body: impl FnOnce(std::fs::File, &Lookup) -> Result<T, E> + Send + 'static,
+    ) -> Result<(Lookup, Option<T>), E>
+    where
+        T: Send + 'static,
+        E: From<OriginError> + Send + 'static,
+    {
+        validate_key(&req.key)?;
+        if req.key.split('/').any(|seg| seg.is_empty() || seg == ".") {
             return Err(OriginError::InvalidKey(
                 "it has an empty or '.' path segment, which a directory cannot hold as a key",
-            ));
+            )
+            .into());
         }
-        let real = match tokio::fs::canonicalize(self.root.join(key)).await {
-            Ok(p) => p,
-            Err(e) => return Err(io_error(e)),
+        let in_pool = |e: tokio::task::JoinError| OriginError::Io(e.to_string());
+        let Some((file, stat)) = self.open_cached(&req.key) else {
+            let root = self.root.clone();
+            let req = req.clone();
+            return tokio::task::spawn_blocking(move || {
+                let (path, file, stat) = resolve(&root, &req.key)?;
+                let found = lookup(&path, &stat, &req)?;
+                let opened = match found.body {
+                    Some(_) => Some(body(file, &found)?),
+                    None => None,
+                };
+                Ok((found, opened))
+            })
+            .await
+            .map_err(in_pool)?;
         };
-        if !real.starts_with(&self.root) {
-            return Err(OriginError::OutsideRoot);
-        }
-        let meta = tokio::fs::metadata(&real).await.map_err(io_error)?;
-        if !meta.is_file() {
-            return Err(OriginError::NoSuchKey);
-        }
-        Ok((real, meta))
-    }
-
-    /// The answer's status and metadata, and for a body the file, offset
-    /// and length to read.
-    async fn lookup(&self, req: &ObjectRequest) -> Result<Lookup, OriginError> {
-        let (path, stat) = self.resolve(&req.key).await?;
-        let size = stat.len();
-        let modified = stat.modified().ok();
-        let etag = modified.map(|m| etag_of(m, size));
-        let last_modified = modified.map(httpdate::fmt_http_date);
-        let guessed = mime_guess::from_path(&path).first_raw();
-        // A generic type makes the server read the first bytes to sniff
-        // one: such a body is never mapped (a read through a map of a
-        // file truncated meanwhile would be SIGBUS).
-        let typed = guessed.is_some_and(|t| t != "application/octet-stream");
-        let content_type = guessed.unwrap_or("application/octet-stream").to_owned();
-
-        // As S3 does: a current `If-None-Match` is answered without a body.
-        if let (Some(list), Some(tag)) = (&req.if_none_match, &etag)
-            && list.split(',').any(|c| c.trim() == tag || c.trim() == "*")
-        {
-            return Ok(Lookup {
-                fetched: Fetched::NotModified,
-                meta: ObjectMeta {
-                    etag,
-                    last_modified,
-                    ..ObjectMeta::default()
-                },
-                open: None,
-                typed,
-            });
-        }
-        let honour_range = match &req.if_range {
-            None => true,
-            Some(validator) => {
-                if_range_matches(validator, etag.as_deref(), last_modified.as_deref())
+        let found = lookup(&self.root.join(&req.key), &stat, req)?;
+        match found.body {
+            None => Ok((found, None)),
+            Some(_) if !blocks => {
+                let opened = body(file, &found)?;
+                Ok((found, Some(opened)))
             }
-        };
-        let range = match req.range.as_deref() {
-            Some(header) if honour_range => match parse_range(header, size) {
-                Ok(r) => Some(r),
-                Err(RangeError::Ignored) => None,
-                Err(RangeError::Unsatisfiable) => {
-                    return Err(OriginError::RangeNotSatisfiable { size: Some(size) });
-                }
-            },
-            _ => None,
-        };
-
-        let (fetched, length, content_range, start) = match range {
-            Some(r) => (
-                Fetched::Partial,
-                r.len(),
-                Some(r.content_range(size)),
-                r.start,
-            ),
-            None => (Fetched::Full, size, None, 0),
-        };
-        let meta = ObjectMeta {
-            content_length: Some(length),
-            content_type: Some(content_type),
-            etag,
-            last_modified,
-            content_range,
-            cache_control: None,
-        };
-        Ok(Lookup {
-            fetched,
-            meta,
-            open: (!req.head).then_some((path, start, length)),
-            typed,
-        })
+            Some(_) => tokio::task::spawn_blocking(move || {
+                let opened = body(file, &found)?;
+                Ok((found, Some(opened)))
+            })
+            .await
+            .map_err(in_pool)?,
+        }
     }
+
+    /// The regular file at `key`, if the kernel can open it from its
+    /// caches alone, without following a symlink or leaving the root
+    /// (`openat2` with `RESOLVE_CACHED`, as io_uring tries first), and
+    /// its metadata as cached. `None` means: ask [`resolve`], which
+    /// decides every other case, errors included.
+    fn open_cached(&self, key: &str) -> Option<(std::fs::File, Stat)> {
+        let fd = rustix::fs::openat2(
+            &*self.root_dir,
+            key,
+            // A FIFO must not wait for a writer (files ignore the flag).
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::CACHED
+                | ResolveFlags::BENEATH
+                | ResolveFlags::NO_SYMLINKS
+                | ResolveFlags::NO_MAGICLINKS,
+        )
+        .ok()?;
+        // What the kernel holds, without asking a network file system.
+        let st = rustix::fs::statx(
+            &fd,
+            "",
+            AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC,
+            StatxFlags::TYPE | StatxFlags::SIZE | StatxFlags::MTIME,
+        )
+        .ok()?;
+        if u32::from(st.stx_mode) & libc::S_IFMT != libc::S_IFREG {
+            return None;
+        }
+        // Anything unusual (no time, before 1970) is left to `resolve`.
+        if st.stx_mask & StatxFlags::MTIME.bits() == 0 {
+            return None;
+        }
+        let secs = u64::try_from(st.stx_mtime.tv_sec).ok()?;
+        let modified = UNIX_EPOCH.checked_add(Duration::new(secs, st.stx_mtime.tv_nsec));
+        Some((
+            std::fs::File::from(fd),
+            Stat {
+                size: st.stx_size,
+                modified,
+            },
+        ))
+    }
+}
+
+/// What an answer needs of a file's metadata.
+struct Stat {
+    size: u64,
+    modified: Option<SystemTime>,
+}
+
+/// The file behind `key`, opened, and its metadata from the open file (so
+/// the answer's validators are those of the bytes sent); refused unless
+/// it is a regular file inside `root` once every symlink is resolved.
+fn resolve(root: &Path, key: &str) -> Result<(PathBuf, std::fs::File, Stat), OriginError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let real = std::fs::canonicalize(root.join(key)).map_err(io_error)?;
+    if !real.starts_with(root) {
+        return Err(OriginError::OutsideRoot);
+    }
+    // Non-blocking: opening a FIFO someone left in the bucket must not
+    // wait for a writer (a regular file ignores the flag).
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&real)
+        .map_err(io_error)?;
+    let stat = file.metadata().map_err(io_error)?;
+    if !stat.is_file() {
+        return Err(OriginError::NoSuchKey);
+    }
+    let stat = Stat {
+        size: stat.len(),
+        modified: stat.modified().ok(),
+    };
+    Ok((real, file, stat))
+}
+
+/// The answer's status and metadata, and for a body the offset and length
+/// to read.
+fn lookup(path: &Path, stat: &Stat, req: &ObjectRequest) -> Result<Lookup, OriginError> {
+    let size = stat.size;
+    let modified = stat.modified;
+    let etag = modified.map(|m| etag_of(m, size));
+    let last_modified = modified.map(httpdate::fmt_http_date);
+    let guessed = mime_guess::from_path(path).first_raw();
+    // A generic type makes the server read the first bytes to sniff
+    // one: such a body is never mapped (a read through a map of a
+    // file truncated meanwhile would be SIGBUS).
+    let typed = guessed.is_some_and(|t| t != "application/octet-stream");
+    let content_type = guessed.unwrap_or("application/octet-stream").to_owned();
+
+    // As S3 does: a current `If-None-Match` is answered without a body.
+    if let (Some(list), Some(tag)) = (&req.if_none_match, &etag)
+        && list.split(',').any(|c| c.trim() == tag || c.trim() == "*")
+    {
+        return Ok(Lookup {
+            fetched: Fetched::NotModified,
+            meta: ObjectMeta {
+                etag,
+                last_modified,
+                ..ObjectMeta::default()
+            },
+            body: None,
+            size,
+            typed,
+        });
+    }
+    let honour_range = match &req.if_range {
+        None => true,
+        Some(validator) => if_range_matches(validator, etag.as_deref(), last_modified.as_deref()),
+    };
+    let range = match req.range.as_deref() {
+        Some(header) if honour_range => match parse_range(header, size) {
+            Ok(r) => Some(r),
+            Err(RangeError::Ignored) => None,
+            Err(RangeError::Unsatisfiable) => {
+                return Err(OriginError::RangeNotSatisfiable { size: Some(size) });
+            }
+        },
+        _ => None,
+    };
+
+    let (fetched, length, content_range, start) = match range {
+        Some(r) => (
+            Fetched::Partial,
+            r.len(),
+            Some(r.content_range(size)),
+            r.start,
+        ),
+        None => (Fetched::Full, size, None, 0),
+    };
+    let meta = ObjectMeta {
+        content_length: Some(length),
+        content_type: Some(content_type),
+        etag,
+        last_modified,
+        content_range,
+        cache_control: None,
+    };
+    Ok(Lookup {
+        fetched,
+        meta,
+        body: (!req.head).then_some((start, length)),
+        size,
+        typed,
+    })
 }
 
 impl Origin for LocalDir {
     fn fetch<'a>(&'a self, req: &'a ObjectRequest) -> BoxFuture<'a, Result<Object, OriginError>> {
+        let mapped = req.mapped;
         Box::pin(async move {
-            let found = self.lookup(req).await?;
-            let Some((path, start, length)) = found.open else {
-                return Ok(Object {
-                    fetched: found.fetched,
-                    meta: found.meta,
-                    body: None,
-                });
-            };
-            if req.mapped && found.typed && length > 0 {
-                // One blocking call opens and maps the file; the socket
-                // sends it from the page cache (`mapped`).
-                let body = tokio::task::spawn_blocking(move || map_range(&path, start, length))
-                    .await
-                    .map_err(|e| OriginError::Io(e.to_string()))??;
-                return Ok(Object {
-                    fetched: found.fetched,
-                    meta: found.meta,
-                    body: Some(futures_util::stream::once(async move { Ok(body) }).boxed()),
-                });
-            }
-            let mut file = tokio::fs::File::open(&path).await.map_err(io_error)?;
-            if start > 0 {
-                file.seek(SeekFrom::Start(start)).await.map_err(io_error)?;
-            }
-            let stream = ReaderStream::with_capacity(file.take(length), CHUNK);
+            let (found, body) = self
+                .open(req, false, move |file, found| {
+                    let (start, length) = found.body.unwrap_or_default();
+                    if (1..=SMALL).contains(&length)
+                        && let Some(bytes) = read_cached(&file, start, length)
+                    {
+                        return Ok(Opened::Bytes(bytes));
+                    }
+                    if mapped && found.typed && length > 0 {
+                        // The socket sends it from the page cache (`mapped`).
+                        let bytes = crate::mapped::map(file, found.size).map_err(io_error)?;
+                        return Ok(Opened::Bytes(
+                            bytes.slice(start as usize..(start + length) as usize),
+                        ));
+                    }
+                    let mut file = file;
+                    if start > 0 {
+                        use std::io::Seek;
+                        file.seek(SeekFrom::Start(start)).map_err(io_error)?;
+                    }
+                    Ok(Opened::File(file, length))
+                })
+                .await?;
+            let body = body.map(|opened| match opened {
+                Opened::Bytes(bytes) => {
+                    futures_util::stream::once(async move { Ok(bytes) }).boxed()
+                }
+                Opened::File(file, length) => {
+                    ReaderStream::with_capacity(tokio::fs::File::from_std(file).take(length), CHUNK)
+                        .boxed()
+                }
+            });
             Ok(Object {
                 fetched: found.fetched,
                 meta: found.meta,
-                body: Some(stream.boxed()),
+                body,
             })
         })
     }
@@ -194,24 +325,19 @@ impl Origin for LocalDir {
         cap: u64,
     ) -> BoxFuture<'a, Result<Whole, WholeError>> {
         Box::pin(async move {
-            let found = self.lookup(req).await?;
-            let Some((path, start, length)) = found.open else {
-                return Ok(Whole {
-                    fetched: found.fetched,
-                    meta: found.meta,
-                    body: Bytes::new(),
-                });
-            };
-            if length > cap {
-                return Err(WholeError::TooLarge);
-            }
-            let body = tokio::task::spawn_blocking(move || read_exact_file(&path, start, length))
-                .await
-                .map_err(|e| WholeError::Origin(OriginError::Io(e.to_string())))??;
+            let (found, body) = self
+                .open(req, true, move |file, found| {
+                    let (start, length) = found.body.unwrap_or_default();
+                    if length > cap {
+                        return Err(WholeError::TooLarge);
+                    }
+                    read_exact_file(file, start, length)
+                })
+                .await?;
             Ok(Whole {
                 fetched: found.fetched,
                 meta: found.meta,
-                body,
+                body: body.unwrap_or_default(),
             })
         })
     }
@@ -304,11 +430,47 @@ fn if_range_matches(validator: &str, etag: Option<&str>, last_modified: Option<&
     last_modified == Some(validator)
 }
 
-/// `length` bytes of `path` from `start`, in one buffer; a file that changed
+/// Bodies up to this size are read at once when the page cache holds
+/// them: two copies of a few KiB cost less than a map's `mmap` and
+/// `munmap` (which interrupts every thread of the process to flush its
+/// TLB), and less than a blocking-pool trip per chunk.
+const SMALL: u64 = 32 * 1024;
+
+/// `length` bytes of `file` from `start`, if the page cache holds them
+/// all (`RWF_NOWAIT`: nothing waits on the disk); `None` leaves the body
+/// to the other ways.
+fn read_cached(file: &std::fs::File, start: u64, length: u64) -> Option<Bytes> {
+    let mut buf = vec![0u8; usize::try_from(length).ok()?];
+    let mut done = 0;
+    while done < buf.len() {
+        let n = rustix::io::preadv2(
+            file,
+            &mut [std::io::IoSliceMut::new(&mut buf[done..])],
+            start + done as u64,
+            rustix::io::ReadWriteFlags::NOWAIT,
+        )
+        .ok()?;
+        if n == 0 {
+            // Shorter than it was a moment ago.
+            return None;
+        }
+        done += n;
+    }
+    Some(Bytes::from(buf))
+}
+
+/// A body as the blocking call leaves it.
+enum Opened {
+    /// Read already, or mapped to be sent from the page cache (`mapped`).
+    Bytes(Bytes),
+    /// Positioned at the body's start, with the body's length.
+    File(std::fs::File, u64),
+}
+
+/// `length` bytes of `file` from `start`, in one buffer; a file that changed
 /// size since it was looked at is an error, not a silently different body.
-fn read_exact_file(path: &Path, start: u64, length: u64) -> Result<Bytes, WholeError> {
+fn read_exact_file(mut file: std::fs::File, start: u64, length: u64) -> Result<Bytes, WholeError> {
     use std::io::{Read, Seek};
-    let mut file = std::fs::File::open(path).map_err(io_error)?;
     if start > 0 {
         file.seek(SeekFrom::Start(start)).map_err(io_error)?;
     }
@@ -322,21 +484,6 @@ fn read_exact_file(path: &Path, start: u64, length: u64) -> Result<Bytes, WholeE
         std::cmp::Ordering::Less => Err(WholeError::Shorter),
         std::cmp::Ordering::Greater => Err(WholeError::Longer),
     }
-}
-
-/// `length` bytes of `path` from `start`, as a [`mapped`](crate::mapped)
-/// body; a file now shorter than that is an error.
-fn map_range(path: &Path, start: u64, length: u64) -> Result<Bytes, OriginError> {
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    let size = file.metadata().map_err(io_error)?.len();
-    let end = start.saturating_add(length);
-    if end > size {
-        return Err(OriginError::Io(
-            "the file shrank while it was opened".into(),
-        ));
-    }
-    let body = crate::mapped::map(file, size).map_err(io_error)?;
-    Ok(body.slice(start as usize..end as usize))
 }
 
 pub(crate) fn io_error(e: io::Error) -> OriginError {
@@ -403,16 +550,94 @@ mod tests {
 
     #[tokio::test]
     async fn a_mapped_body_holds_the_files_bytes() {
-        let (_d, o) = setup();
-        let mut req = get("a.jpg");
+        let (d, o) = setup();
+        // Larger than what is read at once.
+        let big: Vec<u8> = (0..SMALL as usize * 3).map(|i| (i % 251) as u8).collect();
+        std::fs::write(d.path().join("bucket/big.jpg"), &big).unwrap();
+        let mut req = get("big.jpg");
         req.mapped = true;
         let obj = o.fetch(&req).await.unwrap();
-        assert_eq!(obj.meta.content_length, Some(10));
-        assert_eq!(body(obj).await, b"0123456789");
-        req.range = Some("bytes=3-5".into());
-        assert_eq!(body(o.fetch(&req).await.unwrap()).await, b"345");
-        req.range = Some("bytes=-2".into());
-        assert_eq!(body(o.fetch(&req).await.unwrap()).await, b"89");
+        assert_eq!(obj.meta.content_length, Some(big.len() as u64));
+        let mut chunks = obj.body.unwrap();
+        let chunk = chunks.next().await.unwrap().unwrap();
+        assert!(
+            crate::mapped::find(chunk.as_ptr()).is_some(),
+            "sent with sendfile"
+        );
+        assert_eq!(chunk, big);
+        assert!(chunks.next().await.is_none());
+        req.range = Some("bytes=5000-5002".into());
+        assert_eq!(body(o.fetch(&req).await.unwrap()).await, big[5000..5003]);
+        req.range = Some(format!("bytes=-{}", SMALL * 2));
+        let tail = o.fetch(&req).await.unwrap().body.unwrap().next().await;
+        let tail = tail.unwrap().unwrap();
+        assert!(crate::mapped::find(tail.as_ptr()).is_some());
+        assert_eq!(tail, big[big.len() - SMALL as usize * 2..]);
+    }
+
+    #[tokio::test]
+    async fn a_small_body_is_read_in_one_chunk() {
+        let (_d, o) = setup();
+        for mapped in [false, true] {
+            let mut req = get("a.jpg");
+            req.mapped = mapped;
+            let mut chunks = o.fetch(&req).await.unwrap().body.unwrap();
+            let chunk = chunks.next().await.unwrap().unwrap();
+            assert_eq!(chunk, &b"0123456789"[..]);
+            assert!(crate::mapped::find(chunk.as_ptr()).is_none());
+            assert!(chunks.next().await.is_none());
+            req.range = Some("bytes=3-5".into());
+            assert_eq!(body(o.fetch(&req).await.unwrap()).await, b"345");
+            req.range = Some("bytes=-2".into());
+            assert_eq!(body(o.fetch(&req).await.unwrap()).await, b"89");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fifo_or_a_directory_is_no_key_and_does_not_wait() {
+        let (d, o) = setup();
+        let fifo = d.path().join("bucket/pipe.jpg");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        std::fs::create_dir(d.path().join("bucket/dir.jpg")).unwrap();
+        for key in ["pipe.jpg", "dir.jpg"] {
+            let mut req = get(key);
+            for mapped in [false, true] {
+                req.mapped = mapped;
+                // Opening a FIFO for reading would wait for a writer forever.
+                let fetched =
+                    tokio::time::timeout(std::time::Duration::from_secs(10), o.fetch(&req));
+                assert_eq!(fetched.await.unwrap().unwrap_err(), OriginError::NoSuchKey);
+            }
+            let whole = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                o.fetch_whole(&req, 1 << 20),
+            );
+            assert!(matches!(
+                whole.await.unwrap().unwrap_err(),
+                WholeError::Origin(OriginError::NoSuchKey)
+            ));
+        }
+    }
+
+    #[test]
+    fn the_cached_open_agrees_with_the_path_walk() {
+        let (d, o) = setup();
+        std::os::unix::fs::symlink("a.jpg", d.path().join("bucket/link.jpg")).unwrap();
+        let req = get("a.jpg");
+        let (_, cached) = o
+            .open_cached("a.jpg")
+            .expect("a plain file opens from the caches");
+        let (path, _, walked) = resolve(&o.root, "a.jpg").unwrap();
+        let fast = lookup(&o.root.join("a.jpg"), &cached, &req).unwrap();
+        let slow = lookup(&path, &walked, &req).unwrap();
+        assert_eq!(fast.meta, slow.meta);
+        assert!(fast.meta.etag.is_some() && fast.meta.last_modified.is_some());
+        // A symlink (its target decides the type) and a missing key are
+        // left to the path walk.
+        assert!(o.open_cached("link.jpg").is_none());
+        assert!(o.open_cached("missing.jpg").is_none());
+        assert!(o.open_cached("../secret.txt").is_none());
     }
 
     #[tokio::test]
