@@ -11,7 +11,7 @@ requests share a URL: request coalescing cannot pass for throughput.
     benches/peers/install.sh            # once: oximg, sharp, thumbor, wrk, nginx
     benches/peers/run.py [--duration 15] [--connections 4] [--out FILE]
                          [--origin nginx|s3] [--only a,b-avif]
-    benches/peers/run.py --cheap-paths [--duration 10]
+    benches/peers/run.py --cheap-paths [--duration 10] [--pairs 3]
     benches/peers/run.py --flame DIR [--only a]   # perf + inferno flamegraphs
 
 Origins (--origin): `nginx` (default) is Debian's nginx-light, 2 workers,
@@ -233,20 +233,26 @@ def cheap_paths(args, work, env):
         with urllib.request.urlopen(f"http://127.0.0.1:{pport}{result_path}") as r:
             result = r.read()
         (web / "result.jpg").write_bytes(result)
+        # The same bytes as an original in both servers' directories.
+        (photos / "result.jpg").write_bytes(result)
         wait_ok(f"http://127.0.0.1:{nport}/result.jpg")
         rows = [
             (f"cached result ({len(result)} B), -c32", 32,
              f"http://127.0.0.1:{pport}{result_path}", f"http://127.0.0.1:{nport}/result.jpg"),
+            (f"small original ({len(result)} B) from disk, -c32 (no target)", 32,
+             f"http://127.0.0.1:{pport}/photos/result.jpg", f"http://127.0.0.1:{nport}/photos/result.jpg"),
             ("original 2.9 MB from disk, -c8", 8,
              f"http://127.0.0.1:{pport}/photos/phone.jpg", f"http://127.0.0.1:{nport}/photos/phone.jpg"),
         ]
-        lines += ["| path | pixgate req/s | nginx req/s | pixgate MB/s | nginx MB/s | pixgate / nginx | errors |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| path | pixgate req/s | nginx req/s | pixgate MB/s | nginx MB/s | pixgate / nginx "
+                  "(best of each) | per-pair ratios | errors |",
+                  "|---|---|---|---|---|---|---|---|"]
         print(lines[0] + "\n" + lines[1], flush=True)
         for label, conns, mine, theirs in rows:
-            # Alternating: pixgate, nginx, pixgate, nginx; the better of each pair kept.
+            # Alternating: pixgate, nginx, pixgate, nginx, ...; the best run of
+            # each side kept, and every pair's own ratio shown beside it.
             p_runs, n_runs = [], []
-            for _ in range(2):
+            for _ in range(args.pairs):
                 if args.warmup:
                     wrk_fixed(mine, conns, args.warmup)
                 p_runs.append(wrk_fixed(mine, conns, args.duration))
@@ -254,12 +260,13 @@ def cheap_paths(args, work, env):
             p = max(p_runs, key=lambda r: r["rps"])
             n = max(n_runs, key=lambda r: r["rps"])
             errors = sum(r["non2xx"] for r in p_runs + n_runs)
+            pairs = " ".join(f"{a['rps'] / b['rps']:.2f}" for a, b in zip(p_runs, n_runs))
             row = (f"| {label} | {p['rps']:.0f} | {n['rps']:.0f} | {p['bps'] / 1e6:.0f} | "
-                   f"{n['bps'] / 1e6:.0f} | {p['rps'] / n['rps']:.2f}× | {errors} |")
+                   f"{n['bps'] / 1e6:.0f} | {p['rps'] / n['rps']:.2f}× | {pairs} | {errors} |")
             print(row, flush=True)
             lines.append(row)
         lines += ["", f"{datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
-                  f"wrk -t2 -d{args.duration}s after {args.warmup}s warm-up, two alternating runs each, "
+                  f"wrk -t2 -d{args.duration}s after {args.warmup}s warm-up, {args.pairs} alternating runs each, "
                   "best kept; nginx-light 2 workers (sendfile, open_file_cache)"]
     finally:
         stop(px)
@@ -486,6 +493,8 @@ def main():
                     help="the static origin every contestant reads from")
     ap.add_argument("--cheap-paths", action="store_true",
                     help="measure cached-result hits and originals against nginx instead")
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="--cheap-paths: alternating runs per side (default 3)")
     ap.add_argument("--flame", metavar="DIR",
                     help="profile pixgate (caches off) per workload instead: perf + inferno "
                          "flamegraphs into DIR (cargo install inferno)")

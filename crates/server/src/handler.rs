@@ -60,21 +60,16 @@ where
     let in_flight = state.metrics.enter();
     let id = request_id::next();
     let (parts, body) = req.into_parts();
-    // Read only by writes, as they stream it upstream; a read drops it.
-    let body: pixgate_origin::ByteStream = Box::pin(
-        http_body_util::BodyDataStream::new(body).map_err(|e| std::io::Error::other(e.into())),
-    );
     let host = parts
         .headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-        .unwrap_or("")
-        .to_owned();
+        .unwrap_or("");
     let head = parts.method == Method::HEAD;
     // A repeated anonymous process URL whose answer is still held.
     if port == Port::Public
-        && let Some(hit) = state.hits.answer(&state, &parts, &host).await
+        && let Some(hit) = state.hits.answer(&state, &parts, host).await
     {
         let entry = hit.entry;
         let span = request_span(&id, &parts);
@@ -105,7 +100,7 @@ where
     let target = if endpoint.is_some() {
         None
     } else {
-        Some(state.addressing.resolve(&host, parts.uri.path()))
+        Some(state.addressing.resolve(host, parts.uri.path()))
     };
     let allowed = match &target {
         Some(Ok(t)) => state.buckets.get(&t.bucket).map(|b| b.dialects.as_slice()),
@@ -129,6 +124,10 @@ where
         Err(_) => "invalid",
     };
 
+    // Read only by writes, as they stream it upstream; a read drops it.
+    let body: pixgate_origin::ByteStream = Box::pin(
+        http_body_util::BodyDataStream::new(body).map_err(|e| std::io::Error::other(e.into())),
+    );
     let span = request_span(&id, &parts);
     // Written when the response ends, or now if the client leaves first.
     let mut log = LogLine::new(&state, span.clone(), &id, started, dialect, kind);
@@ -136,7 +135,7 @@ where
     let result = dispatch(
         &state,
         &parts,
-        (&host, kind),
+        (host, kind),
         &query,
         endpoint,
         target,
@@ -153,7 +152,7 @@ where
         Err(e) => {
             log.outcome.error = Some(e.code.as_str());
             let shape = e.shape.and_then(dialect::by_name).unwrap_or(dialect);
-            error_response(shape, &e, &id, &host, head)
+            error_response(shape, &e, &id, host, head)
         }
     };
     finish(
@@ -195,8 +194,14 @@ fn finish(
         // The dialect's own name for it, and the default dialect's, which
         // every response has always carried.
         let headers = response.headers_mut();
-        headers.insert(dialect::default_dialect().request_id_header(), v.clone());
-        headers.insert(dialect.request_id_header(), v);
+        let (default, own) = (
+            dialect::default_dialect().request_id_header(),
+            dialect.request_id_header(),
+        );
+        if own != default {
+            headers.insert(default, v.clone());
+        }
+        headers.insert(own, v);
     }
     if log.outcome.vary_accept {
         // The format may follow `Accept`: a CDN keeps one copy per value.

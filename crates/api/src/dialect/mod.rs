@@ -171,8 +171,9 @@ pub trait Dialect: Debug + Sync {
         &[]
     }
 
-    /// The response header that carries the request id.
-    fn request_id_header(&self) -> &'static str;
+    /// The response header that carries the request id (a constant:
+    /// parsing a name costs more than the rest of a cached answer's headers).
+    fn request_id_header(&self) -> http::HeaderName;
 
     /// Whether the request speaks this dialect (query and headers only).
     fn detect(&self, req: &Incoming<'_>) -> bool;

@@ -166,8 +166,9 @@ impl Dialect for Bos {
         "bos"
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "x-bce-request-id"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-bce-request-id");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {

@@ -41,8 +41,9 @@ impl Dialect for Cos {
         "cos"
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "x-cos-request-id"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-cos-request-id");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {

@@ -161,8 +161,9 @@ impl Dialect for Obs {
         "obs"
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "x-obs-request-id"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-obs-request-id");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {

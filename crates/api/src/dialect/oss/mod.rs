@@ -33,8 +33,9 @@ impl Dialect for Oss {
         &[PROCESS]
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "x-oss-request-id"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-oss-request-id");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {

@@ -23,8 +23,9 @@ impl Dialect for QingStor {
         "qingstor"
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "x-qs-request-id"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-qs-request-id");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {

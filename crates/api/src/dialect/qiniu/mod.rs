@@ -39,8 +39,9 @@ impl Dialect for Qiniu {
         "qiniu"
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "X-Reqid"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-reqid");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {

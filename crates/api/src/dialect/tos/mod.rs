@@ -64,8 +64,9 @@ impl Dialect for Tos {
         "tos"
     }
 
-    fn request_id_header(&self) -> &'static str {
-        "x-tos-request-id"
+    fn request_id_header(&self) -> http::HeaderName {
+        const NAME: http::HeaderName = http::HeaderName::from_static("x-tos-request-id");
+        NAME
     }
 
     fn detect(&self, req: &Incoming<'_>) -> bool {
