@@ -38,6 +38,15 @@ const WORKLOADS: &[Workload] = &[
         format: Format::Jpg,
         plan: "resize,w_400/quality,Q_80",
     },
+    // c's widths above 504 decode at 1/4 (libjpeg), those up to 504 at
+    // 1/8 as the thumbnail above.
+    Workload {
+        name: "12mp-jpeg-w750",
+        file: "photos/phone-4032x3024.jpg",
+        size: ("w", 750),
+        format: Format::Jpg,
+        plan: "resize,w_750/quality,Q_80",
+    },
     Workload {
         name: "1080p-jpeg-fit512",
         file: "photos/flowers-1920x1080.jpg",
