@@ -71,16 +71,15 @@ where
     if port == Port::Public
         && let Some(hit) = state.hits.answer(&state, &parts, host).await
     {
-        let entry = hit.entry;
         let span = request_span(&id, &parts);
-        let mut log = LogLine::new(&state, span, &id, started, entry.dialect, entry.kind);
-        log.outcome.bucket = Some(entry.source.bucket.clone());
-        log.outcome.key = Some(entry.source.key.clone());
+        let dialect = hit.entry.dialect;
+        let mut log = LogLine::new(&state, span, id, started, dialect, hit.entry.kind);
+        log.hit = Some(hit.entry);
         return finish(
             hit.response,
-            entry.dialect,
+            dialect,
             log,
-            false,
+            Vary::Present,
             head,
             busy,
             in_flight,
@@ -130,7 +129,7 @@ where
     );
     let span = request_span(&id, &parts);
     // Written when the response ends, or now if the client leaves first.
-    let mut log = LogLine::new(&state, span.clone(), &id, started, dialect, kind);
+    let mut log = LogLine::new(&state, span.clone(), id, started, dialect, kind);
     log.probe = target.is_none();
     let result = dispatch(
         &state,
@@ -152,18 +151,13 @@ where
         Err(e) => {
             log.outcome.error = Some(e.code.as_str());
             let shape = e.shape.and_then(dialect::by_name).unwrap_or(dialect);
-            error_response(shape, &e, &id, host, head)
+            error_response(shape, &e, &log.id, host, head)
         }
     };
-    finish(
-        response,
-        dialect,
-        log,
-        endpoint.is_some(),
-        head,
-        busy,
-        in_flight,
-    )
+    let vary = Vary::Add {
+        endpoint: endpoint.is_some(),
+    };
+    finish(response, dialect, log, vary, head, busy, in_flight)
 }
 
 /// One span per request: the unit an OTLP collector receives.
@@ -177,13 +171,49 @@ fn request_span(id: &str, parts: &http::request::Parts) -> tracing::Span {
     )
 }
 
+/// Whether [`finish`] adds an answer's `Vary` ([`add_vary`]), or a
+/// remembered answer's headers hold it already.
+enum Vary {
+    Add { endpoint: bool },
+    Present,
+}
+
+/// The names an answer's request id goes out under: the default
+/// dialect's, which every response has always carried, and the
+/// dialect's own.
+pub(crate) fn request_id_headers(dialect: &dyn Dialect) -> impl Iterator<Item = http::HeaderName> {
+    let (default, own) = (
+        dialect::default_dialect().request_id_header(),
+        dialect.request_id_header(),
+    );
+    let default = (own != default).then_some(default);
+    default.into_iter().chain([own])
+}
+
+/// An answer's `Vary`: `Accept` when its format follows it, and the
+/// process headers unless it is one of the proxy's own endpoints.
+pub(crate) fn add_vary(headers: &mut http::HeaderMap, vary_accept: bool, endpoint: bool) {
+    if vary_accept {
+        // The format may follow `Accept`: a CDN keeps one copy per value.
+        // Originals never do (they are not converted), so they stay one copy.
+        headers.append(VARY, HeaderValue::from_static("Accept"));
+    }
+    if !endpoint {
+        // The bytes depend on these headers as well as on the URL (they may
+        // carry a process string): a CDN must not serve one for the other.
+        for name in dialect::process_headers() {
+            headers.append(VARY, HeaderValue::from_static(name));
+        }
+    }
+}
+
 /// Every answer's last steps: request ids, `Vary`, and the body watched
 /// so the log line is written when it ends.
 fn finish(
     mut response: Response<Body>,
     dialect: &'static dyn Dialect,
     mut log: LogLine,
-    endpoint: bool,
+    vary: Vary,
     head: bool,
     busy: Busy,
     in_flight: crate::metrics::InFlight,
@@ -191,33 +221,13 @@ fn finish(
     log.status = response.status().as_u16();
     log.span.record("status", log.status);
     if let Ok(v) = HeaderValue::from_str(&log.id) {
-        // The dialect's own name for it, and the default dialect's, which
-        // every response has always carried.
         let headers = response.headers_mut();
-        let (default, own) = (
-            dialect::default_dialect().request_id_header(),
-            dialect.request_id_header(),
-        );
-        if own != default {
-            headers.insert(default, v.clone());
+        for name in request_id_headers(dialect) {
+            headers.insert(name, v.clone());
         }
-        headers.insert(own, v);
     }
-    if log.outcome.vary_accept {
-        // The format may follow `Accept`: a CDN keeps one copy per value.
-        // Originals never do (they are not converted), so they stay one copy.
-        response
-            .headers_mut()
-            .append(VARY, HeaderValue::from_static("Accept"));
-    }
-    if !endpoint {
-        // The bytes depend on these headers as well as on the URL (they may
-        // carry a process string): a CDN must not serve one for the other.
-        for name in dialect::process_headers() {
-            response
-                .headers_mut()
-                .append(VARY, HeaderValue::from_static(name));
-        }
+    if let Vary::Add { endpoint } = vary {
+        add_vary(response.headers_mut(), log.outcome.vary_accept, endpoint);
     }
     log.trace = response.extensions_mut().remove::<Trace>();
     let length = response
@@ -245,6 +255,8 @@ struct LogLine {
     /// 0 until a response exists.
     status: u16,
     trace: Option<Trace>,
+    /// A remembered answer: its bucket, key and process are the entry's.
+    hit: Option<Arc<crate::hits::Entry>>,
     /// `/healthz`, `/readyz`, `/metrics`: polled every few seconds, so
     /// logged at debug level, not info.
     probe: bool,
@@ -254,7 +266,7 @@ impl LogLine {
     fn new(
         state: &Arc<AppState>,
         span: tracing::Span,
-        id: &str,
+        id: String,
         started: Instant,
         dialect: &dyn Dialect,
         kind: &'static str,
@@ -262,13 +274,14 @@ impl LogLine {
         LogLine {
             state: state.clone(),
             span,
-            id: id.to_owned(),
+            id,
             started,
             outcome: Outcome::default(),
             dialect: dialect.name(),
             kind,
             status: 0,
             trace: None,
+            hit: None,
             probe: false,
         }
     }
@@ -297,17 +310,32 @@ impl LogLine {
             (_, Some(code)) => code,
             _ => "-",
         };
+        let hit = self.hit.as_deref();
+        let (bucket, key, process, cache) = match hit {
+            Some(h) => (
+                Some(h.source.bucket.as_str()),
+                Some(h.source.key.as_str()),
+                Some(h.process.as_str()),
+                Some(crate::cache::Outcome::Hit.as_str()),
+            ),
+            None => (
+                self.outcome.bucket.as_deref(),
+                self.outcome.key.as_deref(),
+                trace.map(|t| t.process.as_str()),
+                trace.map(|t| t.cache.as_str()),
+            ),
+        };
         // The path only: query strings may carry signatures.
         macro_rules! request_line {
             ($level:ident) => {
                 // request_id, method, path and status are the span's.
                 tracing::$level!(
-                    bucket = self.outcome.bucket.as_deref().unwrap_or("-"),
-                    key = self.outcome.key.as_deref().unwrap_or("-"),
-                    process = trace.map_or("-", |t| t.process.as_str()),
+                    bucket = bucket.unwrap_or("-"),
+                    key = key.unwrap_or("-"),
+                    process = process.unwrap_or("-"),
                     error,
                     ended,
-                    cache = trace.map_or("-", |t| t.cache.as_str()),
+                    cache = cache.unwrap_or("-"),
                     ms = millis(std::time::Duration::from_secs_f64(seconds)),
                     upstream_ms = ms(trace.map(|t| t.timing.upstream)),
                     queue_ms = ms(trace.map(|t| t.timing.queue)),

@@ -21,7 +21,7 @@ use http::{Method, Response, StatusCode};
 use pixgate_api::dialect::Dialect;
 
 use crate::body::{self, Body};
-use crate::cache::{Known, Outcome, Rendered, SourceId, Timing};
+use crate::cache::{Known, Rendered, SourceId};
 use crate::process::Trace;
 use crate::state::AppState;
 
@@ -92,11 +92,13 @@ pub struct Entry {
     pub source: SourceId,
     /// `Caches::writes` when the answer was made.
     writes: u64,
-    /// The headers `process::serve` answered with.
+    /// The headers `process::serve` answered with, the `Vary` the
+    /// handler adds to them, and room for its request ids (see
+    /// [`Hits::remember`]).
     headers: http::HeaderMap,
     pub dialect: &'static dyn Dialect,
     pub kind: &'static str,
-    process: String,
+    pub process: String,
 }
 
 #[derive(Debug, Default)]
@@ -104,7 +106,8 @@ pub struct Hits {
     table: RwLock<HashMap<String, Arc<Entry>>>,
 }
 
-/// A remembered answer, served.
+/// A remembered answer, served: its headers are final but for the
+/// request ids (`handler::finish` writes them).
 #[derive(Debug)]
 pub struct Hit {
     pub entry: Arc<Entry>,
@@ -112,17 +115,22 @@ pub struct Hit {
 }
 
 /// The table's key: the host (virtual-hosted buckets share paths) and the
-/// request target as sent.
-fn key_of(host: &str, parts: &http::request::Parts) -> Option<String> {
+/// request target as sent, written into `key`.
+fn key_into(key: &mut String, host: &str, parts: &http::request::Parts) -> Option<()> {
     let target = parts.uri.path_and_query()?.as_str();
     if host.len() + target.len() >= KEY_BYTES {
         return None;
     }
-    let mut key = String::with_capacity(host.len() + 1 + target.len());
+    key.clear();
     key.push_str(host);
     key.push(' ');
     key.push_str(target);
-    Some(key)
+    Some(())
+}
+
+thread_local! {
+    /// Where a lookup's key is written: a hit allocates no key.
+    static LOOKUP_KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// Whether the request is one a remembered answer may serve: a plan is
@@ -152,7 +160,10 @@ impl Hits {
             if table.is_empty() {
                 return None;
             }
-            table.get(&key_of(host, parts)?)?.clone()
+            LOOKUP_KEY.with_borrow_mut(|key| {
+                key_into(key, host, parts)?;
+                table.get(key.as_str()).cloned()
+            })?
         };
         let rendered = entry.rendered.upgrade()?;
         if entry.writes != state.caches.writes()
@@ -168,12 +179,6 @@ impl Hits {
         let mut response = Response::new(body::full(rendered.bytes.clone()));
         *response.status_mut() = StatusCode::OK;
         *response.headers_mut() = entry.headers.clone();
-        response.extensions_mut().insert(Trace {
-            process: entry.process.clone(),
-            cache: Outcome::Hit,
-            timing: Timing::default(),
-            held: None,
-        });
         Some(Hit { entry, response })
     }
 
@@ -196,11 +201,19 @@ impl Hits {
         let Some(held) = &trace.held else {
             return;
         };
-        let Some(table_key) = key_of(host, parts) else {
+        let mut table_key = String::new();
+        if key_into(&mut table_key, host, parts).is_none() {
             return;
-        };
-        // As `process::serve` made them (the handler adds the rest).
-        let headers = response.headers().clone();
+        }
+        // As `process::serve` made them, with what the handler adds to
+        // every such answer: its `Vary`, and its request ids — here
+        // placeholders it overwrites, so that a hit's copy of the map
+        // never grows.
+        let mut headers = response.headers().clone();
+        crate::handler::add_vary(&mut headers, false, false);
+        for name in crate::handler::request_id_headers(dialect) {
+            headers.insert(name, http::HeaderValue::from_static(""));
+        }
         let entry = Arc::new(Entry {
             rendered: held.rendered.clone(),
             known: held.known.clone(),

@@ -12,13 +12,28 @@ const URL: &str = "/photos/pic.jpg?x-oss-process=image/resize,w_100";
 
 /// (status, headers, body) of an anonymous GET.
 async fn get(px: &Pixgate, extra: &[(&str, &str)]) -> (StatusCode, http::HeaderMap, Vec<u8>) {
-    let mut req = client().get(px.url(URL));
+    get_url(px, URL, extra).await
+}
+
+async fn get_url(
+    px: &Pixgate,
+    url: &str,
+    extra: &[(&str, &str)],
+) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let mut req = client().get(px.url(url));
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
     let res = req.send().await.unwrap();
     let (status, headers) = (res.status(), res.headers().clone());
     (status, headers, res.bytes().await.unwrap().to_vec())
+}
+
+/// A response's header names, each once, sorted.
+fn names(h: &http::HeaderMap) -> Vec<String> {
+    let mut names: Vec<String> = h.keys().map(|k| k.as_str().to_owned()).collect();
+    names.sort();
+    names
 }
 
 fn size(bytes: &[u8]) -> (u32, u32) {
@@ -72,11 +87,30 @@ async fn a_repeated_url_is_answered_alike_and_follows_writes() {
             again["x-oss-request-id"], first["x-oss-request-id"],
             "each answer has its own request id"
         );
+        assert_eq!(names(&again), names(&first), "the same headers");
     }
     let m = scrape(&px).await;
     assert_eq!(metric(&m, "pixgate_renders_total", &[]), 1.0, "{m}");
     let hits = [("cache", "result"), ("outcome", "hit")];
     assert_eq!(metric(&m, "pixgate_cache_lookups_total", &hits), 2.0, "{m}");
+
+    // Another dialect's answer (Tencent CI's imageView2) carries its own
+    // request id header too, on the first answer and on the remembered
+    // one alike.
+    let cos = "/photos/pic.jpg?imageView2/2/w/100";
+    let (_, first_cos, _) = get_url(&px, cos, &[]).await;
+    let (status, again, bytes) = get_url(&px, cos, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(size(&bytes), (100, 67));
+    assert_eq!(names(&again), names(&first_cos));
+    for h in [&first_cos, &again] {
+        let id = h["x-cos-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 24, "{id:?}");
+        assert_eq!(id, h["x-oss-request-id"], "one id under both names");
+    }
+    assert_ne!(again["x-cos-request-id"], first_cos["x-cos-request-id"]);
+    let m = scrape(&px).await;
+    assert_eq!(metric(&m, "pixgate_cache_lookups_total", &hits), 3.0, "{m}");
 
     // A conditional request is still answered 304.
     let etag = first["etag"].to_str().unwrap().to_owned();
