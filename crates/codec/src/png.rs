@@ -47,24 +47,32 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, limits: &Limits) -> Result<Fra
     let mut raw = vec![0u8; size];
     let info = reader.next_frame(&mut raw).map_err(failed)?;
     raw.truncate(info.buffer_size());
-    let (channels, alpha) = match kind {
-        png::ColorType::Grayscale => (1, false),
-        png::ColorType::GrayscaleAlpha => (2, true),
-        png::ColorType::Rgb => (3, false),
-        png::ColorType::Rgba => (4, true),
+    let channels = match kind {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
         // EXPAND turns palettes into RGB(A).
         png::ColorType::Indexed => {
             return Err(CodecError::Internal("PNG palette was not expanded".into()));
         }
     };
-    let data = to_rgb8(raw, channels, depth == png::BitDepth::Sixteen);
-    let out_channels = if alpha { 4 } else { 3 };
-    let mut frame = Frame::new(w, h, out_channels, data);
-    if alpha {
-        frame = frame.drop_opaque_alpha();
-    }
+    let mut frame = frame_of(w, h, raw, channels, depth == png::BitDepth::Sixteen);
     frame.icc = icc;
     Ok(frame)
+}
+
+/// The frame of decoded samples (1–4 channels, alpha in the even counts):
+/// 8-bit RGB, or RGBA unless every pixel is opaque.
+fn frame_of(w: u32, h: u32, samples: Vec<u8>, channels: usize, sixteen: bool) -> Frame {
+    let alpha = channels.is_multiple_of(2);
+    let data = to_rgb8(samples, channels, sixteen);
+    let frame = Frame::new(w, h, if alpha { 4 } else { 3 }, data);
+    if alpha {
+        frame.drop_opaque_alpha()
+    } else {
+        frame
+    }
 }
 
 /// A plain PNG — 8-bit grey, grey + alpha, RGB or RGBA, not interlaced,
@@ -148,14 +156,7 @@ fn decode_plain(bytes: &[u8], probe: &Probe) -> Option<Frame> {
         filtered.copy_within(y * stride + 1..(y + 1) * stride, y * row);
     }
     filtered.truncate(row * h as usize);
-    let data = filtered;
-    let alpha = channels % 2 == 0;
-    let data = to_rgb8(data, channels, false);
-    let mut frame = Frame::new(w, h, if alpha { 4 } else { 3 }, data);
-    if alpha {
-        frame = frame.drop_opaque_alpha();
-    }
-    Some(frame)
+    Some(frame_of(w, h, filtered, channels, false))
 }
 
 /// A PNG's chunks after the signature, as (type, data), each CRC checked;

@@ -310,19 +310,18 @@ impl LogLine {
             (_, Some(code)) => code,
             _ => "-",
         };
-        let hit = self.hit.as_deref();
-        let (bucket, key, process, cache) = match hit {
+        let (bucket, key, process, cache) = match self.hit.as_deref() {
             Some(h) => (
-                Some(h.source.bucket.as_str()),
-                Some(h.source.key.as_str()),
-                Some(h.process.as_str()),
-                Some(crate::cache::Outcome::Hit.as_str()),
+                h.source.bucket.as_str(),
+                h.source.key.as_str(),
+                h.process.as_str(),
+                crate::cache::Outcome::Hit.as_str(),
             ),
             None => (
-                self.outcome.bucket.as_deref(),
-                self.outcome.key.as_deref(),
-                trace.map(|t| t.process.as_str()),
-                trace.map(|t| t.cache.as_str()),
+                self.outcome.bucket.as_deref().unwrap_or("-"),
+                self.outcome.key.as_deref().unwrap_or("-"),
+                trace.map_or("-", |t| t.process.as_str()),
+                trace.map_or("-", |t| t.cache.as_str()),
             ),
         };
         // The path only: query strings may carry signatures.
@@ -330,12 +329,12 @@ impl LogLine {
             ($level:ident) => {
                 // request_id, method, path and status are the span's.
                 tracing::$level!(
-                    bucket = bucket.unwrap_or("-"),
-                    key = key.unwrap_or("-"),
-                    process = process.unwrap_or("-"),
+                    bucket,
+                    key,
+                    process,
                     error,
                     ended,
-                    cache = cache.unwrap_or("-"),
+                    cache,
                     ms = millis(std::time::Duration::from_secs_f64(seconds)),
                     upstream_ms = ms(trace.map(|t| t.timing.upstream)),
                     queue_ms = ms(trace.map(|t| t.timing.queue)),
