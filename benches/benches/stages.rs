@@ -1,6 +1,7 @@
 //! Where a request's time goes, per peer-benchmark workload: decode (with
 //! shrink-on-load where the format has one), resize, encode, and the whole
-//! pipeline for comparison (probe, cost model and copies included).
+//! pipeline for comparison (probe, cost model and copies included); for a
+//! lossy WebP kept WebP, the YUV planes route the pipeline takes too.
 //!
 //! cargo bench -p pixgate-benches --bench stages
 //! cargo bench -p pixgate-benches --bench stages -- png/    # one workload
@@ -9,8 +10,10 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pixgate_api::Plan;
-use pixgate_codec::{EncodeOptions, Format, Limits, decode, encode, probe};
-use pixgate_ops::action::resize::scale;
+use pixgate_codec::{
+    EncodeOptions, Format, Limits, decode, decode_webp_planes, encode, encode_webp_planes, probe,
+};
+use pixgate_ops::action::resize::{scale, scale_planes};
 use pixgate_ops::{Settings, Stop, decode_shrink, process};
 
 fn corpus(rel: &str) -> Vec<u8> {
@@ -145,6 +148,19 @@ fn stages(c: &mut Criterion) {
         g.bench_function(format!("encode-{:?}", wl.format).to_lowercase(), |b| {
             b.iter(|| encode(small.clone(), wl.format, &opts).expect("encode"))
         });
+        // A lossy WebP kept WebP stays in YUV planes (ops/src/webp_planes.rs).
+        if let Some(planes) = decode_webp_planes(&bytes, &p, &limits).expect("decode") {
+            g.bench_function("decode-planes", |b| {
+                b.iter(|| decode_webp_planes(&bytes, &p, &limits).expect("decode"))
+            });
+            g.bench_function("resize-planes", |b| {
+                b.iter(|| scale_planes(&planes, tw, th).expect("scale"))
+            });
+            let small = scale_planes(&planes, tw, th).expect("scale");
+            g.bench_function("encode-planes", |b| {
+                b.iter(|| encode_webp_planes(&mut small.clone(), 80).expect("encode"))
+            });
+        }
         g.bench_function("pipeline", |b| {
             b.iter(|| process(&bytes, &plan, &settings).expect("process"))
         });

@@ -9,7 +9,7 @@ use turbojpeg::{Decompressor, PixelFormat, ScalingFactor};
 
 use crate::color;
 use crate::error::CodecError;
-use crate::frame::Frame;
+use crate::frame::{Frame, Yuv420};
 use crate::limits::Limits;
 use crate::probe::{Probe, image_format};
 
@@ -97,6 +97,21 @@ fn decode_in_profile(
         }
         f => guarded(|| decode_with_image(bytes, f, limits)),
     }
+}
+
+/// A still WebP's own YUV 4:2:0 planes at full size, when it is lossy,
+/// opaque and has no ICC profile (see [`crate::encode_webp_planes`]);
+/// `None` for any other source, which decodes through RGB.
+pub fn decode_webp_planes(
+    bytes: &[u8],
+    probe: &Probe,
+    limits: &Limits,
+) -> Result<Option<Yuv420>, CodecError> {
+    limits.check_probe(probe)?;
+    if probe.format != Format::Webp || probe.frames != 1 {
+        return Ok(None);
+    }
+    crate::webp::decode_planes(bytes, probe)
 }
 
 /// Renders a vector source (SVG) at exactly `size`, with text in the font

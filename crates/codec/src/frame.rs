@@ -100,3 +100,41 @@ impl Frame {
         self
     }
 }
+
+/// A lossy WebP's samples as VP8 codes them: 8-bit Y at full size, U and V
+/// at half size (rounded up), rows packed. Decoder and encoder speak it
+/// natively, so a picture that is only resized never passes through RGB.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Yuv420 {
+    pub width: u32,
+    pub height: u32,
+    pub y: Vec<u8>,
+    pub u: Vec<u8>,
+    pub v: Vec<u8>,
+}
+
+impl std::fmt::Debug for Yuv420 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Yuv420({}x{})", self.width, self.height)
+    }
+}
+
+impl Yuv420 {
+    /// The chroma planes' size for a `width`×`height` picture.
+    pub fn chroma_size(width: u32, height: u32) -> (u32, u32) {
+        (width.div_ceil(2), height.div_ceil(2))
+    }
+
+    /// Zeroed planes for a `width`×`height` picture.
+    pub fn new(width: u32, height: u32) -> Yuv420 {
+        let (cw, ch) = Yuv420::chroma_size(width, height);
+        let chroma = cw as usize * ch as usize;
+        Yuv420 {
+            width,
+            height,
+            y: vec![0; width as usize * height as usize],
+            u: vec![0; chroma],
+            v: vec![0; chroma],
+        }
+    }
+}

@@ -27,10 +27,12 @@ mod webp;
 
 pub use animation::{Animation, decode_animation, encode_animation};
 pub use color::to_srgb;
-pub use decode::{Gamut, decode, decode_vector, decode_with_gamut, shrink_factor};
-pub use encode::{EncodeOptions, encode};
+pub use decode::{
+    Gamut, decode, decode_vector, decode_webp_planes, decode_with_gamut, shrink_factor,
+};
+pub use encode::{EncodeOptions, encode, encode_webp_planes};
 pub use error::CodecError;
-pub use frame::Frame;
+pub use frame::{Frame, Yuv420};
 pub use jpeg::estimate_quality;
 pub use jpeg_dc::decode_dc;
 pub use limits::{Budget, Limits};

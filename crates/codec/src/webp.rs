@@ -1,19 +1,25 @@
 //! Still WebP through libwebp's advanced decoding API, which can scale while
 //! it decodes: rows are rescaled in YUV before colour conversion, so a
 //! downscaling plan neither converts nor stores the full-size image (the
-//! high-level `webp` crate exposes no scaling). The FFI lives here alone.
+//! high-level `webp` crate exposes no scaling). A lossy picture can also
+//! stay in its own YUV 4:2:0 planes from decoder to encoder. The FFI lives
+//! here alone.
 #![allow(unsafe_code)]
 
 use libwebp_sys as sys;
 
 use crate::error::CodecError;
-use crate::frame::Frame;
+use crate::frame::{Frame, Yuv420};
 use crate::probe::Probe;
 
-/// Decodes the first (only) frame of a still WebP at its size divided by
-/// `shrink` (rounded up, as JPEG's shrink-on-load), straight into one buffer.
-pub(crate) fn decode(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
-    let corrupt = || CodecError::Corrupt("the WebP data could not be decoded".into());
+fn corrupt() -> CodecError {
+    CodecError::Corrupt("the WebP data could not be decoded".into())
+}
+
+/// A decoder configuration holding the bitstream's features, which must
+/// be what the probe (and so the limits) saw: libwebp allocates what the
+/// bitstream says.
+fn decoder_for(bytes: &[u8], probe: &Probe) -> Result<sys::WebPDecoderConfig, CodecError> {
     let mut config = sys::WebPDecoderConfig::new()
         .map_err(|()| CodecError::Internal("WebP: decoder version mismatch".into()))?;
     // SAFETY: `bytes` is a live slice of the given length; `config.input` is
@@ -22,13 +28,43 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, 
     if status != sys::VP8StatusCode::VP8_STATUS_OK {
         return Err(corrupt());
     }
-    let (w, h) = (config.input.width, config.input.height);
-    // libwebp allocates what the bitstream says: it must be what the limits saw.
-    if (w, h) != (probe.width as i32, probe.height as i32) {
+    if (config.input.width, config.input.height) != (probe.width as i32, probe.height as i32) {
         return Err(CodecError::Corrupt(
             "inconsistent WebP frame headers".into(),
         ));
     }
+    // The worker pool already owns the cores.
+    config.options.use_threads = 0;
+    Ok(config)
+}
+
+/// Runs a decode into the external buffers `config.output` describes.
+///
+/// # Safety
+/// `config.output` must be external memory whose buffers are live and at
+/// least the sizes it states (libwebp checks size ≥ stride × rows before
+/// writing, so a stated size must not exceed its buffer).
+unsafe fn run_decoder(bytes: &[u8], config: &mut sys::WebPDecoderConfig) -> Result<(), CodecError> {
+    config.output.is_external_memory = 1;
+    // SAFETY: the caller's contract; with external memory WebPFreeDecBuffer
+    // frees nothing of ours, but it is called anyway so no libwebp-owned
+    // state leaks.
+    let status = unsafe {
+        let status = sys::WebPDecode(bytes.as_ptr(), bytes.len(), config);
+        sys::WebPFreeDecBuffer(&mut config.output);
+        status
+    };
+    if status != sys::VP8StatusCode::VP8_STATUS_OK {
+        return Err(corrupt());
+    }
+    Ok(())
+}
+
+/// Decodes the first (only) frame of a still WebP at its size divided by
+/// `shrink` (rounded up, as JPEG's shrink-on-load), straight into one buffer.
+pub(crate) fn decode(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, CodecError> {
+    let mut config = decoder_for(bytes, probe)?;
+    let (w, h) = (config.input.width, config.input.height);
     let shrink = shrink.clamp(1, 8) as i32;
     let (sw, sh) = ((w + shrink - 1) / shrink, (h + shrink - 1) / shrink);
     let alpha = config.input.has_alpha != 0;
@@ -36,21 +72,18 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, 
     let stride = sw as usize * usize::from(channels);
     let mut pixels = vec![0u8; stride * sh as usize];
 
-    let options = &mut config.options;
     if shrink > 1 {
+        let options = &mut config.options;
         options.use_scaling = 1;
         options.scaled_width = sw;
         options.scaled_height = sh;
     }
-    // The worker pool already owns the cores.
-    options.use_threads = 0;
     let output = &mut config.output;
     output.colorspace = if alpha {
         sys::WEBP_CSP_MODE::MODE_RGBA
     } else {
         sys::WEBP_CSP_MODE::MODE_RGB
     };
-    output.is_external_memory = 1;
     output.width = sw;
     output.height = sh;
     output.u.RGBA = sys::WebPRGBABuffer {
@@ -58,22 +91,110 @@ pub(crate) fn decode(bytes: &[u8], probe: &Probe, shrink: u32) -> Result<Frame, 
         stride: stride as i32,
         size: pixels.len(),
     };
-    // SAFETY: the output is external memory: `pixels` outlives the call and
-    // is `stride × sh` bytes, exactly what the RGB(A) buffer at the scaled
-    // size needs (libwebp checks size ≥ stride × height before writing).
-    // With external memory WebPFreeDecBuffer frees nothing of ours, but it
-    // is called anyway so no libwebp-owned state leaks.
-    let status = unsafe {
-        let status = sys::WebPDecode(bytes.as_ptr(), bytes.len(), &mut config);
-        sys::WebPFreeDecBuffer(&mut config.output);
-        status
-    };
-    if status != sys::VP8StatusCode::VP8_STATUS_OK {
-        return Err(corrupt());
-    }
+    // SAFETY: `pixels` outlives the call and is `stride × sh` bytes, exactly
+    // what the RGB(A) buffer at the scaled size needs.
+    unsafe { run_decoder(bytes, &mut config)? };
     let mut frame = Frame::new(sw as u32, sh as u32, channels, pixels).drop_opaque_alpha();
     frame.icc = crate::container::webp_icc(bytes);
     Ok(frame)
+}
+
+/// The YUV 4:2:0 planes of a still WebP that is lossy, opaque and has no
+/// ICC profile, at full size; `None` for any other WebP (lossless,
+/// transparent or tagged pictures go through RGB, where alpha and colour
+/// management live).
+pub(crate) fn decode_planes(bytes: &[u8], probe: &Probe) -> Result<Option<Yuv420>, CodecError> {
+    const LOSSY: i32 = 1;
+    let mut config = decoder_for(bytes, probe)?;
+    let input = &config.input;
+    if input.format != LOSSY
+        || input.has_alpha != 0
+        || input.has_animation != 0
+        || crate::container::webp_icc(bytes).is_some()
+    {
+        return Ok(None);
+    }
+    let (w, h) = (probe.width, probe.height);
+    let mut planes = Yuv420::new(w, h);
+    let (cw, _) = Yuv420::chroma_size(w, h);
+    let output = &mut config.output;
+    output.colorspace = sys::WEBP_CSP_MODE::MODE_YUV;
+    output.width = w as i32;
+    output.height = h as i32;
+    output.u.YUVA = sys::WebPYUVABuffer {
+        y: planes.y.as_mut_ptr(),
+        u: planes.u.as_mut_ptr(),
+        v: planes.v.as_mut_ptr(),
+        a: std::ptr::null_mut(),
+        y_stride: w as i32,
+        u_stride: cw as i32,
+        v_stride: cw as i32,
+        a_stride: 0,
+        y_size: planes.y.len(),
+        u_size: planes.u.len(),
+        v_size: planes.v.len(),
+        a_size: 0,
+    };
+    // SAFETY: each plane outlives the call and holds its stated size:
+    // `Yuv420::new` sized Y at w×h and U, V at the rounded-up half size,
+    // with the strides given here.
+    unsafe { run_decoder(bytes, &mut config)? };
+    Ok(Some(planes))
+}
+
+fn encode_failed(what: &str) -> CodecError {
+    CodecError::Internal(format!("WebP: {what}"))
+}
+
+/// A lossy encoder configuration and an empty picture of the given size.
+fn encoder(
+    (width, height): (u32, u32),
+    quality: f32,
+    method: i32,
+) -> Result<(sys::WebPConfig, sys::WebPPicture), CodecError> {
+    let mut config =
+        sys::WebPConfig::new().map_err(|()| encode_failed("no encoder configuration"))?;
+    config.quality = quality;
+    config.alpha_compression = 1;
+    config.method = method;
+    let mut picture = sys::WebPPicture::new().map_err(|()| encode_failed("no picture"))?;
+    picture.use_argb = 0;
+    picture.width = i32::try_from(width).map_err(|_| encode_failed("too wide"))?;
+    picture.height = i32::try_from(height).map_err(|_| encode_failed("too tall"))?;
+    Ok((config, picture))
+}
+
+/// Encodes a filled picture into memory and frees it.
+///
+/// # Safety
+/// `picture` was made by [`encoder`] and its samples (imported, or planes
+/// it points at) are live for the call.
+unsafe fn run_encoder(
+    config: &sys::WebPConfig,
+    mut picture: sys::WebPPicture,
+) -> Result<Vec<u8>, CodecError> {
+    let mut writer = std::mem::MaybeUninit::<sys::WebPMemoryWriter>::uninit();
+    // SAFETY: the writer is initialised before use and outlives
+    // `WebPEncode`, which reaches it through `custom_ptr`; the picture and
+    // the writer are each freed once (WebPPictureFree frees only what
+    // libwebp allocated), and `mem[..size]` is copied out before the
+    // writer is.
+    unsafe {
+        sys::WebPMemoryWriterInit(writer.as_mut_ptr());
+        let mut writer = writer.assume_init();
+        picture.writer = Some(sys::WebPMemoryWrite);
+        picture.custom_ptr = (&raw mut writer).cast();
+        let ok = sys::WebPEncode(config, &mut picture);
+        let error = picture.error_code;
+        sys::WebPPictureFree(&mut picture);
+        let out = if ok != 0 && !writer.mem.is_null() {
+            Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec())
+        } else {
+            Err(encode_failed(&format!("encoding failed ({error:?})")))
+        };
+        sys::WebPMemoryWriterClear(&mut writer);
+        out
+    }
 }
 
 /// Encodes RGB or RGBA pixels as lossy WebP at `quality` and `method`.
@@ -87,29 +208,16 @@ pub(crate) fn encode_lossy(
     quality: f32,
     method: i32,
 ) -> Result<Vec<u8>, CodecError> {
-    let failed = |what: &str| CodecError::Internal(format!("WebP: {what}"));
     let channels = if alpha { 4 } else { 3 };
     let stride = width as usize * channels;
     if px.len() != stride * height as usize {
-        return Err(failed("pixel buffer of the wrong size"));
+        return Err(encode_failed("pixel buffer of the wrong size"));
     }
-    let mut config = sys::WebPConfig::new().map_err(|()| failed("no encoder configuration"))?;
-    config.quality = quality;
-    config.alpha_compression = 1;
-    config.method = method;
-    let mut picture = sys::WebPPicture::new().map_err(|()| failed("no picture"))?;
-    picture.use_argb = 0;
-    picture.width = i32::try_from(width).map_err(|_| failed("too wide"))?;
-    picture.height = i32::try_from(height).map_err(|_| failed("too tall"))?;
-    let stride = i32::try_from(stride).map_err(|_| failed("too wide"))?;
-    let mut writer = std::mem::MaybeUninit::<sys::WebPMemoryWriter>::uninit();
+    let (config, mut picture) = encoder((width, height), quality, method)?;
+    let stride = i32::try_from(stride).map_err(|_| encode_failed("too wide"))?;
     // SAFETY: `px` holds `height` rows of `stride` bytes (checked above);
-    // the writer is initialised before use and outlives `WebPEncode`, which
-    // reaches it through `custom_ptr`; the picture and the writer are each
-    // freed once, and `mem[..size]` is copied out before the writer is.
+    // the import copies them into memory the picture owns.
     unsafe {
-        sys::WebPMemoryWriterInit(writer.as_mut_ptr());
-        let mut writer = writer.assume_init();
         let imported = if alpha {
             sys::WebPPictureImportRGBA(&mut picture, px.as_ptr(), stride)
         } else {
@@ -117,21 +225,37 @@ pub(crate) fn encode_lossy(
         };
         if imported == 0 {
             sys::WebPPictureFree(&mut picture);
-            return Err(failed("out of memory importing the picture"));
+            return Err(encode_failed("out of memory importing the picture"));
         }
-        picture.writer = Some(sys::WebPMemoryWrite);
-        picture.custom_ptr = (&raw mut writer).cast();
-        let ok = sys::WebPEncode(&config, &mut picture);
-        let error = picture.error_code;
-        sys::WebPPictureFree(&mut picture);
-        let out = if ok != 0 && !writer.mem.is_null() {
-            Ok(std::slice::from_raw_parts(writer.mem, writer.size).to_vec())
-        } else {
-            Err(failed(&format!("encoding failed ({error:?})")))
-        };
-        sys::WebPMemoryWriterClear(&mut writer);
-        out
+        run_encoder(&config, picture)
     }
+}
+
+/// Encodes YUV 4:2:0 planes as lossy WebP at `quality` and `method`, with
+/// no conversion: the picture points at the planes.
+pub(crate) fn encode_planes(
+    planes: &mut Yuv420,
+    quality: f32,
+    method: i32,
+) -> Result<Vec<u8>, CodecError> {
+    let (w, h) = (planes.width, planes.height);
+    let (cw, ch) = Yuv420::chroma_size(w, h);
+    if planes.y.len() != w as usize * h as usize
+        || planes.u.len() != cw as usize * ch as usize
+        || planes.v.len() != planes.u.len()
+    {
+        return Err(encode_failed("planes of the wrong size"));
+    }
+    let (config, mut picture) = encoder((w, h), quality, method)?;
+    picture.colorspace = sys::WebPEncCSP::WEBP_YUV420;
+    picture.y = planes.y.as_mut_ptr();
+    picture.u = planes.u.as_mut_ptr();
+    picture.v = planes.v.as_mut_ptr();
+    picture.y_stride = w as i32;
+    picture.uv_stride = cw as i32;
+    // SAFETY: the planes are borrowed mutably for the call and hold the
+    // sizes checked above for these strides; no alpha plane is given.
+    unsafe { run_encoder(&config, picture) }
 }
 
 #[cfg(test)]
@@ -278,5 +402,100 @@ mod tests {
         let p = probe(&bytes).unwrap();
         let cut = &bytes[..bytes.len() / 2];
         assert!(matches!(decode(cut, &p, 2), Err(CodecError::Corrupt(_))));
+    }
+
+    /// RGB from planes as VP8 defines it (BT.601, limited range), chroma
+    /// taken from the nearest sample.
+    fn planes_to_rgb(p: &Yuv420) -> Vec<u8> {
+        let (cw, _) = Yuv420::chroma_size(p.width, p.height);
+        let mut out = Vec::with_capacity(p.y.len() * 3);
+        for y in 0..p.height as usize {
+            for x in 0..p.width as usize {
+                let l = 1.164 * (f64::from(p.y[y * p.width as usize + x]) - 16.0);
+                let c = (y / 2) * cw as usize + x / 2;
+                let (u, v) = (f64::from(p.u[c]) - 128.0, f64::from(p.v[c]) - 128.0);
+                for s in [l + 1.596 * v, l - 0.391 * u - 0.813 * v, l + 2.018 * u] {
+                    out.push(s.round().clamp(0.0, 255.0) as u8);
+                }
+            }
+        }
+        out
+    }
+
+    fn mean_abs(a: &[u8], b: &[u8]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / a.len() as f64
+    }
+
+    #[test]
+    fn a_lossy_photo_s_planes_are_its_rgb_decode_before_conversion() {
+        let bytes = corpus("formats/4.webp").expect("corpus formats/4.webp: set PIXGATE_CORPUS");
+        let p = probe(&bytes).unwrap();
+        let planes = decode_planes(&bytes, &p)
+            .unwrap()
+            .expect("a lossy, opaque WebP");
+        assert_eq!((planes.width, planes.height), (1024, 772));
+        assert_eq!(
+            (planes.y.len(), planes.u.len(), planes.v.len()),
+            (1024 * 772, 512 * 386, 512 * 386)
+        );
+        let rgb = decode(&bytes, &p, 1).unwrap();
+        // The RGB decode upsamples chroma smoothly; nearest sampling differs
+        // a little at edges only.
+        let err = mean_abs(&planes_to_rgb(&planes), &rgb.data);
+        assert!(err < 2.5, "mean error {err:.2}");
+    }
+
+    #[test]
+    fn only_lossy_opaque_untagged_webps_have_planes() {
+        let (lossless, _) = sample(64, 48, false);
+        let p = probe(&lossless).unwrap();
+        assert_eq!(decode_planes(&lossless, &p).unwrap(), None);
+        let transparent = corpus("formats/5_webp_a.webp").expect("corpus formats/5_webp_a.webp");
+        let p = probe(&transparent).unwrap();
+        assert_eq!(decode_planes(&transparent, &p).unwrap(), None);
+        let (_, px) = sample(64, 48, false);
+        let lossy = encode_lossy(&px, (64, 48), false, 80.0, 2).unwrap();
+        let p = probe(&lossy).unwrap();
+        assert!(decode_planes(&lossy, &p).unwrap().is_some());
+        // Presence decides (the profile goes through colour management).
+        let tagged =
+            crate::container::webp_with_icc(lossy.clone(), b"any profile", (64, 48), false);
+        let p = probe(&tagged).unwrap();
+        assert_eq!(decode_planes(&tagged, &p).unwrap(), None);
+        let cut = &lossy[..lossy.len() / 2];
+        let p = probe(&lossy).unwrap();
+        assert!(matches!(
+            decode_planes(cut, &p),
+            Err(CodecError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn planes_round_trip_through_the_encoder() {
+        let bytes = corpus("formats/hopper.webp").expect("corpus formats/hopper.webp");
+        let p = probe(&bytes).unwrap();
+        let mut planes = decode_planes(&bytes, &p)
+            .unwrap()
+            .expect("a lossy, opaque WebP");
+        let before = decode(&bytes, &p, 1).unwrap();
+        let out = encode_planes(&mut planes, 90.0, 2).unwrap();
+        let q = probe(&out).unwrap();
+        assert_eq!(
+            (q.format, q.width, q.height),
+            (crate::Format::Webp, 128, 128)
+        );
+        let after = decode(&out, &q, 1).unwrap();
+        let err = mean_abs(&after.data, &before.data);
+        assert!(err < 3.0, "mean error {err:.2}");
+        planes.u.pop();
+        assert!(matches!(
+            encode_planes(&mut planes, 90.0, 2),
+            Err(CodecError::Internal(_))
+        ));
     }
 }

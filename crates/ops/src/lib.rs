@@ -9,6 +9,7 @@ mod negotiate;
 mod pipeline;
 mod stop;
 mod text;
+mod webp_planes;
 
 pub use error::OpsError;
 pub use metadata::metadata;

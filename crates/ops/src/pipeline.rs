@@ -25,6 +25,7 @@ use crate::cost;
 use crate::error::OpsError;
 use crate::stop::Stop;
 use crate::text::Fonts;
+use crate::webp_planes;
 
 const WHITE: [u8; 3] = [255, 255, 255];
 
@@ -129,6 +130,11 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         None => rgba_bytes(p.width.div_ceil(shrink), p.height.div_ceil(shrink)),
     };
     budget.reserve(decoded, "the decoded image")?;
+    if let Some(size) = webp_planes::applies(plan, &p, format, orientation, shrink)
+        && let Some(product) = webp_planes::render(bytes, plan, &p, size, settings, &mut budget)?
+    {
+        return Ok(product);
+    }
     let mut frame = match vector {
         Some(size) => {
             let fonts = settings
@@ -172,13 +178,7 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
     };
     for step in &plan.steps {
         settings.stop.check()?;
-        if let Step::Resize(r) = step
-            && let Some((bw, bh)) = r.fit.requested_box()
-        {
-            check_output(bw, bh, limits)?;
-        }
-        let (nw, nh) = step_output(step, w, h)?;
-        check_output(nw, nh, limits)?;
+        let (nw, nh) = checked_step_output(step, w, h, limits)?;
         let (before, reserved) = (frame_bytes(&frame), rgba_bytes(nw, nh));
         budget.reserve(reserved, step.name())?;
         frame = match step {
@@ -219,17 +219,8 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
     check_format_size(plan, format, frame.width, frame.height)?;
     // The encoded output, at most about the size of the pixels.
     budget.reserve(frame_bytes(&frame), "encoding")?;
-    let source_quality = if p.format == Format::Jpg {
-        p.quality
-    } else {
-        None
-    };
-    let quality = plan.output.quality.map_or(
-        plan.policy.default_quality_for(format, source_quality),
-        |q| q.resolve(source_quality),
-    );
     let opts = EncodeOptions {
-        quality,
+        quality: output_quality(plan, &p, format),
         progressive: plan.output.interlace.unwrap_or(false),
         background: WHITE,
     };
@@ -250,6 +241,20 @@ pub(crate) fn render(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<P
         bytes: encoded,
         format,
     })
+}
+
+/// The quality the plan asks of `format` (a JPEG source's own quality
+/// resolves relative and default values).
+pub(crate) fn output_quality(plan: &Plan, p: &Probe, format: Format) -> u8 {
+    let source_quality = if p.format == Format::Jpg {
+        p.quality
+    } else {
+        None
+    };
+    plan.output.quality.map_or(
+        plan.policy.default_quality_for(format, source_quality),
+        |q| q.resolve(source_quality),
+    )
 }
 
 /// Most JPEG encodes one `size-limit` may spend (a binary search on the
@@ -461,7 +466,7 @@ pub(crate) fn vector_size(plan: &Plan, p: &Probe) -> (u32, u32) {
     }
 }
 
-fn rgba_bytes(w: u32, h: u32) -> u64 {
+pub(crate) fn rgba_bytes(w: u32, h: u32) -> u64 {
     u64::from(w) * u64::from(h) * 4
 }
 
@@ -513,6 +518,24 @@ fn check_rotatable(f: &Frame, limits: &Limits) -> Result<(), OpsError> {
 }
 
 /// The size a step produces from a `w`×`h` image, without touching pixels.
+/// The size a step makes of a `w`×`h` frame, refused over the output
+/// limits (a resize's requested box too) before anything is allocated.
+pub(crate) fn checked_step_output(
+    step: &Step,
+    w: u32,
+    h: u32,
+    limits: &Limits,
+) -> Result<(u32, u32), OpsError> {
+    if let Step::Resize(r) = step
+        && let Some((bw, bh)) = r.fit.requested_box()
+    {
+        check_output(bw, bh, limits)?;
+    }
+    let (nw, nh) = step_output(step, w, h)?;
+    check_output(nw, nh, limits)?;
+    Ok((nw, nh))
+}
+
 pub(crate) fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
     Ok(match step {
         Step::Resize(r) => r.fit.layout(w, h).output(w, h),

@@ -3,7 +3,7 @@
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-use pixgate_codec::{CodecError, Frame};
+use pixgate_codec::{CodecError, Frame, Yuv420};
 
 pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
     if (f.width, f.height) == (w, h) {
@@ -22,6 +22,29 @@ pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
         .resize(&src, &mut dst, &options)
         .map_err(|e| CodecError::Internal(e.to_string()))?;
     Ok(Frame::new(w, h, f.channels, dst.into_vec()))
+}
+
+/// Scales YUV 4:2:0 planes to `w`×`h`: luma to that size, each chroma
+/// plane to its half (rounded up), with the same filter as [`scale`].
+pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
+    let internal = |e: &dyn std::fmt::Display| CodecError::Internal(e.to_string());
+    let mut out = Yuv420::new(w, h);
+    let (sw, sh) = Yuv420::chroma_size(p.width, p.height);
+    let (dw, dh) = Yuv420::chroma_size(w, h);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let mut resizer = Resizer::new();
+    for (src, dst, (sw, sh), (dw, dh)) in [
+        (&p.y, &mut out.y, (p.width, p.height), (w, h)),
+        (&p.u, &mut out.u, (sw, sh), (dw, dh)),
+        (&p.v, &mut out.v, (sw, sh), (dw, dh)),
+    ] {
+        let src = ImageRef::new(sw, sh, src, PixelType::U8).map_err(|e| internal(&e))?;
+        let mut dst = Image::from_slice_u8(dw, dh, dst, PixelType::U8).map_err(|e| internal(&e))?;
+        resizer
+            .resize(&src, &mut dst, &options)
+            .map_err(|e| internal(&e))?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
