@@ -293,10 +293,14 @@ impl LogLine {
             End::Failed(_) => "upstream-body-broke",
             End::Abandoned => "client-gone",
         };
-        if self.status != 0 {
-            self.state
-                .metrics
-                .request(self.dialect, self.kind, self.status, seconds);
+        match &self.hit {
+            Some(h) if self.status == 200 => h.series.request(seconds),
+            _ if self.status != 0 => {
+                self.state
+                    .metrics
+                    .request(self.dialect, self.kind, self.status, seconds);
+            }
+            _ => {}
         }
         if let End::Failed(e) = end {
             self.state.metrics.upstream_error("body");

@@ -22,6 +22,7 @@ use pixgate_api::dialect::Dialect;
 
 use crate::body::{self, Body};
 use crate::cache::{Known, Rendered, SourceId};
+use crate::metrics::HitSeries;
 use crate::process::Trace;
 use crate::state::AppState;
 
@@ -99,6 +100,8 @@ pub struct Entry {
     pub dialect: &'static dyn Dialect,
     pub kind: &'static str,
     pub process: String,
+    /// Where a hit counts itself (a 200 of this dialect and kind).
+    pub series: HitSeries,
 }
 
 #[derive(Debug, Default)]
@@ -174,7 +177,7 @@ impl Hits {
         {
             return None;
         }
-        state.caches.count_hit();
+        entry.series.count_hit();
         state.metrics.sent(rendered.bytes.len());
         let mut response = Response::new(body::full(rendered.bytes.clone()));
         *response.status_mut() = StatusCode::OK;
@@ -223,6 +226,7 @@ impl Hits {
             dialect,
             kind,
             process: trace.process.clone(),
+            series: state.metrics.hit_series(dialect.name(), kind),
         });
         if let Ok(mut table) = self.table.write() {
             if table.len() >= ENTRIES

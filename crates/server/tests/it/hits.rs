@@ -93,6 +93,16 @@ async fn a_repeated_url_is_answered_alike_and_follows_writes() {
     assert_eq!(metric(&m, "pixgate_renders_total", &[]), 1.0, "{m}");
     let hits = [("cache", "result"), ("outcome", "hit")];
     assert_eq!(metric(&m, "pixgate_cache_lookups_total", &hits), 2.0, "{m}");
+    // Remembered answers count as requests too, in the same series.
+    let image = [
+        ("dialect", "oss"),
+        ("operation", "image"),
+        ("status", "200"),
+    ];
+    assert_eq!(metric(&m, "pixgate_requests_total", &image), 3.0, "{m}");
+    let timed = [("operation", "image")];
+    let count = "pixgate_request_duration_seconds_count";
+    assert_eq!(metric(&m, count, &timed), 3.0, "{m}");
 
     // Another dialect's answer (Tencent CI's imageView2) carries its own
     // request id header too, on the first answer and on the remembered
