@@ -227,12 +227,22 @@ def cheap_paths(args, work, env):
         pport, env,
     )
     lines = []
+    bare = None
     try:
         wait_ok(f"http://127.0.0.1:{pport}{result_path}")
         # The cached result's own bytes, for nginx to serve from disk.
         with urllib.request.urlopen(f"http://127.0.0.1:{pport}{result_path}") as r:
             result = r.read()
         (web / "result.jpg").write_bytes(result)
+        # The floor the HTTP stack sets: a bare hyper server answering the
+        # same bytes and headers from memory (examples/bare_hyper.rs).
+        bare_bin = TARGET / "release" / "examples" / "bare_hyper"
+        if bare_bin.exists():
+            bport = free_port()
+            bare = subprocess.Popen([str(bare_bin), str(web / "result.jpg"), str(bport)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            wait_ok(f"http://127.0.0.1:{bport}/")
         # The same bytes as an original in both servers' directories.
         (photos / "result.jpg").write_bytes(result)
         wait_ok(f"http://127.0.0.1:{nport}/result.jpg")
@@ -265,12 +275,32 @@ def cheap_paths(args, work, env):
                    f"{n['bps'] / 1e6:.0f} | {p['rps'] / n['rps']:.2f}× | {pairs} | {errors} |")
             print(row, flush=True)
             lines.append(row)
+        if bare:
+            # Alternating with pixgate's hit as above; nginx's best kept from
+            # its own runs here too.
+            b_runs, n_runs = [], []
+            for _ in range(args.pairs):
+                if args.warmup:
+                    wrk_fixed(f"http://127.0.0.1:{bport}/", 32, args.warmup)
+                b_runs.append(wrk_fixed(f"http://127.0.0.1:{bport}/", 32, args.duration))
+                n_runs.append(wrk_fixed(f"http://127.0.0.1:{nport}/result.jpg", 32, args.duration))
+            b = max(b_runs, key=lambda r: r["rps"])
+            n = max(n_runs, key=lambda r: r["rps"])
+            pairs = " ".join(f"{x['rps'] / y['rps']:.2f}" for x, y in zip(b_runs, n_runs))
+            row = (f"| (reference) bare hyper, same bytes from memory, -c32 | {b['rps']:.0f} | "
+                   f"{n['rps']:.0f} | {b['bps'] / 1e6:.0f} | {n['bps'] / 1e6:.0f} | "
+                   f"{b['rps'] / n['rps']:.2f}× | {pairs} | "
+                   f"{sum(r['non2xx'] for r in b_runs + n_runs)} |")
+            print(row, flush=True)
+            lines.append(row)
         lines += ["", f"{datetime.date.today()}, {platform.node()}, {os.cpu_count()} CPUs, "
                   f"wrk -t2 -d{args.duration}s after {args.warmup}s warm-up, {args.pairs} alternating runs each, "
                   "best kept; nginx-light 2 workers (sendfile, open_file_cache)"]
     finally:
         stop(px)
         stop(nginx)
+        if bare:
+            stop(bare)
     return lines
 
 
@@ -504,7 +534,7 @@ def main():
     if not args.no_build:
         subprocess.run(
             ["cargo", "build", "-q", "--release", "-p", "pixgate", "-p", "pixgate-benches", "--bin",
-             "pixgate", "--bin", "s3-origin"],
+             "pixgate", "--bin", "s3-origin", "--example", "bare_hyper"],
             cwd=REPO, check=True,
         )
     work = Path(tempfile.mkdtemp(prefix="pixgate-peers-"))

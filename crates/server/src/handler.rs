@@ -131,7 +131,10 @@ where
     // Written when the response ends, or now if the client leaves first.
     let mut log = LogLine::new(&state, span.clone(), id, started, dialect, kind);
     log.probe = target.is_none();
-    let result = dispatch(
+    // Boxed: the full path's future is kilobytes, and inline it made every
+    // request's future (a remembered answer's too) that large to set up
+    // and move.
+    let result = Box::pin(dispatch(
         &state,
         &parts,
         (host, kind),
@@ -143,7 +146,7 @@ where
         &mut log.outcome,
         deadline,
         body,
-    )
+    ))
     .instrument(span.clone())
     .await;
     let response = match result {
