@@ -23,7 +23,9 @@ reads either as an S3 bucket (path style; nginx ignores the signature).
 --cheap-paths measures, beside nginx (2 workers) serving the same bytes from
 disk in the same run: pixgate answering a cached result (~13 kB, wrk -c32,
 one URL, result cache on) and pixgate serving the 2.9 MB original from its
-local-directory origin (wrk -c8), in req/s and bytes/s.
+local-directory origin (wrk -c8), in req/s and bytes/s; and, for reference,
+examples/bare_hyper.rs (hyper answering the same bytes and headers from
+memory, nothing else) against nginx: the floor the HTTP stack sets.
 
 Workloads (SPEC'd by the performance issue):
   a       phone-4032x3024.jpg -> ~400 px wide JPEG q80 (widths 392..408)
