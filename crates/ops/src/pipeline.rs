@@ -517,7 +517,6 @@ fn check_rotatable(f: &Frame, limits: &Limits) -> Result<(), OpsError> {
     Ok(())
 }
 
-/// The size a step produces from a `w`×`h` image, without touching pixels.
 /// The size a step makes of a `w`×`h` frame, refused over the output
 /// limits (a resize's requested box too) before anything is allocated.
 pub(crate) fn checked_step_output(
@@ -536,6 +535,7 @@ pub(crate) fn checked_step_output(
     Ok((nw, nh))
 }
 
+/// The size a step produces from a `w`×`h` image, without touching pixels.
 pub(crate) fn step_output(step: &Step, w: u32, h: u32) -> Result<(u32, u32), PlanError> {
     Ok(match step {
         Step::Resize(r) => r.fit.layout(w, h).output(w, h),

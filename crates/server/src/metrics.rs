@@ -279,11 +279,7 @@ impl Metrics {
         seconds: f64,
     ) {
         self.requests
-            .get_or_create(&[
-                ("dialect", Cow::Borrowed(dialect)),
-                ("operation", Cow::Borrowed(operation)),
-                ("status", status_label(status)),
-            ])
+            .get_or_create(&request_labels(dialect, operation, status))
             .inc();
         self.duration
             .get_or_create(&[("operation", operation)])
@@ -310,22 +306,19 @@ impl Metrics {
         HitSeries {
             result_hit: (*self
                 .cache_lookups
-                .get_or_create(&[("cache", "result"), ("outcome", "hit")]))
+                .get_or_create(&lookup_labels("result", true)))
             .clone(),
-            requests: (*self.requests.get_or_create(&[
-                ("dialect", Cow::Borrowed(dialect)),
-                ("operation", Cow::Borrowed(operation)),
-                ("status", status_label(200)),
-            ]))
+            requests: (*self
+                .requests
+                .get_or_create(&request_labels(dialect, operation, 200)))
             .clone(),
             duration: (*self.duration.get_or_create(&[("operation", operation)])).clone(),
         }
     }
 
     pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
-        let outcome = if hit { "hit" } else { "miss" };
         self.cache_lookups
-            .get_or_create(&[("cache", cache), ("outcome", outcome)])
+            .get_or_create(&lookup_labels(cache, hit))
             .inc();
     }
 
@@ -413,6 +406,27 @@ impl Metrics {
 }
 
 /// The status as a label, without allocating for the usual ones.
+/// `pixgate_requests_total`'s labels (`request` and `hit_series` alike).
+fn request_labels(
+    dialect: &'static str,
+    operation: &'static str,
+    status: u16,
+) -> [(&'static str, Cow<'static, str>); 3] {
+    [
+        ("dialect", Cow::Borrowed(dialect)),
+        ("operation", Cow::Borrowed(operation)),
+        ("status", status_label(status)),
+    ]
+}
+
+/// `pixgate_cache_lookups_total`'s labels.
+fn lookup_labels(cache: &'static str, hit: bool) -> Static<2> {
+    [
+        ("cache", cache),
+        ("outcome", if hit { "hit" } else { "miss" }),
+    ]
+}
+
 fn status_label(status: u16) -> Cow<'static, str> {
     Cow::Borrowed(match status {
         200 => "200",

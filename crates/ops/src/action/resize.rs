@@ -5,6 +5,11 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use pixgate_codec::{CodecError, Frame, Yuv420};
 
+/// The one filter every scale here uses.
+fn lanczos3() -> ResizeOptions {
+    ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+}
+
 pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
     if (f.width, f.height) == (w, h) {
         return Ok(f.clone());
@@ -17,9 +22,8 @@ pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
     let src = ImageRef::new(f.width, f.height, &f.data, pt)
         .map_err(|e| CodecError::Internal(e.to_string()))?;
     let mut dst = Image::new(w, h, pt);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     Resizer::new()
-        .resize(&src, &mut dst, &options)
+        .resize(&src, &mut dst, &lanczos3())
         .map_err(|e| CodecError::Internal(e.to_string()))?;
     Ok(Frame::new(w, h, f.channels, dst.into_vec()))
 }
@@ -31,7 +35,7 @@ pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
     let mut out = Yuv420::new(w, h);
     let (sw, sh) = Yuv420::chroma_size(p.width, p.height);
     let (dw, dh) = Yuv420::chroma_size(w, h);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let options = lanczos3();
     let mut resizer = Resizer::new();
     for (src, dst, (sw, sh), (dw, dh)) in [
         (&p.y, &mut out.y, (p.width, p.height), (w, h)),
