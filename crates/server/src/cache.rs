@@ -32,11 +32,16 @@ pub struct SourceId {
 }
 
 /// A source's validators as the upstream last confirmed them.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Known {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     checked: Instant,
+    /// Set when the validator cache lets go of this entry (replaced by a
+    /// revalidation, invalidated by a write, evicted): what was made under
+    /// it is no longer known to be current. A remembered answer reads this
+    /// flag instead of looking its key up again (`hits.rs`).
+    dropped: AtomicBool,
 }
 
 impl Known {
@@ -45,6 +50,7 @@ impl Known {
             etag,
             last_modified,
             checked: Instant::now(),
+            dropped: AtomicBool::new(false),
         }
     }
 }
@@ -168,6 +174,11 @@ impl Caches {
             known: Cache::builder()
                 .max_capacity(KNOWN_ENTRIES)
                 .time_to_idle(Duration::from_secs(3600))
+                // Every way out (replaced, invalidated, expired, evicted);
+                // moka calls this as it replaces or invalidates.
+                .eviction_listener(|_, known: Arc<Known>, _| {
+                    known.dropped.store(true, Ordering::Release);
+                })
                 .build(),
             sources,
             results,
@@ -188,10 +199,13 @@ impl Caches {
         self.writes.load(Ordering::Acquire)
     }
 
-    /// Whether `known` is still the source's trusted validators: the very
-    /// entry the validator cache holds, and still fresh.
-    pub async fn still_current(&self, id: &SourceId, known: &Arc<Known>) -> bool {
-        self.fresh(id).await.is_some_and(|k| Arc::ptr_eq(&k, known))
+    /// Whether `known` is still the source's trusted validators at `now`:
+    /// the very entry the validator cache holds, and still fresh. No
+    /// lookup: the cache flags what it lets go of (a remembered answer
+    /// asks this on every hit).
+    pub fn still_current(&self, known: &Known, now: Instant) -> bool {
+        !known.dropped.load(Ordering::Acquire)
+            && now.saturating_duration_since(known.checked) < self.fresh_for
     }
 
     /// Counts a result served from memory without a lookup here.
@@ -232,11 +246,10 @@ impl Caches {
                     let _leading = self.revalidating.lead(id);
                     Ok(match check(current.clone()).await? {
                         Revalidated::Same => {
-                            let previous = current
-                                .as_deref()
-                                .cloned()
-                                .unwrap_or_else(|| Known::new(None, None));
-                            Op::Put(Arc::new(Known::new(previous.etag, previous.last_modified)))
+                            let (etag, last_modified) = current
+                                .map(|k| (k.etag.clone(), k.last_modified.clone()))
+                                .unwrap_or_default();
+                            Op::Put(Arc::new(Known::new(etag, last_modified)))
                         }
                         Revalidated::New(known, bytes) => {
                             *read = Some(bytes);
@@ -438,5 +451,57 @@ struct Leading<'a, K: std::hash::Hash + Eq + Clone> {
 impl<K: std::hash::Hash + Eq + Clone> Drop for Leading<'_, K> {
     fn drop(&mut self) {
         self.leaders.set().remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caches(fresh_ms: u64) -> Caches {
+        let config = CacheConfig {
+            source_fresh_ms: fresh_ms,
+            ..CacheConfig::default()
+        };
+        Caches::new(&config, Arc::new(Metrics::new()))
+    }
+
+    fn id() -> SourceId {
+        SourceId {
+            bucket: "photos".into(),
+            key: "a.jpg".into(),
+        }
+    }
+
+    async fn learn(c: &Caches, etag: &str) -> Arc<Known> {
+        let known = Known::new(Some(etag.into()), None);
+        let (known, _) = c
+            .validators(&id(), |_| async move {
+                Ok(Revalidated::New(known, Bytes::from_static(b"x")))
+            })
+            .await
+            .unwrap();
+        known
+    }
+
+    #[tokio::test]
+    async fn validators_let_go_of_are_no_longer_current() {
+        let c = caches(60_000);
+        let first = learn(&c, "\"v1\"").await;
+        assert!(c.still_current(&first, Instant::now()));
+        // Past its freshness it is not current, though still held.
+        assert!(!c.still_current(&first, Instant::now() + Duration::from_secs(61)));
+        // A write through the proxy forgets it.
+        c.invalidate(&id()).await;
+        assert!(!c.still_current(&first, Instant::now()));
+
+        // A revalidation that finds a new version replaces it.
+        let c = caches(1);
+        let old = learn(&c, "\"v1\"").await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let new = learn(&c, "\"v2\"").await;
+        assert_eq!(new.etag.as_deref(), Some("\"v2\""));
+        assert!(old.dropped.load(Ordering::Acquire));
+        assert!(!new.dropped.load(Ordering::Acquire));
     }
 }

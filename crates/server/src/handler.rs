@@ -69,7 +69,7 @@ where
     let head = parts.method == Method::HEAD;
     // A repeated anonymous process URL whose answer is still held.
     if port == Port::Public
-        && let Some(hit) = state.hits.answer(&state, &parts, host).await
+        && let Some(hit) = state.hits.answer(&state, &parts, host, started)
     {
         let span = request_span(&id, &parts);
         let dialect = hit.entry.dialect;

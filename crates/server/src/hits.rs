@@ -1,7 +1,7 @@
 //! Repeated anonymous process URLs answered from what the last answer
 //! learned: a table from the request's host and target to the held
 //! result, its headers and its log fields. A hit costs one table lookup
-//! and one validator lookup instead of routing, dialect parsing, plan
+//! and a look at its validators' flag instead of routing, dialect parsing, plan
 //! parsing, access checks and the result key's hashing (about 10 µs of
 //! the ~25 µs a held result cost; `benches/peers/run.py --cheap-paths`).
 //!
@@ -148,12 +148,14 @@ fn passive(parts: &http::request::Parts) -> bool {
 }
 
 impl Hits {
-    /// The remembered answer to this request, if it is still the answer.
-    pub async fn answer(
+    /// The remembered answer to this request arriving at `now`, if it is
+    /// still the answer.
+    pub fn answer(
         &self,
         state: &AppState,
         parts: &http::request::Parts,
         host: &str,
+        now: std::time::Instant,
     ) -> Option<Hit> {
         if !state.caches.remembers() || !passive(parts) {
             return None;
@@ -169,12 +171,7 @@ impl Hits {
             })?
         };
         let rendered = entry.rendered.upgrade()?;
-        if entry.writes != state.caches.writes()
-            || !state
-                .caches
-                .still_current(&entry.source, &entry.known)
-                .await
-        {
+        if entry.writes != state.caches.writes() || !state.caches.still_current(&entry.known, now) {
             return None;
         }
         entry.series.count_hit();
