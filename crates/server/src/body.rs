@@ -1,6 +1,7 @@
 //! The one response body type, and ways to make it.
 
 use std::io;
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
@@ -41,39 +42,46 @@ pub enum End {
 
 /// A body that reports how it ended, once (request logs), and keeps its
 /// connection marked as working — and the client as reading — until then.
-pub struct Watched {
+pub struct Watched<F: FnOnce(End, Instant)> {
     inner: Body,
     /// The `Content-Length` sent, and the data bytes handed over so far:
     /// hyper stops polling once that many are written.
     length: Option<u64>,
     sent: u64,
     busy: Option<Busy>,
-    on_end: Option<Box<dyn FnOnce(End) + Send>>,
+    on_end: Option<F>,
 }
 
-impl std::fmt::Debug for Watched {
+impl<F: FnOnce(End, Instant)> std::fmt::Debug for Watched<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watched").finish_non_exhaustive()
     }
 }
 
-impl Watched {
+// `on_end` is only ever moved out and called, never polled in place.
+impl<F: FnOnce(End, Instant)> Unpin for Watched<F> {}
+
+impl<F: FnOnce(End, Instant)> Watched<F> {
     fn end(&mut self, end: End) {
+        // One clock reading for the log line and the connection alike.
+        let now = Instant::now();
         if let Some(f) = self.on_end.take() {
-            f(end);
+            f(end, now);
         }
         // The connection is idle once the log line is written.
-        self.busy = None;
+        if let Some(busy) = self.busy.take() {
+            busy.end_at(now);
+        }
     }
 }
 
-/// `inner` (announced as `length` bytes, if known), calling `on_end` when
-/// it ends, fails or is dropped.
+/// `inner` (announced as `length` bytes, if known), calling `on_end` with
+/// how and when it ended, failed or was dropped.
 pub fn watched(
     inner: Body,
     length: Option<u64>,
     mut busy: Busy,
-    on_end: impl FnOnce(End) + Send + 'static,
+    on_end: impl FnOnce(End, Instant) + Send + 'static,
 ) -> Body {
     busy.sending();
     Watched {
@@ -81,12 +89,12 @@ pub fn watched(
         length,
         sent: 0,
         busy: Some(busy),
-        on_end: Some(Box::new(on_end)),
+        on_end: Some(on_end),
     }
     .boxed_unsync()
 }
 
-impl hyper::body::Body for Watched {
+impl<F: FnOnce(End, Instant)> hyper::body::Body for Watched<F> {
     type Data = Bytes;
     type Error = io::Error;
 
@@ -98,10 +106,14 @@ impl hyper::body::Body for Watched {
         match &polled {
             std::task::Poll::Ready(Some(Ok(frame))) => {
                 let n = frame.data_ref().map_or(0, |d| d.len() as u64);
-                self.sent += n;
-                if let Some(b) = &self.busy {
+                // Asked for more after some bytes: the client took some.
+                // (The first frame follows `sending` at once.)
+                if self.sent > 0
+                    && let Some(b) = &self.busy
+                {
                     b.progressed();
                 }
+                self.sent += n;
             }
             std::task::Poll::Ready(None) => self.end(End::Complete),
             std::task::Poll::Ready(Some(Err(e))) => {
@@ -122,7 +134,7 @@ impl hyper::body::Body for Watched {
     }
 }
 
-impl Drop for Watched {
+impl<F: FnOnce(End, Instant)> Drop for Watched<F> {
     fn drop(&mut self) {
         // hyper stops polling once a body says it is at its end, or once
         // the announced length is written.

@@ -53,6 +53,8 @@ pub struct Conn {
 pub struct Busy {
     conn: Arc<Conn>,
     sending: bool,
+    /// When the response ended, if the caller has read the clock already.
+    ended: Option<Instant>,
 }
 
 impl Busy {
@@ -69,11 +71,16 @@ impl Busy {
     pub fn progressed(&self) {
         self.conn.progressed();
     }
+
+    /// The response ended at `now`: the connection is idle from then on.
+    pub fn end_at(mut self, now: Instant) {
+        self.ended = Some(now);
+    }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        *lock(&self.conn.idle_since) = Some(Instant::now());
+        *lock(&self.conn.idle_since) = Some(self.ended.unwrap_or_else(Instant::now));
         if self.sending {
             self.conn.sending.fetch_sub(1, Ordering::SeqCst);
         }
@@ -195,6 +202,7 @@ impl Conn {
         Busy {
             conn: self.clone(),
             sending: false,
+            ended: None,
         }
     }
 

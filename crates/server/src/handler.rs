@@ -58,7 +58,7 @@ where
     // upstream and pixel work all draw on it.
     let deadline = started + state.admission.timeout;
     let in_flight = state.metrics.enter();
-    let id = request_id::next();
+    let id = request_id::next(started);
     let (parts, body) = req.into_parts();
     let host = parts
         .headers
@@ -239,8 +239,8 @@ fn finish(
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .filter(|_| !head);
     response.map(|b| {
-        body::watched(b, length, busy, move |end| {
-            log.write(&end);
+        body::watched(b, length, busy, move |end, now| {
+            log.write(&end, now);
             drop(in_flight);
         })
     })
@@ -289,8 +289,8 @@ impl LogLine {
         }
     }
 
-    fn write(&mut self, end: &End) {
-        let seconds = self.started.elapsed().as_secs_f64();
+    fn write(&mut self, end: &End, now: Instant) {
+        let seconds = now.saturating_duration_since(self.started).as_secs_f64();
         let ended = match end {
             End::Complete => "-",
             End::Failed(_) => "upstream-body-broke",
@@ -368,7 +368,7 @@ impl Drop for LogLine {
     /// The handler was dropped before answering: the client went away.
     fn drop(&mut self) {
         if self.status == 0 {
-            self.write(&End::Abandoned);
+            self.write(&End::Abandoned, Instant::now());
         }
     }
 }

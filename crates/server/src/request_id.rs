@@ -5,7 +5,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -16,12 +16,25 @@ fn process_salt() -> u64 {
     *SALT.get_or_init(|| RandomState::new().hash_one(std::process::id()))
 }
 
-/// `SSSSSSSS` seconds since the epoch, then 16 digits of a salted counter.
-pub fn next() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+/// Seconds since the epoch at `now`, counted on the monotonic clock from
+/// one wall-clock reading: an id needs them only roughly, and the request
+/// has read the monotonic clock already.
+fn epoch_secs(now: Instant) -> u64 {
+    static BASE: OnceLock<(Instant, u64)> = OnceLock::new();
+    let (at, secs) = BASE.get_or_init(|| {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        (Instant::now(), secs)
+    });
+    secs + now.saturating_duration_since(*at).as_secs()
+}
+
+/// The id of a request that arrived at `now`: `SSSSSSSS` seconds since
+/// the epoch, then 16 digits of a salted counter.
+pub fn next(now: Instant) -> String {
+    let secs = epoch_secs(now);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     // A bijective mix keeps ids of one process distinct while hiding the count.
     let mixed = (n ^ process_salt()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -47,14 +60,29 @@ mod tests {
 
     #[test]
     fn ids_are_24_hex_digits_and_distinct() {
-        let a = next();
-        let b = next();
+        let now = Instant::now();
+        let a = next(now);
+        let b = next(now);
         assert_eq!(a.len(), 24);
         assert!(
             a.bytes()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
         );
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_start_with_the_arrival_second() {
+        let secs = |id: &str| u32::from_str_radix(&id[..8], 16).unwrap();
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as u32;
+        let now = Instant::now();
+        let id = next(now);
+        assert!(secs(&id).abs_diff(wall) <= 2, "{id} vs {wall}");
+        let later = next(now + std::time::Duration::from_secs(100));
+        assert_eq!(secs(&later) - secs(&id), 100);
     }
 
     #[test]
