@@ -48,9 +48,14 @@ pub(crate) fn applies(
     }
 }
 
-fn plane_bytes(w: u32, h: u32) -> u64 {
+/// Both chroma planes of a `w`×`h` picture.
+fn chroma_bytes(w: u32, h: u32) -> u64 {
     let (cw, ch) = Yuv420::chroma_size(w, h);
-    u64::from(w) * u64::from(h) + 2 * u64::from(cw) * u64::from(ch)
+    2 * u64::from(cw) * u64::from(ch)
+}
+
+fn plane_bytes(w: u32, h: u32) -> u64 {
+    u64::from(w) * u64::from(h) + chroma_bytes(w, h)
 }
 
 /// Runs the plan on planes; `None` when the WebP is not lossy, opaque and
@@ -75,10 +80,12 @@ pub(crate) fn render(
     let step = &plan.steps[0];
     let size = checked_step_output(step, p.width, p.height, limits)?;
     debug_assert_eq!(size, (w, h));
-    budget.reserve(plane_bytes(w, h), step.name())?;
+    // The scaled planes, and the chroma interleaved before and after.
+    let scratch = chroma_bytes(p.width, p.height) + chroma_bytes(w, h);
+    budget.reserve(plane_bytes(w, h) + scratch, step.name())?;
     let mut scaled = resize::scale_planes(&planes, w, h)?;
     drop(planes);
-    budget.release(held);
+    budget.release(held + scratch);
     settings.stop.check()?;
     check_format_size(plan, Format::Webp, w, h)?;
     budget.reserve(plane_bytes(w, h), "encoding")?;

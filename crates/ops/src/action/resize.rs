@@ -30,6 +30,7 @@ pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
 
 /// Scales YUV 4:2:0 planes to `w`×`h`: luma to that size, each chroma
 /// plane to its half (rounded up), with the same filter as [`scale`].
+/// Needs the source's and the result's chroma interleaved besides.
 pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
     let internal = |e: &dyn std::fmt::Display| CodecError::Internal(e.to_string());
     let mut out = Yuv420::new(w, h);
@@ -37,16 +38,27 @@ pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
     let (dw, dh) = Yuv420::chroma_size(w, h);
     let options = lanczos3();
     let mut resizer = Resizer::new();
-    for (src, dst, (sw, sh), (dw, dh)) in [
-        (&p.y, &mut out.y, (p.width, p.height), (w, h)),
-        (&p.u, &mut out.u, (sw, sh), (dw, dh)),
-        (&p.v, &mut out.v, (sw, sh), (dw, dh)),
-    ] {
-        let src = ImageRef::new(sw, sh, src, PixelType::U8).map_err(|e| internal(&e))?;
-        let mut dst = Image::from_slice_u8(dw, dh, dst, PixelType::U8).map_err(|e| internal(&e))?;
-        resizer
-            .resize(&src, &mut dst, &options)
-            .map_err(|e| internal(&e))?;
+    let src = ImageRef::new(p.width, p.height, &p.y, PixelType::U8).map_err(|e| internal(&e))?;
+    let mut dst =
+        Image::from_slice_u8(w, h, &mut out.y, PixelType::U8).map_err(|e| internal(&e))?;
+    resizer
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| internal(&e))?;
+    // U and V as one two-channel picture: one set of filter weights, and
+    // fast_image_resize's two-channel kernels do more per sample.
+    let mut uv = vec![0; p.u.len() * 2];
+    for ((pair, &u), &v) in uv.chunks_exact_mut(2).zip(&p.u).zip(&p.v) {
+        (pair[0], pair[1]) = (u, v);
+    }
+    let src = ImageRef::new(sw, sh, &uv, PixelType::U8x2).map_err(|e| internal(&e))?;
+    let mut dst = Image::new(dw, dh, PixelType::U8x2);
+    // The second channel is V, not alpha.
+    let options = options.use_alpha(false);
+    resizer
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| internal(&e))?;
+    for ((uv, u), v) in dst.buffer().chunks_exact(2).zip(&mut out.u).zip(&mut out.v) {
+        (*u, *v) = (uv[0], uv[1]);
     }
     Ok(out)
 }
@@ -54,6 +66,34 @@ pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One plane scaled on its own, as a one-channel picture.
+    fn plane(src: &[u8], (sw, sh): (u32, u32), (dw, dh): (u32, u32)) -> Vec<u8> {
+        let src = ImageRef::new(sw, sh, src, PixelType::U8).unwrap();
+        let mut dst = Image::new(dw, dh, PixelType::U8);
+        Resizer::new().resize(&src, &mut dst, &lanczos3()).unwrap();
+        dst.into_vec()
+    }
+
+    #[test]
+    fn chroma_scaled_together_is_each_plane_scaled_alone() {
+        let (w, h) = (301, 203);
+        let mut p = Yuv420::new(w, h);
+        for (i, s) in p.y.iter_mut().enumerate() {
+            *s = (i * 7 % 251) as u8;
+        }
+        // V unlike U, and dark where U is bright: were V taken for alpha,
+        // U would come out darkened.
+        for (i, (u, v)) in p.u.iter_mut().zip(&mut p.v).enumerate() {
+            (*u, *v) = ((i * 13 % 256) as u8, (255 - i * 5 % 256) as u8);
+        }
+        let (dw, dh) = (120, 81);
+        let s = scale_planes(&p, dw, dh).unwrap();
+        let (src_c, dst_c) = (Yuv420::chroma_size(w, h), Yuv420::chroma_size(dw, dh));
+        assert_eq!(s.y, plane(&p.y, (w, h), (dw, dh)));
+        assert_eq!(s.u, plane(&p.u, src_c, dst_c));
+        assert_eq!(s.v, plane(&p.v, src_c, dst_c));
+    }
 
     #[test]
     fn a_flat_colour_stays_flat() {
