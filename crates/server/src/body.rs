@@ -48,6 +48,8 @@ pub struct Watched<F: FnOnce(End, Instant)> {
     /// hyper stops polling once that many are written.
     length: Option<u64>,
     sent: u64,
+    /// The inner body has once not been ready.
+    waited: bool,
     busy: Option<Busy>,
     on_end: Option<F>,
 }
@@ -63,12 +65,15 @@ impl<F: FnOnce(End, Instant)> Unpin for Watched<F> {}
 
 impl<F: FnOnce(End, Instant)> Watched<F> {
     fn end(&mut self, end: End) {
-        // One clock reading for the log line and the connection alike.
+        if self.on_end.is_none() && self.busy.is_none() {
+            return; // Ended already; this is the drop after it.
+        }
+        // One clock reading for the log line and the connection's idle
+        // time alike.
         let now = Instant::now();
         if let Some(f) = self.on_end.take() {
             f(end, now);
         }
-        // The connection is idle once the log line is written.
         if let Some(busy) = self.busy.take() {
             busy.end_at(now);
         }
@@ -88,6 +93,7 @@ pub fn watched(
         inner,
         length,
         sent: 0,
+        waited: false,
         busy: Some(busy),
         on_end: Some(on_end),
     }
@@ -107,8 +113,10 @@ impl<F: FnOnce(End, Instant)> hyper::body::Body for Watched<F> {
             std::task::Poll::Ready(Some(Ok(frame))) => {
                 let n = frame.data_ref().map_or(0, |d| d.len() as u64);
                 // Asked for more after some bytes: the client took some.
-                // (The first frame follows `sending` at once.)
-                if self.sent > 0
+                // Or the body made hyper wait (an upstream stream): the
+                // client was not the one holding things up. A first frame
+                // ready at once follows `sending`, which marked it.
+                if (self.sent > 0 || self.waited)
                     && let Some(b) = &self.busy
                 {
                     b.progressed();
@@ -120,7 +128,7 @@ impl<F: FnOnce(End, Instant)> hyper::body::Body for Watched<F> {
                 let e = e.to_string();
                 self.end(End::Failed(e));
             }
-            _ => {}
+            std::task::Poll::Pending => self.waited = true,
         }
         polled
     }
@@ -176,4 +184,51 @@ pub async fn read_capped(
         }
     }
     Ok(out.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use http_body_util::BodyExt;
+
+    use super::*;
+    use crate::connections::Connections;
+
+    /// An upstream that is slow to start streaming holds up the response,
+    /// not the client: the send timeout counts from its first chunk.
+    #[tokio::test]
+    async fn a_slow_upstream_is_not_a_stalled_client() {
+        let c = Arc::new(
+            Connections::new(8, Duration::from_secs(60), Duration::from_secs(60))
+                .with_send_timeout(Duration::from_millis(300)),
+        );
+        let conn = c.register().unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(1);
+        let chunks: ByteStream = Box::pin(futures_util::stream::unfold(rx, |mut rx| async {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        }));
+        let mut body = watched(stream(chunks), None, conn.busy(), |_, _| {});
+        let watch = {
+            let (c, conn) = (c.clone(), conn.clone());
+            tokio::spawn(async move { c.expired(&conn).await })
+        };
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = tx.send(Ok(Bytes::from_static(b"chunk"))).await;
+            }
+        });
+        // The client reads each chunk as soon as it exists.
+        let mut frames = 0;
+        while let Some(frame) = body.frame().await {
+            frame.unwrap();
+            frames += 1;
+            assert!(!watch.is_finished(), "cut off after {frames} chunks");
+        }
+        assert_eq!(frames, 2);
+        assert!(!watch.is_finished(), "cut off while the upstream streamed");
+        watch.abort();
+    }
 }

@@ -137,6 +137,7 @@ fn weight(len: usize, extra: usize) -> u32 {
 
 impl Caches {
     pub fn new(c: &CacheConfig, metrics: Arc<Metrics>) -> Caches {
+        let fresh_for = Duration::from_millis(c.source_fresh_ms);
         let sources = (c.source_bytes > 0).then(|| {
             let m = metrics.clone();
             Cache::builder()
@@ -173,7 +174,10 @@ impl Caches {
             rendering: Leaders::default(),
             known: Cache::builder()
                 .max_capacity(KNOWN_ENTRIES)
-                .time_to_idle(Duration::from_secs(3600))
+                // Never shorter than their freshness: remembered answers
+                // read validators without touching the cache, so an entry
+                // must not idle out while still fresh.
+                .time_to_idle(fresh_for.max(Duration::from_secs(3600)))
                 // Every way out (replaced, invalidated, expired, evicted);
                 // moka calls this as it replaces or invalidates.
                 .eviction_listener(|_, known: Arc<Known>, _| {
@@ -182,7 +186,7 @@ impl Caches {
                 .build(),
             sources,
             results,
-            fresh_for: Duration::from_millis(c.source_fresh_ms),
+            fresh_for,
             metrics,
             writes: AtomicU64::new(0),
         }
