@@ -53,6 +53,11 @@ impl Known {
             dropped: AtomicBool::new(false),
         }
     }
+
+    /// Whether these validators are trusted without asking at `now`.
+    fn fresh_at(&self, fresh_for: Duration, now: Instant) -> bool {
+        now.saturating_duration_since(self.checked) < fresh_for
+    }
 }
 
 /// What a revalidation found out.
@@ -208,8 +213,7 @@ impl Caches {
     /// lookup: the cache flags what it lets go of (a remembered answer
     /// asks this on every hit).
     pub fn still_current(&self, known: &Known, now: Instant) -> bool {
-        !known.dropped.load(Ordering::Acquire)
-            && now.saturating_duration_since(known.checked) < self.fresh_for
+        !known.dropped.load(Ordering::Acquire) && known.fresh_at(self.fresh_for, now)
     }
 
     /// Counts a result served from memory without a lookup here.
@@ -243,7 +247,7 @@ impl Caches {
                 async move {
                     // Another request revalidated while this one waited.
                     if let Some(k) = &current
-                        && k.checked.elapsed() < fresh_for
+                        && k.fresh_at(fresh_for, Instant::now())
                     {
                         return Ok::<_, ApiError>(Op::Nop);
                     }
@@ -304,7 +308,7 @@ impl Caches {
         self.known
             .get(id)
             .await
-            .filter(|k| k.checked.elapsed() < self.fresh_for)
+            .filter(|k| k.fresh_at(self.fresh_for, Instant::now()))
     }
 
     /// The result if it is held (counted as a hit); a miss is counted by

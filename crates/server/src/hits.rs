@@ -1,9 +1,10 @@
 //! Repeated anonymous process URLs answered from what the last answer
 //! learned: a table from the request's host and target to the held
 //! result, its headers and its log fields. A hit costs one table lookup
-//! and a look at its validators' flag instead of routing, dialect parsing, plan
-//! parsing, access checks and the result key's hashing (about 10 µs of
-//! the ~25 µs a held result cost; `benches/peers/run.py --cheap-paths`).
+//! and a look at its validators' flag instead of routing, dialect
+//! parsing, plan parsing, access checks and the result key's hashing
+//! (about 10 µs of the ~25 µs a held result cost;
+//! `benches/peers/run.py --cheap-paths`).
 //!
 //! Only what cannot answer differently is remembered: a `GET` whose every
 //! header is on [`PASSIVE_HEADERS`] (no credentials, conditions, ranges or

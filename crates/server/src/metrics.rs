@@ -405,7 +405,6 @@ impl Metrics {
     }
 }
 
-/// The status as a label, without allocating for the usual ones.
 /// `pixgate_requests_total`'s labels (`request` and `hit_series` alike).
 fn request_labels(
     dialect: &'static str,
@@ -427,6 +426,7 @@ fn lookup_labels(cache: &'static str, hit: bool) -> Static<2> {
     ]
 }
 
+/// The status as a label, without allocating for the usual ones.
 fn status_label(status: u16) -> Cow<'static, str> {
     Cow::Borrowed(match status {
         200 => "200",
