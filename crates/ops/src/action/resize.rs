@@ -2,12 +2,54 @@
 //! while filtering so transparent pixels do not bleed colour).
 
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use std::f64::consts::PI;
+use std::sync::LazyLock;
+
+use fast_image_resize::{Filter, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use pixgate_codec::{CodecError, Frame, Yuv420};
 
-/// The one filter every scale here uses.
+/// The one filter every scale here uses: Lanczos3, its weights read from
+/// [`LANCZOS3`].
 fn lanczos3() -> ResizeOptions {
-    ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+    let filter = Filter::new("lanczos3", lanczos3_tabled, 3.0).expect("a finite support");
+    ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Custom(filter)))
+}
+
+/// Samples of Lanczos3 per unit of distance in [`LANCZOS3`].
+const STEPS: usize = 4096;
+
+/// Lanczos3 on [0, 3], sampled every 1/`STEPS`. fast_image_resize evaluates
+/// the filter at every tap of every output row and column, two `sin` calls
+/// each in its own Lanczos3: 0.18 ms of a 0.9 ms fit-512 of a 1024×772
+/// picture's planes. Interpolated linearly, the table is within 3e-8 of
+/// the exact value (|f''| ≤ 3.7), far below the 1/16384 steps the weights
+/// are rounded to for filtering.
+static LANCZOS3: LazyLock<Box<[f64]>> = LazyLock::new(|| {
+    (0..=3 * STEPS + 1)
+        .map(|i| lanczos3_exact(i as f64 / STEPS as f64))
+        .collect()
+});
+
+/// sinc(x)·sinc(x/3) for |x| < 3, else 0.
+fn lanczos3_exact(x: f64) -> f64 {
+    if x == 0.0 {
+        return 1.0;
+    }
+    if x.abs() >= 3.0 {
+        return 0.0;
+    }
+    let (a, b) = (PI * x, PI * x / 3.0);
+    a.sin() / a * b.sin() / b
+}
+
+fn lanczos3_tabled(x: f64) -> f64 {
+    let at = x.abs() * STEPS as f64;
+    if at >= (3 * STEPS) as f64 {
+        return 0.0;
+    }
+    let (i, frac) = (at as usize, at.fract());
+    let table = &LANCZOS3;
+    table[i] + (table[i + 1] - table[i]) * frac
 }
 
 pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
@@ -66,6 +108,54 @@ pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tabled_filter_is_lanczos3() {
+        let worst = (-3 * 100_000..=3 * 100_000)
+            .map(|i| f64::from(i) / 100_000.0 + 1e-6)
+            .map(|x| (lanczos3_tabled(x) - lanczos3_exact(x)).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 3e-8, "off by {worst}");
+        assert_eq!(lanczos3_tabled(0.0), 1.0);
+        assert_eq!(lanczos3_tabled(3.0), 0.0);
+        assert_eq!(lanczos3_tabled(-3.5), 0.0);
+    }
+
+    /// The weights from the table make the picture fast_image_resize's own
+    /// Lanczos3 makes.
+    #[test]
+    fn scaling_with_the_table_matches_the_library_s_lanczos3() {
+        let (w, h) = (640, 480);
+        let data: Vec<u8> = (0..w * h * 3)
+            .map(|i| ((i * 2_654_435_761usize) >> 13) as u8)
+            .collect();
+        let f = Frame::new(w as u32, h as u32, 3, data);
+        for (dw, dh) in [(317, 238), (512, 384), (1000, 700)] {
+            let ours = scale(&f, dw, dh).unwrap();
+            let src = ImageRef::new(f.width, f.height, &f.data, PixelType::U8x3).unwrap();
+            let mut theirs = Image::new(dw, dh, PixelType::U8x3);
+            let options =
+                ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+            Resizer::new().resize(&src, &mut theirs, &options).unwrap();
+            let off = ours
+                .data
+                .iter()
+                .zip(theirs.buffer())
+                .map(|(a, b)| a.abs_diff(*b))
+                .max();
+            assert!(off <= Some(1), "{dw}x{dh}: off by {off:?}");
+            let differ = ours
+                .data
+                .iter()
+                .zip(theirs.buffer())
+                .filter(|(a, b)| a != b)
+                .count();
+            assert!(
+                differ * 1000 < ours.data.len(),
+                "{dw}x{dh}: {differ} samples differ"
+            );
+        }
+    }
 
     /// One plane scaled on its own, as a one-channel picture.
     fn plane(src: &[u8], (sw, sh): (u32, u32), (dw, dh): (u32, u32)) -> Vec<u8> {
