@@ -80,8 +80,8 @@ pub(crate) fn render(
     let step = &plan.steps[0];
     let size = checked_step_output(step, p.width, p.height, limits)?;
     debug_assert_eq!(size, (w, h));
-    // The scaled planes, and the chroma interleaved before and after.
-    let scratch = chroma_bytes(p.width, p.height) + chroma_bytes(w, h);
+    // The scaled planes, and the rows between the two passes.
+    let scratch = resize::scale_planes_scratch((p.width, p.height), (w, h));
     budget.reserve(plane_bytes(w, h) + scratch, step.name())?;
     let mut scaled = resize::scale_planes(&planes, w, h)?;
     drop(planes);

@@ -72,35 +72,103 @@ pub fn scale(f: &Frame, w: u32, h: u32) -> Result<Frame, CodecError> {
 
 /// Scales YUV 4:2:0 planes to `w`×`h`: luma to that size, each chroma
 /// plane to its half (rounded up), with the same filter as [`scale`].
-/// Needs the source's and the result's chroma interleaved besides.
+/// Needs [`scale_planes_scratch`] besides.
 pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
-    let internal = |e: &dyn std::fmt::Display| CodecError::Internal(e.to_string());
-    let mut out = Yuv420::new(w, h);
-    let (sw, sh) = Yuv420::chroma_size(p.width, p.height);
-    let (dw, dh) = Yuv420::chroma_size(w, h);
-    let options = lanczos3();
     let mut resizer = Resizer::new();
-    let src = ImageRef::new(p.width, p.height, &p.y, PixelType::U8).map_err(|e| internal(&e))?;
-    let mut dst =
-        Image::from_slice_u8(w, h, &mut out.y, PixelType::U8).map_err(|e| internal(&e))?;
-    resizer
-        .resize(&src, &mut dst, &options)
-        .map_err(|e| internal(&e))?;
-    // U and V as one two-channel picture: one set of filter weights, and
-    // fast_image_resize's two-channel kernels do more per sample.
-    let mut uv = vec![0; p.u.len() * 2];
-    for ((pair, &u), &v) in uv.chunks_exact_mut(2).zip(&p.u).zip(&p.v) {
-        (pair[0], pair[1]) = (u, v);
+    let options = lanczos3();
+    let (from, to) = ((p.width, p.height), (w, h));
+    let y = scale_plane(&mut resizer, &options, &p.y, from, to)?;
+    let (from, to) = (
+        Yuv420::chroma_size(p.width, p.height),
+        Yuv420::chroma_size(w, h),
+    );
+    let u = scale_plane(&mut resizer, &options, &p.u, from, to)?;
+    let v = scale_plane(&mut resizer, &options, &p.v, from, to)?;
+    Ok(Yuv420 {
+        width: w,
+        height: h,
+        y,
+        u,
+        v,
+    })
+}
+
+/// The most [`scale_planes`] holds at once besides its source and result:
+/// the luma plane's in-between rows, side by side and filtered.
+pub fn scale_planes_scratch((sw, _): (u32, u32), (dw, dh): (u32, u32)) -> u64 {
+    let rows = u64::from(dh.div_ceil(4) * 4);
+    rows * (2 * u64::from(sw) + u64::from(dw))
+}
+
+/// One plane of one byte a sample scaled to `dw`×`dh`, the vertical pass
+/// first (as fast_image_resize orders a one-byte picture's passes itself).
+/// Its one-channel horizontal pass is slow per sample, its four-channel
+/// one is not, so rows go through that one four at a time, side by side as
+/// the channels of one row: the same weights on the same samples, for
+/// half the time (0.45 → 0.23 ms for 1024×386 → 512×386).
+fn scale_plane(
+    resizer: &mut Resizer,
+    options: &ResizeOptions,
+    src: &[u8],
+    (sw, sh): (u32, u32),
+    (dw, dh): (u32, u32),
+) -> Result<Vec<u8>, CodecError> {
+    let internal = |e: &dyn std::fmt::Display| CodecError::Internal(e.to_string());
+    let resize = |resizer: &mut Resizer, src: &[u8], (sw, sh), (dw, dh), pixel| {
+        let src = ImageRef::new(sw, sh, src, pixel).map_err(|e| internal(&e))?;
+        let mut dst = Image::new(dw, dh, pixel);
+        // Four channels here are four rows, not colour and alpha.
+        let options = options.clone().use_alpha(false);
+        resizer
+            .resize(&src, &mut dst, &options)
+            .map_err(|e| internal(&e))?;
+        Ok::<_, CodecError>(dst.into_vec())
+    };
+    let rows = if sh == dh {
+        src.to_vec()
+    } else {
+        resize(resizer, src, (sw, sh), (sw, dh), PixelType::U8)?
+    };
+    if sw == dw {
+        return Ok(rows);
     }
-    let src = ImageRef::new(sw, sh, &uv, PixelType::U8x2).map_err(|e| internal(&e))?;
-    let mut dst = Image::new(dw, dh, PixelType::U8x2);
-    // The second channel is V, not alpha.
-    let options = options.use_alpha(false);
-    resizer
-        .resize(&src, &mut dst, &options)
-        .map_err(|e| internal(&e))?;
-    for ((uv, u), v) in dst.buffer().chunks_exact(2).zip(&mut out.u).zip(&mut out.v) {
-        (*u, *v) = (uv[0], uv[1]);
+    let (width, height) = (sw as usize, dh as usize);
+    let row = |r: usize| &rows[r.min(height - 1) * width..][..width];
+    let groups = height.div_ceil(4);
+    // The last group repeats the last row where it has fewer than four.
+    let mut side = vec![0; width * 4 * groups];
+    for (g, group) in side.chunks_exact_mut(width * 4).enumerate() {
+        let (a, b, c, d) = (row(4 * g), row(4 * g + 1), row(4 * g + 2), row(4 * g + 3));
+        for ((((px, a), b), c), d) in group.chunks_exact_mut(4).zip(a).zip(b).zip(c).zip(d) {
+            px.copy_from_slice(&[*a, *b, *c, *d]);
+        }
+    }
+    drop(rows);
+    let side = resize(
+        resizer,
+        &side,
+        (sw, groups as u32),
+        (dw, groups as u32),
+        PixelType::U8x4,
+    )?;
+    let width = dw as usize;
+    let mut out = vec![0; width * height];
+    for (group, out) in side.chunks_exact(width * 4).zip(out.chunks_mut(width * 4)) {
+        if out.len() == width * 4 {
+            let (a, rest) = out.split_at_mut(width);
+            let (b, rest) = rest.split_at_mut(width);
+            let (c, d) = rest.split_at_mut(width);
+            let rows = a.iter_mut().zip(b).zip(c).zip(d);
+            for (px, (((a, b), c), d)) in group.chunks_exact(4).zip(rows) {
+                (*a, *b, *c, *d) = (px[0], px[1], px[2], px[3]);
+            }
+        } else {
+            for (k, out) in out.chunks_exact_mut(width).enumerate() {
+                for (o, px) in out.iter_mut().zip(group.chunks_exact(4)) {
+                    *o = px[k];
+                }
+            }
+        }
     }
     Ok(out)
 }
@@ -166,23 +234,31 @@ mod tests {
     }
 
     #[test]
-    fn chroma_scaled_together_is_each_plane_scaled_alone() {
+    fn planes_are_each_scaled_as_a_one_channel_picture() {
         let (w, h) = (301, 203);
         let mut p = Yuv420::new(w, h);
         for (i, s) in p.y.iter_mut().enumerate() {
             *s = (i * 7 % 251) as u8;
         }
-        // V unlike U, and dark where U is bright: were V taken for alpha,
-        // U would come out darkened.
         for (i, (u, v)) in p.u.iter_mut().zip(&mut p.v).enumerate() {
             (*u, *v) = ((i * 13 % 256) as u8, (255 - i * 5 % 256) as u8);
         }
-        let (dw, dh) = (120, 81);
-        let s = scale_planes(&p, dw, dh).unwrap();
-        let (src_c, dst_c) = (Yuv420::chroma_size(w, h), Yuv420::chroma_size(dw, dh));
-        assert_eq!(s.y, plane(&p.y, (w, h), (dw, dh)));
-        assert_eq!(s.u, plane(&p.u, src_c, dst_c));
-        assert_eq!(s.v, plane(&p.v, src_c, dst_c));
+        // Heights that leave the last four rows whole and not; one side kept;
+        // an enlargement.
+        for (dw, dh) in [
+            (120, 81),
+            (150, 100),
+            (301, 90),
+            (100, 203),
+            (97, 4),
+            (400, 250),
+        ] {
+            let s = scale_planes(&p, dw, dh).unwrap();
+            let (src_c, dst_c) = (Yuv420::chroma_size(w, h), Yuv420::chroma_size(dw, dh));
+            assert_eq!(s.y, plane(&p.y, (w, h), (dw, dh)), "{dw}x{dh}");
+            assert_eq!(s.u, plane(&p.u, src_c, dst_c), "{dw}x{dh}");
+            assert_eq!(s.v, plane(&p.v, src_c, dst_c), "{dw}x{dh}");
+        }
     }
 
     #[test]
