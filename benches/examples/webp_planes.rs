@@ -66,7 +66,10 @@ fn fit(w: u32, h: u32, side: u32) -> (u32, u32) {
 fn main() {
     let dir = std::env::var_os("PIXGATE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
+                .join("../../shared/corpus")
+        });
     let limits = Limits::default();
     let opts = |quality| EncodeOptions {
         quality,
