@@ -140,8 +140,11 @@ mod tests {
     fn x265_presets() {
         let corpus = std::env::var_os("PIXGATE_CORPUS").map_or_else(
             || {
-                std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                    .join("../../../shared/corpus")
+                std::path::PathBuf::from(
+                    std::env::var_os("CARGO_MANIFEST_DIR")
+                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+                )
+                .join("../../../shared/corpus")
             },
             std::path::PathBuf::from,
         );

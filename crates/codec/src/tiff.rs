@@ -470,9 +470,11 @@ mod tests {
 
     #[test]
     fn the_corpus_tiffs_decode() {
-        let root =
-            std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                .join("../../../shared/corpus");
+        let root = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../../../shared/corpus");
         let root = std::env::var_os("PIXGATE_CORPUS").map_or(root, std::path::PathBuf::from);
         let bytes = std::fs::read(root.join("formats/hopper.tif")).unwrap();
         let h = header(&bytes).unwrap();

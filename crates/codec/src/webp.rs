@@ -265,10 +265,13 @@ mod tests {
 
     fn corpus(name: &str) -> Option<Vec<u8>> {
         let dir = std::env::var("PIXGATE_CORPUS").unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                .join("../../../shared/corpus")
-                .display()
-                .to_string()
+            std::path::PathBuf::from(
+                std::env::var_os("CARGO_MANIFEST_DIR")
+                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+            )
+            .join("../../../shared/corpus")
+            .display()
+            .to_string()
         });
         std::fs::read(std::path::Path::new(&dir).join(name)).ok()
     }

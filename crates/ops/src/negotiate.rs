@@ -79,8 +79,11 @@ mod tests {
         let corpus = std::env::var_os("PIXGATE_CORPUS")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                    .join("../../../shared/corpus")
+                PathBuf::from(
+                    std::env::var_os("CARGO_MANIFEST_DIR")
+                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+                )
+                .join("../../../shared/corpus")
             });
         std::fs::read(corpus.join(rel)).expect("the shared corpus beside the checkout")
     }

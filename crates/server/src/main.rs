@@ -11,13 +11,17 @@ fn main() -> std::process::ExitCode {
 /// (inside glibc's own range: up to 32 MB / 64 MB) the faults are gone:
 /// b-png +6 % req/s, b-webp and the 12 MP thumbnails +1–2 %, peak RSS at 16
 /// concurrent thumbnails unchanged (docs/decisions.md). Thresholds a user
-/// set through GLIBC_TUNABLES are left alone.
+/// set (GLIBC_TUNABLES, or glibc's older MALLOC_*_THRESHOLD_) are left alone.
 #[allow(unsafe_code)] // mallopt, below
 fn steady_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
-        if tunables.contains("malloc.mmap_threshold") || tunables.contains("malloc.trim_threshold")
+        let tunables = std::env::var_os("GLIBC_TUNABLES").unwrap_or_default();
+        let tunables = tunables.to_string_lossy();
+        let legacy = ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"];
+        if tunables.contains("malloc.mmap_threshold")
+            || tunables.contains("malloc.trim_threshold")
+            || legacy.iter().any(|name| std::env::var_os(name).is_some())
         {
             return;
         }

@@ -2,6 +2,7 @@
 //! while filtering so transparent pixels do not bleed colour).
 
 use fast_image_resize::images::{Image, ImageRef};
+use std::borrow::Cow;
 use std::f64::consts::PI;
 use std::sync::LazyLock;
 
@@ -44,7 +45,7 @@ fn lanczos3_exact(x: f64) -> f64 {
 
 fn lanczos3_tabled(x: f64) -> f64 {
     let at = x.abs() * STEPS as f64;
-    if at >= (3 * STEPS) as f64 {
+    if at.is_nan() || at >= (3 * STEPS) as f64 {
         return 0.0;
     }
     let (i, frac) = (at as usize, at.fract());
@@ -93,11 +94,12 @@ pub fn scale_planes(p: &Yuv420, w: u32, h: u32) -> Result<Yuv420, CodecError> {
     })
 }
 
-/// The most [`scale_planes`] holds at once besides its source and result:
-/// the luma plane's in-between rows, side by side and filtered.
+/// The most [`scale_planes`] holds at once besides its source and result,
+/// all in the luma plane's turn: the rows after the vertical pass with the
+/// same rows side by side, then those with the filtered ones.
 pub fn scale_planes_scratch((sw, _): (u32, u32), (dw, dh): (u32, u32)) -> u64 {
     let rows = u64::from(dh.div_ceil(4) * 4);
-    rows * (2 * u64::from(sw) + u64::from(dw))
+    rows * (u64::from(sw) + u64::from(sw.max(dw)))
 }
 
 /// One plane of one byte a sample scaled to `dw`×`dh`, the vertical pass
@@ -124,13 +126,16 @@ fn scale_plane(
             .map_err(|e| internal(&e))?;
         Ok::<_, CodecError>(dst.into_vec())
     };
+    if [sw, sh, dw, dh].contains(&0) {
+        return Ok(vec![0; dw as usize * dh as usize]);
+    }
     let rows = if sh == dh {
-        src.to_vec()
+        Cow::Borrowed(src)
     } else {
-        resize(resizer, src, (sw, sh), (sw, dh), PixelType::U8)?
+        Cow::Owned(resize(resizer, src, (sw, sh), (sw, dh), PixelType::U8)?)
     };
     if sw == dw {
-        return Ok(rows);
+        return Ok(rows.into_owned());
     }
     let (width, height) = (sw as usize, dh as usize);
     let row = |r: usize| &rows[r.min(height - 1) * width..][..width];
@@ -144,16 +149,20 @@ fn scale_plane(
         }
     }
     drop(rows);
-    let side = resize(
+    let filtered = resize(
         resizer,
         &side,
         (sw, groups as u32),
         (dw, groups as u32),
         PixelType::U8x4,
     )?;
+    drop(side);
     let width = dw as usize;
     let mut out = vec![0; width * height];
-    for (group, out) in side.chunks_exact(width * 4).zip(out.chunks_mut(width * 4)) {
+    for (group, out) in filtered
+        .chunks_exact(width * 4)
+        .zip(out.chunks_mut(width * 4))
+    {
         if out.len() == width * 4 {
             let (a, rest) = out.split_at_mut(width);
             let (b, rest) = rest.split_at_mut(width);
@@ -231,6 +240,19 @@ mod tests {
         let mut dst = Image::new(dw, dh, PixelType::U8);
         Resizer::new().resize(&src, &mut dst, &lanczos3()).unwrap();
         dst.into_vec()
+    }
+
+    #[test]
+    fn a_plane_with_no_samples_scales_to_zeros() {
+        let mut r = Resizer::new();
+        assert_eq!(
+            scale_plane(&mut r, &lanczos3(), &[7; 12], (4, 3), (0, 2)).unwrap(),
+            Vec::<u8>::new()
+        );
+        assert_eq!(
+            scale_plane(&mut r, &lanczos3(), &[], (0, 3), (2, 2)).unwrap(),
+            [0; 4]
+        );
     }
 
     #[test]

@@ -442,8 +442,11 @@ mod tests {
         let corpus = std::env::var_os("PIXGATE_CORPUS")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
-                std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                    .join("../../../shared/corpus")
+                std::path::PathBuf::from(
+                    std::env::var_os("CARGO_MANIFEST_DIR")
+                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+                )
+                .join("../../../shared/corpus")
             });
         crate::text::Fonts::new(&[corpus.join("fonts")])
     }
@@ -537,8 +540,11 @@ mod tests {
         let corpus = std::env::var_os("PIXGATE_CORPUS")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| {
-                std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                    .join("../../../shared/corpus")
+                std::path::PathBuf::from(
+                    std::env::var_os("CARGO_MANIFEST_DIR")
+                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+                )
+                .join("../../../shared/corpus")
             });
         let bytes = std::fs::read(corpus.join("formats/hopper.png")).unwrap();
         let mut settings = Settings::new(Limits::default(), true, crate::stop::Stop::never());

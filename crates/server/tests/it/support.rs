@@ -32,8 +32,11 @@ pub fn corpus() -> PathBuf {
     let dir = std::env::var_os("PIXGATE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-                .join("../../../shared/corpus")
+            PathBuf::from(
+                std::env::var_os("CARGO_MANIFEST_DIR")
+                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+            )
+            .join("../../../shared/corpus")
         });
     assert!(
         dir.join("photos").is_dir(),
@@ -391,9 +394,11 @@ pub async fn raw_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)
 /// Runs `tests/it/<script>` (an SDK driver) with `args` and returns the JSON
 /// it prints. `needs` names the Python packages, for the failure message.
 pub async fn sdk_script(script: &str, args: &[&str], needs: &str) -> serde_json::Value {
-    let path = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
-        .join("tests/it")
-        .join(script);
+    let path = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/it")
+    .join(script);
     let out = tokio::process::Command::new("python3")
         .arg(&path)
         .args(args)
