@@ -138,16 +138,7 @@ mod tests {
     #[test]
     #[ignore = "a measurement: run in --release on an idle machine"]
     fn x265_presets() {
-        let corpus = std::env::var_os("PIXGATE_CORPUS").map_or_else(
-            || {
-                std::path::PathBuf::from(
-                    std::env::var_os("CARGO_MANIFEST_DIR")
-                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-                )
-                .join("../../../shared/corpus")
-            },
-            std::path::PathBuf::from,
-        );
+        let corpus = crate::test_corpus();
         let bytes = std::fs::read(corpus.join("photos/phone-4032x3024.jpg")).unwrap();
         let p = crate::probe(&bytes).unwrap();
         let full = crate::decode(&bytes, &p, 1, &crate::Limits::default()).unwrap();

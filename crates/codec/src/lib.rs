@@ -47,3 +47,16 @@ pub use sniff::sniff;
 pub fn jpeg_is_progressive(bytes: &[u8]) -> bool {
     jpeg::read_header(bytes).is_some_and(|h| h.progressive)
 }
+
+/// The shared test corpus: `PIXGATE_CORPUS`, else `../shared/corpus`
+/// beside the checkout (found at run time: a target dir may be shared
+/// between checkouts).
+#[cfg(test)]
+fn test_corpus() -> std::path::PathBuf {
+    let beside = || {
+        let krate = std::env::var_os("CARGO_MANIFEST_DIR");
+        let krate = krate.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        std::path::PathBuf::from(krate).join("../../../shared/corpus")
+    };
+    std::env::var_os("PIXGATE_CORPUS").map_or_else(beside, Into::into)
+}

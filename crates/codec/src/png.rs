@@ -290,16 +290,7 @@ mod tests {
     use crate::probe::probe;
 
     fn corpus(name: &str) -> Vec<u8> {
-        let dir = std::env::var("PIXGATE_CORPUS").unwrap_or_else(|_| {
-            std::path::PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../../shared/corpus")
-            .display()
-            .to_string()
-        });
-        std::fs::read(std::path::Path::new(&dir).join(name))
+        std::fs::read(crate::test_corpus().join(name))
             .unwrap_or_else(|e| panic!("corpus {name}: {e} (set PIXGATE_CORPUS)"))
     }
 

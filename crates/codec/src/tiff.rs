@@ -470,12 +470,7 @@ mod tests {
 
     #[test]
     fn the_corpus_tiffs_decode() {
-        let root = std::path::PathBuf::from(
-            std::env::var_os("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-        )
-        .join("../../../shared/corpus");
-        let root = std::env::var_os("PIXGATE_CORPUS").map_or(root, std::path::PathBuf::from);
+        let root = crate::test_corpus();
         let bytes = std::fs::read(root.join("formats/hopper.tif")).unwrap();
         let h = header(&bytes).unwrap();
         assert_eq!(h.pages, 1);
