@@ -8,7 +8,6 @@
 //!
 //! cargo bench -p pixgate-benches --bench quality
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use pixgate_codec::{EncodeOptions, Format, Frame, Limits, decode, encode, probe, shrink_factor};
@@ -30,15 +29,7 @@ const QUALITIES: [(Format, [u8; 6]); 2] = [
 ];
 
 fn corpus(rel: &str) -> Option<Vec<u8>> {
-    let dir = std::env::var_os("PIXGATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../shared/corpus")
-        });
+    let dir = pixgate_benches::corpus_dir();
     std::fs::read(dir.join(rel)).ok()
 }
 

@@ -6,8 +6,6 @@
 //! cargo bench -p pixgate-benches --bench stages
 //! cargo bench -p pixgate-benches --bench stages -- png/    # one workload
 
-use std::path::PathBuf;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use pixgate_api::Plan;
 use pixgate_codec::{
@@ -17,15 +15,7 @@ use pixgate_ops::action::resize::{scale, scale_planes};
 use pixgate_ops::{Settings, Stop, decode_shrink, process};
 
 fn corpus(rel: &str) -> Vec<u8> {
-    let dir = std::env::var_os("PIXGATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../shared/corpus")
-        });
+    let dir = pixgate_benches::corpus_dir();
     std::fs::read(dir.join(rel)).expect("the shared corpus beside the checkout")
 }
 

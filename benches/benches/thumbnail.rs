@@ -5,8 +5,6 @@
 //! cargo bench -p pixgate-benches --bench thumbnail
 //! cargo bench -p pixgate-benches --bench thumbnail -- blur
 
-use std::path::PathBuf;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use pixgate_api::Plan;
 use pixgate_codec::{EncodeOptions, Format, Limits, decode, encode, probe, shrink_factor};
@@ -15,15 +13,7 @@ use pixgate_ops::action::{blur, sharpen};
 use pixgate_ops::{Settings, Stop, process};
 
 fn corpus(rel: &str) -> Vec<u8> {
-    let dir = std::env::var_os("PIXGATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../shared/corpus")
-        });
+    let dir = pixgate_benches::corpus_dir();
     std::fs::read(dir.join(rel)).expect("the shared corpus beside the checkout")
 }
 

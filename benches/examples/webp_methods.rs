@@ -6,7 +6,6 @@
 //!
 //! PIXGATE_CORPUS=../shared/corpus cargo run --release -p pixgate-benches --example webp_methods
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use pixgate_codec::{Limits, decode, probe, shrink_factor};
@@ -38,15 +37,7 @@ fn rgb(data: &[u8], channels: usize, w: u32, h: u32) -> Rgb {
 }
 
 fn main() {
-    let dir = std::env::var_os("PIXGATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../shared/corpus")
-        });
+    let dir = pixgate_benches::corpus_dir();
     let limits = Limits::default();
     println!(
         "| file | size | method | encode ms | bytes | SSIMULACRA2 |\n|---|---|---|---|---|---|"

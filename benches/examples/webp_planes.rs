@@ -7,7 +7,6 @@
 //!
 //! PIXGATE_CORPUS=../shared/corpus cargo run --release -p pixgate-benches --example webp_planes
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use pixgate_codec::{
@@ -64,15 +63,7 @@ fn fit(w: u32, h: u32, side: u32) -> (u32, u32) {
 }
 
 fn main() {
-    let dir = std::env::var_os("PIXGATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../shared/corpus")
-        });
+    let dir = pixgate_benches::corpus_dir();
     let limits = Limits::default();
     let opts = |quality| EncodeOptions {
         quality,

@@ -580,15 +580,7 @@ mod tests {
     use crate::text::Fonts;
 
     fn corpus() -> PathBuf {
-        std::env::var_os("PIXGATE_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(
-                    std::env::var_os("CARGO_MANIFEST_DIR")
-                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-                )
-                .join("../../../shared/corpus")
-            })
+        crate::test_corpus()
     }
 
     fn read(rel: &str) -> Vec<u8> {

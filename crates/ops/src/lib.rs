@@ -29,3 +29,16 @@ pub fn process(bytes: &[u8], plan: &Plan, settings: &Settings) -> Result<Product
 }
 pub use stop::Stop;
 pub use text::{DEFAULT_FALLBACKS, Fonts};
+
+/// The shared test corpus: `PIXGATE_CORPUS`, else `../shared/corpus`
+/// beside the checkout (found at run time: a target dir may be shared
+/// between checkouts).
+#[cfg(test)]
+fn test_corpus() -> std::path::PathBuf {
+    let beside = || {
+        let krate = std::env::var_os("CARGO_MANIFEST_DIR");
+        let krate = krate.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+        std::path::PathBuf::from(krate).join("../../../shared/corpus")
+    };
+    std::env::var_os("PIXGATE_CORPUS").map_or_else(beside, Into::into)
+}

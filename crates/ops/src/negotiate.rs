@@ -73,18 +73,9 @@ mod tests {
     use super::*;
     use pixgate_api::action::negotiate::Preferred;
     use pixgate_codec::probe;
-    use std::path::PathBuf;
 
     fn read(rel: &str) -> Vec<u8> {
-        let corpus = std::env::var_os("PIXGATE_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(
-                    std::env::var_os("CARGO_MANIFEST_DIR")
-                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-                )
-                .join("../../../shared/corpus")
-            });
+        let corpus = crate::test_corpus();
         std::fs::read(corpus.join(rel)).expect("the shared corpus beside the checkout")
     }
 

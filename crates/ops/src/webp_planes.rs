@@ -99,7 +99,6 @@ pub(crate) fn render(
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use pixgate_codec::{EncodeOptions, Frame, Limits, decode, encode, probe};
 
@@ -108,15 +107,7 @@ mod tests {
     use crate::stop::Stop;
 
     fn read(rel: &str) -> Vec<u8> {
-        let dir = std::env::var_os("PIXGATE_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(
-                    std::env::var_os("CARGO_MANIFEST_DIR")
-                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-                )
-                .join("../../../shared/corpus")
-            });
+        let dir = crate::test_corpus();
         std::fs::read(dir.join(rel)).expect("the shared corpus beside the checkout")
     }
 

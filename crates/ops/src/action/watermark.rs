@@ -439,15 +439,7 @@ mod tests {
     }
 
     fn corpus_fonts() -> crate::text::Fonts {
-        let corpus = std::env::var_os("PIXGATE_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::PathBuf::from(
-                    std::env::var_os("CARGO_MANIFEST_DIR")
-                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-                )
-                .join("../../../shared/corpus")
-            });
+        let corpus = crate::test_corpus();
         crate::text::Fonts::new(&[corpus.join("fonts")])
     }
 
@@ -537,15 +529,7 @@ mod tests {
     /// of a white `w`×`h` image; the box of pixels it changed.
     fn mark_box(mark: MarkImage, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
         use pixgate_codec::Limits;
-        let corpus = std::env::var_os("PIXGATE_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::PathBuf::from(
-                    std::env::var_os("CARGO_MANIFEST_DIR")
-                        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-                )
-                .join("../../../shared/corpus")
-            });
+        let corpus = crate::test_corpus();
         let bytes = std::fs::read(corpus.join("formats/hopper.png")).unwrap();
         let mut settings = Settings::new(Limits::default(), true, crate::stop::Stop::never());
         settings.marks.insert(mark.key.clone(), bytes.into());

@@ -6,16 +6,7 @@ fn render(fonts: &Fonts, text: &str, font: &str, size: u32) -> Option<TextMask> 
 }
 
 fn corpus_fonts() -> Fonts {
-    let dir = std::env::var_os("PIXGATE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../../shared/corpus")
-        })
-        .join("fonts");
+    let dir = crate::test_corpus().join("fonts");
     Fonts::new(&[dir])
 }
 
