@@ -233,10 +233,7 @@ fn an_invalid_config_is_refused_naming_the_key() {
 
 #[test]
 fn the_example_config_is_valid_and_lists_the_defaults() {
-    let example = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../../deploy/pixgate.example.toml");
+    let example = crate::support::crate_dir().join("../../deploy/pixgate.example.toml");
     let config = pixgate::config::Config::load(&example, Vec::new()).unwrap();
     let defaults = pixgate::config::Config::default();
     assert_eq!(config.server.listen, defaults.server.listen);
@@ -414,10 +411,7 @@ fn process_command_matches_the_server() {
     assert!(stderr.contains(&server_message), "{stderr}");
     assert!(stderr.contains("InvalidArgument"), "{stderr}");
 
-    let example = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../../deploy/pixgate.example.toml");
+    let example = crate::support::crate_dir().join("../../deploy/pixgate.example.toml");
     let check = Command::new(BIN)
         .arg("check-config")
         .arg(&example)

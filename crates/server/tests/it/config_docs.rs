@@ -11,10 +11,7 @@ const BUCKET: &str = "[[buckets]]\nname = \"docs\"\norigin = \"file:///tmp\"\n";
 
 /// `(key, default)` rows of the reference's tables.
 fn documented() -> Vec<(String, String)> {
-    let path = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../../docs/configuration.md");
+    let path = crate::support::crate_dir().join("../../docs/configuration.md");
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .filter_map(|l| {

@@ -115,10 +115,7 @@ fn the_scanner_finds_names_and_spares_maths() {
 
 #[test]
 fn server_ops_and_codec_name_no_dialect() {
-    let root = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../..");
+    let root = crate::support::crate_dir().join("../..");
     let mut files = Vec::new();
     for dir in ["crates/server/src", "crates/ops/src", "crates/codec/src"] {
         rust_files(&root.join(dir), &mut files);

@@ -184,10 +184,7 @@ async fn a_source_changed_upstream_is_seen_when_its_validators_are_due() {
 /// must decide what remembered answers do with it).
 #[test]
 fn no_code_reads_a_header_the_remembered_answers_ignore() {
-    let crates = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("..");
+    let crates = crate::support::crate_dir().join("..");
     let mut found = Vec::new();
     let mut dirs = vec![crates];
     while let Some(dir) = dirs.pop() {

@@ -27,17 +27,18 @@ pub const REGION: &str = "us-east-1";
 /// The S3 server's virtual-host base domain; resolved by config, not DNS.
 pub const S3_DOMAIN: &str = "s3.pixgate.test";
 
+/// This crate's directory, found at run time (a target dir may be shared
+/// between checkouts at different paths); outside cargo, where it was built.
+pub fn crate_dir() -> PathBuf {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR");
+    PathBuf::from(dir.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
+}
+
 /// `../shared/corpus`, or `$PIXGATE_CORPUS`. Never copied into the repo.
 pub fn corpus() -> PathBuf {
     let dir = std::env::var_os("PIXGATE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(
-                std::env::var_os("CARGO_MANIFEST_DIR")
-                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-            )
-            .join("../../../shared/corpus")
-        });
+        .unwrap_or_else(|| crate_dir().join("../../../shared/corpus"));
     assert!(
         dir.join("photos").is_dir(),
         "the shared corpus is missing at {} (set PIXGATE_CORPUS)",
@@ -394,11 +395,7 @@ pub async fn raw_get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)
 /// Runs `tests/it/<script>` (an SDK driver) with `args` and returns the JSON
 /// it prints. `needs` names the Python packages, for the failure message.
 pub async fn sdk_script(script: &str, args: &[&str], needs: &str) -> serde_json::Value {
-    let path = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("tests/it")
-    .join(script);
+    let path = crate_dir().join("tests/it").join(script);
     let out = tokio::process::Command::new("python3")
         .arg(&path)
         .args(args)

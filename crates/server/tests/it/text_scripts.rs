@@ -136,10 +136,7 @@ impl Ink {
 fn pillow(font: &str, size: u32, layout: &str, text: &str) -> Ink {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ref.png");
-    let script = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("tests/it/text_ref.py");
+    let script = crate::support::crate_dir().join("tests/it/text_ref.py");
     let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
     let run = std::process::Command::new("python3")
         .arg(&script)

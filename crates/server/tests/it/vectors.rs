@@ -397,10 +397,7 @@ fn table() -> String {
 
 #[test]
 fn conformance_table_is_current() {
-    let path = std::path::PathBuf::from(
-        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
-    )
-    .join("../../docs/conformance.md");
+    let path = crate::support::crate_dir().join("../../docs/conformance.md");
     let want = table();
     if std::env::var_os("PIXGATE_BLESS").is_some() {
         std::fs::write(&path, &want).unwrap();
