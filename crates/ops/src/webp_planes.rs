@@ -48,14 +48,9 @@ pub(crate) fn applies(
     }
 }
 
-/// Both chroma planes of a `w`×`h` picture.
-fn chroma_bytes(w: u32, h: u32) -> u64 {
-    let (cw, ch) = Yuv420::chroma_size(w, h);
-    2 * u64::from(cw) * u64::from(ch)
-}
-
 fn plane_bytes(w: u32, h: u32) -> u64 {
-    u64::from(w) * u64::from(h) + chroma_bytes(w, h)
+    let (cw, ch) = Yuv420::chroma_size(w, h);
+    u64::from(w) * u64::from(h) + 2 * u64::from(cw) * u64::from(ch)
 }
 
 /// Runs the plan on planes; `None` when the WebP is not lossy, opaque and
@@ -99,7 +94,6 @@ pub(crate) fn render(
 
 #[cfg(test)]
 mod tests {
-
     use pixgate_codec::{EncodeOptions, Frame, Limits, decode, encode, probe};
 
     use super::*;

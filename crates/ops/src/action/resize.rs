@@ -1,11 +1,11 @@
 //! Exact scaling with fast_image_resize (SIMD Lanczos3; alpha premultiplied
 //! while filtering so transparent pixels do not bleed colour).
 
-use fast_image_resize::images::{Image, ImageRef};
 use std::borrow::Cow;
 use std::f64::consts::PI;
 use std::sync::LazyLock;
 
+use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{Filter, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use pixgate_codec::{CodecError, Frame, Yuv420};
 
